@@ -1,0 +1,1 @@
+//! dingyin client (being written).

@@ -1,0 +1,1 @@
+//! HTTP client setup (being written).

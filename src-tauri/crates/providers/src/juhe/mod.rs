@@ -1,0 +1,1 @@
+//! juhe client (being written).

@@ -1,0 +1,1 @@
+//! oper client (being written).

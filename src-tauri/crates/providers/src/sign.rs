@@ -1,0 +1,1 @@
+//! Signing helpers (being written).

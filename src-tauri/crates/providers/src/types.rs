@@ -1,0 +1,244 @@
+//! The types every provider client speaks: requests from the engine, classified replies, exchanges.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use topup_core::{Li, ProductKind, ProviderId};
+
+/// How a provider's answer is to be read. See the provider-docs README for the tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The provider took the order and it is in progress (pending).
+    Accepted,
+    /// The top-up is done.
+    Succeeded,
+    /// Definitely not charged: a well-formed reply with a "definitely rejected" code, or a final
+    /// failed/refunded state from a query or callback.
+    Failed,
+    /// Anything else: timeouts, resets after the request was written, 5xx, garbage, unknown codes,
+    /// "query" codes, bad signatures. The order must be queried.
+    Unknown,
+}
+
+/// A classified reply to submit or query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub verdict: Verdict,
+    /// Only with `Failed`: nothing was placed and the same order id may be sent again later (rate
+    /// limits such as juhe 10011–10013, "system busy" codes documented as not placing the order,
+    /// or a connect error: the request never left this machine).
+    pub retry_later: bool,
+    /// The provider's own code (`resultno`, `code`, `error_code`, `statusId`, `game_state`), as text.
+    pub code: Option<String>,
+    /// The provider's own message text, shown to the user as is.
+    pub message: Option<String>,
+    /// The provider's order id, kept as text (oper's ids exceed 2^53).
+    pub provider_order_id: Option<String>,
+    /// What the provider says the order costs, when it says so.
+    pub cost: Option<Li>,
+    /// A voucher / operator serial number, when the provider gives one.
+    pub voucher: Option<String>,
+    /// Why the client classified it so, in Chinese and English, for the audit trail.
+    pub reason: String,
+}
+
+impl Reply {
+    pub fn unknown(reason: impl Into<String>) -> Reply {
+        Reply {
+            verdict: Verdict::Unknown,
+            retry_later: false,
+            code: None,
+            message: None,
+            provider_order_id: None,
+            cost: None,
+            voucher: None,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// One HTTP request and its reply, redacted (no key, no sign input), for the order's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub method: String,
+    /// URL without secrets (query strings carrying a key are redacted).
+    pub url: String,
+    /// The request body or query as sent, with secret values replaced by `<redacted>`.
+    pub request: String,
+    /// HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    /// The response body decoded to UTF-8 (lossy), truncated to a few KiB.
+    pub response: Option<String>,
+    /// Transport error text, when no usable response arrived.
+    pub error: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+/// A classified reply plus the exchanges that produced it.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub reply: Reply,
+    pub exchanges: Vec<Exchange>,
+}
+
+/// What the engine asks a provider to do for one order. `merchant_order_id` is already stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubmitRequest {
+    pub merchant_order_id: String,
+    pub kind: ProductKind,
+    /// Phone number, game account, 抖音 id, or electricity 户号.
+    pub account: String,
+    pub face: Li,
+    /// Provider product id (dingyin `productid`), when the user chose one.
+    pub product_id: Option<String>,
+    /// Quantity (dingyin `num`); 1 for phone and electricity.
+    pub quantity: u32,
+    /// Game area / server (dingyin `areaid` / `serverid`).
+    pub area: Option<String>,
+    pub server: Option<String>,
+    /// Electricity details (dingyin note 1).
+    pub electricity: Option<Electricity>,
+    /// oper `mobile_type`: 1 移动, 2 联通, 3 电信. Derived from the number segment when absent.
+    pub carrier: Option<Carrier>,
+    /// Local time the order was created, `yyyyMMddHHmmss` (dingyin `spordertime`).
+    pub order_time: String,
+    /// URL the provider calls back, when the callback listener has a public URL.
+    pub notify_url: Option<String>,
+}
+
+/// Electricity order details, per dingyin's note 1.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Electricity {
+    pub grid: Grid,
+    /// 国网: the payer's mobile number, sent as `areaid`.
+    pub mobile: Option<String>,
+    /// 南网: the payer's ID card number, sent as `userip`; `username` is its last 6 characters.
+    pub id_card: Option<String>,
+    /// 户号类型 1 住宅 2 店铺 3 企事业 4 身份证 6 营业执照 7 代扣银行卡.
+    pub account_type: Option<String>,
+    pub province: Option<String>,
+    pub city: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grid {
+    /// 国家电网
+    State,
+    /// 南方电网
+    South,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Carrier {
+    Mobile,
+    Unicom,
+    Telecom,
+}
+
+/// What the engine asks when it queries an order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryRequest {
+    pub merchant_order_id: String,
+    pub provider_order_id: Option<String>,
+}
+
+/// A provider balance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Balance {
+    pub amount: Li,
+}
+
+/// A raw HTTP callback as the listener received it.
+#[derive(Clone, Debug)]
+pub struct CallbackRequest {
+    pub method: String,
+    pub content_type: Option<String>,
+    pub query: String,
+    pub body: Vec<u8>,
+}
+
+/// A verified callback: the order it is about and what it says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallbackUpdate {
+    pub merchant_order_id: String,
+    pub provider_order_id: Option<String>,
+    /// `Succeeded` or `Failed` (or `Unknown` for a state the client does not know).
+    pub verdict: Verdict,
+    /// The amount the callback names, when it names one; the engine checks it against the order.
+    pub face: Option<Li>,
+    pub code: Option<String>,
+    pub message: Option<String>,
+    /// The signature does not cover the state (juhe's `sta`): the engine must confirm by a query.
+    pub needs_confirmation: bool,
+    /// The body to answer with once the update is durably stored.
+    pub ack: &'static str,
+}
+
+/// Why a callback was refused. The listener answers with an error status and stores nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackError {
+    #[error("回调签名错误 / bad callback signature")]
+    BadSign,
+    #[error("回调缺少字段 {0} / callback lacks field {0}")]
+    MissingField(&'static str),
+    #[error("回调无法解析：{0} / malformed callback: {0}")]
+    Malformed(String),
+    #[error("回调的商户编号不符 / callback for another merchant account")]
+    WrongAccount,
+}
+
+/// A provider-level error outside the order flow (balance, telcheck, settings).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    #[error("网络错误：{0} / network error: {0}")]
+    Network(String),
+    #[error("供应商返回错误 {code}：{message} / provider error {code}: {message}")]
+    Provider { code: String, message: String },
+    #[error("供应商回复无法解析：{0} / malformed provider reply: {0}")]
+    Malformed(String),
+    #[error("供应商回复签名错误 / provider reply signature mismatch")]
+    BadSign,
+    #[error("{0}")]
+    Unsupported(&'static str),
+    #[error("配置错误：{0} / configuration error: {0}")]
+    Config(String),
+}
+
+/// juhe telcheck / telquery result (phone number and face value lookup).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PhoneProduct {
+    pub supported: bool,
+    pub card_id: Option<String>,
+    pub card_name: Option<String>,
+    /// Purchase price (juhe `inprice`).
+    pub in_price: Option<Li>,
+    /// e.g. "浙江杭州移动".
+    pub area: Option<String>,
+    pub message: Option<String>,
+}
+
+/// One upstream provider. Implementations never panic on any reply and never return `Failed` for a
+/// reply they do not fully understand.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    fn id(&self) -> ProviderId;
+
+    /// Sends one order. The order id is already stored in the order book.
+    async fn submit(&self, order: &SubmitRequest) -> Outcome;
+
+    /// Asks for the state of an order sent before.
+    async fn query(&self, order: &QueryRequest) -> Outcome;
+
+    /// Reads the account balance.
+    async fn balance(&self) -> (Result<Balance, ProviderError>, Vec<Exchange>);
+
+    /// Verifies and parses a callback. Pure: no I/O.
+    fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackUpdate, CallbackError>;
+
+    /// juhe's telcheck + telquery; other providers answer `Unsupported`.
+    async fn phone_product(&self, _phone: &str, _face: Li) -> (Result<PhoneProduct, ProviderError>, Vec<Exchange>) {
+        (Err(ProviderError::Unsupported("此供应商不支持号码查询 / lookup not supported")), Vec::new())
+    }
+}

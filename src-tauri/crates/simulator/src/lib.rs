@@ -1,0 +1,1 @@
+//! Provider simulator (being written).
