@@ -1,0 +1,60 @@
+/// <reference types="vitest/config" />
+import { defineConfig, type Plugin } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { svelteTesting } from '@testing-library/svelte/vite';
+import { fileURLToPath } from 'node:url';
+
+const lib = fileURLToPath(new URL('./src/lib', import.meta.url));
+
+/** The CSP the Tauri window enforces (tauri.conf.json `app.security.csp` is the
+ * source of truth in the app). The dev server applies the same policy through a
+ * <meta> tag so inline scripts / eval are caught while developing; the production
+ * build carries no <meta> CSP, to avoid two policies drifting apart. */
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+  "img-src 'self' data:; connect-src ipc: http://ipc.localhost";
+
+function cspMeta(): Plugin {
+  return {
+    name: 'topup-csp-meta',
+    transformIndexHtml(html, ctx) {
+      if (!ctx.server) return html;
+      // Plus the dev server's HMR websocket.
+      const policy = `${CSP} ws://127.0.0.1:5173 ws://localhost:5173`;
+      const meta = `<meta http-equiv="Content-Security-Policy" content="${policy}" />`;
+      // Right after <meta charset>, i.e. before any script or stylesheet.
+      return html.replace(/(<meta charset="UTF-8" \/>)/, `$1\n    ${meta}`);
+    },
+  };
+}
+
+// Tauri embeds ui/dist at compile time; keep everything local and relative.
+export default defineConfig({
+  // svelteTesting: browser build of Svelte + auto-cleanup, only under Vitest.
+  plugins: [svelte(), svelteTesting(), cspMeta()],
+  resolve: {
+    alias: { $lib: lib },
+  },
+  base: './',
+  clearScreen: false,
+  server: {
+    port: 5173,
+    strictPort: true,
+    host: '127.0.0.1',
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2021',
+    sourcemap: false,
+    // No inline data: URLs for scripts; assets stay as files (CSP: script-src 'self').
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+  },
+  test: {
+    environment: 'jsdom',
+    include: ['src/**/*.test.ts'],
+    setupFiles: ['./src/test/setup.ts'],
+    restoreMocks: true,
+  },
+});
