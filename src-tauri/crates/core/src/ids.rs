@@ -112,10 +112,9 @@ impl FromStr for ProviderId {
 impl FromStr for ProductKind {
     type Err = ParseIdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ProductKind::ALL
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| ParseIdError { what: "产品类型", what_en: "product kind", value: s.to_owned() })
+        ProductKind::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
+            ParseIdError { what: "产品类型", what_en: "product kind", value: s.to_owned() }
+        })
     }
 }
 

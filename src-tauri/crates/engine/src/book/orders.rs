@@ -1,0 +1,558 @@
+//! Orders, their events and batches: the rows, the writes (on [`Tx`]) and the reads (on [`Book`]).
+
+use super::{now_ms, Book, BookError, OrderState, Tx};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use serde::Serialize;
+use std::str::FromStr;
+use topup_core::{Li, ProductKind, ProviderId};
+
+/// An order as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    #[serde(serialize_with = "id_as_string")]
+    pub id: i64,
+    pub merchant_order_id: String,
+    pub provider: ProviderId,
+    pub kind: ProductKind,
+    pub product_id: Option<String>,
+    pub account: String,
+    /// Kind-specific fields (game area/server, electricity details, quantity), as JSON.
+    pub details: serde_json::Value,
+    pub face: Li,
+    pub cost: Option<Li>,
+    pub state: OrderState,
+    pub provider_order_id: Option<String>,
+    pub batch_id: Option<i64>,
+    pub resubmit_of: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub attempts: i64,
+    pub next_action_at: Option<i64>,
+    pub last_error: Option<String>,
+    /// Needs a human even though its state may be final (e.g. a callback contradicted it).
+    pub attention: bool,
+    pub note: Option<String>,
+}
+
+fn id_as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&id.to_string())
+}
+
+/// What is needed to store a new order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewOrder {
+    pub merchant_order_id: String,
+    pub provider: ProviderId,
+    pub kind: ProductKind,
+    pub product_id: Option<String>,
+    pub account: String,
+    pub details: serde_json::Value,
+    pub face: Li,
+    pub batch_id: Option<i64>,
+    pub resubmit_of: Option<i64>,
+}
+
+/// What the history of an order records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Created,
+    State,
+    Exchange,
+    Callback,
+    Note,
+    Error,
+}
+
+impl EventKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Created => "created",
+            EventKind::State => "state",
+            EventKind::Exchange => "exchange",
+            EventKind::Callback => "callback",
+            EventKind::Note => "note",
+            EventKind::Error => "error",
+        }
+    }
+}
+
+/// One line of an order's history. `detail` is already redacted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderEvent {
+    #[serde(serialize_with = "id_as_string")]
+    pub id: i64,
+    pub at: i64,
+    pub kind: String,
+    pub from_state: Option<OrderState>,
+    pub to_state: Option<OrderState>,
+    pub detail: String,
+}
+
+/// Something that changed in the order book, published after commit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    Order { id: i64, state: OrderState },
+    Batch { id: i64 },
+    Settings,
+}
+
+/// A batch of imported orders.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Batch {
+    #[serde(serialize_with = "id_as_string")]
+    pub id: i64,
+    pub file_name: String,
+    pub content_hash: String,
+    pub sheet: Option<String>,
+    pub total_rows: i64,
+    pub valid_rows: i64,
+    pub invalid_rows: i64,
+    pub skipped_rows: i64,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewBatch {
+    pub file_name: String,
+    pub content_hash: String,
+    pub sheet: Option<String>,
+    pub total_rows: i64,
+    pub valid_rows: i64,
+    pub invalid_rows: i64,
+    pub skipped_rows: i64,
+}
+
+/// A filter for the order list; every part is optional. Filtering and paging happen in SQLite.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub states: Vec<OrderState>,
+    pub provider: Option<ProviderId>,
+    pub batch_id: Option<i64>,
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
+    /// Matches account, merchant order id or provider order id (prefix or exact).
+    pub search: Option<String>,
+    /// Only orders that need a human: manual review or flagged for attention.
+    pub needs_attention: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderPage {
+    pub total: i64,
+    pub orders: Vec<Order>,
+}
+
+/// Orders per state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateCounts {
+    pub new: i64,
+    pub submitting: i64,
+    pub accepted: i64,
+    pub unknown: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub manual_review: i64,
+    /// Orders that need a human (manual review or flagged).
+    pub attention: i64,
+}
+
+const ORDER_COLUMNS: &str = "id, merchant_order_id, provider, kind, product_id, account, details, face_li, cost_li, \
+     state, provider_order_id, batch_id, resubmit_of, created_at, updated_at, submitted_at, finished_at, attempts, \
+     next_action_at, last_error, attention, note";
+
+fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
+    fn parsed<T: FromStr>(row: &Row<'_>, i: usize) -> rusqlite::Result<T>
+    where
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        let text: String = row.get(i)?;
+        text.parse::<T>().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
+    }
+    let details: String = row.get(6)?;
+    Ok(Order {
+        id: row.get(0)?,
+        merchant_order_id: row.get(1)?,
+        provider: parsed(row, 2)?,
+        kind: parsed(row, 3)?,
+        product_id: row.get(4)?,
+        account: row.get(5)?,
+        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+        face: Li(row.get(7)?),
+        cost: row.get::<_, Option<i64>>(8)?.map(Li),
+        state: parsed(row, 9)?,
+        provider_order_id: row.get(10)?,
+        batch_id: row.get(11)?,
+        resubmit_of: row.get(12)?,
+        created_at: row.get(13)?,
+        updated_at: row.get(14)?,
+        submitted_at: row.get(15)?,
+        finished_at: row.get(16)?,
+        attempts: row.get(17)?,
+        next_action_at: row.get(18)?,
+        last_error: row.get(19)?,
+        attention: row.get(20)?,
+        note: row.get(21)?,
+    })
+}
+
+fn load_order(conn: &Connection, id: i64) -> Result<Order, BookError> {
+    conn.query_row(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"), [id], order_from_row)
+        .optional()?
+        .ok_or_else(|| BookError::NotFound(id.to_string()))
+}
+
+impl Tx<'_> {
+    /// Stores a new order in state `new` and records its creation.
+    pub fn insert_order(&mut self, order: &NewOrder) -> Result<i64, BookError> {
+        if order.face <= Li::ZERO {
+            return Err(BookError::Invalid("面值必须大于 0 / face value must be positive".into()));
+        }
+        let now = now_ms();
+        let inserted = self.tx.execute(
+            "INSERT INTO orders (merchant_order_id, provider, kind, product_id, account, details, face_li, state, \
+             batch_id, resubmit_of, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new', ?8, ?9, ?10, ?10)",
+            params![
+                order.merchant_order_id,
+                order.provider.as_str(),
+                order.kind.as_str(),
+                order.product_id,
+                order.account,
+                order.details.to_string(),
+                order.face.0,
+                order.batch_id,
+                order.resubmit_of,
+                now,
+            ],
+        );
+        match inserted {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Err(BookError::DuplicateMerchantId(order.merchant_order_id.clone()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let id = self.tx.last_insert_rowid();
+        self.add_event(id, EventKind::Created, None, Some(OrderState::New), "")?;
+        self.changed(super::Change::Order { id, state: OrderState::New });
+        Ok(id)
+    }
+
+    pub fn order(&self, id: i64) -> Result<Order, BookError> {
+        load_order(&self.tx, id)
+    }
+
+    /// Moves an order to `to` if the state machine allows it, recording why. Returns the new order.
+    pub fn transition(&mut self, id: i64, to: OrderState, detail: &str) -> Result<Order, BookError> {
+        let current = self.order(id)?;
+        let from = current.state;
+        if !from.can_become(to) {
+            return Err(BookError::IllegalTransition { order: current.merchant_order_id, from, to });
+        }
+        let now = now_ms();
+        let finished = to.is_final().then_some(now);
+        let submitted = (to == OrderState::Submitting && current.submitted_at.is_none()).then_some(now);
+        let attempts_inc = i64::from(to == OrderState::Submitting);
+        self.tx.execute(
+            "UPDATE orders SET state = ?2, updated_at = ?3, finished_at = COALESCE(?4, finished_at), \
+             submitted_at = COALESCE(submitted_at, ?5), attempts = attempts + ?6 WHERE id = ?1",
+            params![id, to.as_str(), now, finished, submitted, attempts_inc],
+        )?;
+        self.add_event(id, EventKind::State, Some(from), Some(to), detail)?;
+        self.changed(super::Change::Order { id, state: to });
+        self.order(id)
+    }
+
+    /// Appends a line to an order's history. `detail` must already be redacted.
+    pub fn add_event(
+        &mut self,
+        order_id: i64,
+        kind: EventKind,
+        from: Option<OrderState>,
+        to: Option<OrderState>,
+        detail: &str,
+    ) -> Result<i64, BookError> {
+        self.tx.execute(
+            "INSERT INTO order_events (order_id, at, kind, from_state, to_state, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![order_id, now_ms(), kind.as_str(), from.map(|s| s.as_str()), to.map(|s| s.as_str()), detail],
+        )?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Records facts learnt from the provider without changing the state.
+    pub fn set_provider_facts(
+        &mut self,
+        id: i64,
+        provider_order_id: Option<&str>,
+        cost: Option<Li>,
+    ) -> Result<(), BookError> {
+        self.tx.execute(
+            "UPDATE orders SET provider_order_id = COALESCE(?2, provider_order_id), \
+             cost_li = COALESCE(?3, cost_li), updated_at = ?4 WHERE id = ?1",
+            params![id, provider_order_id, cost.map(|c| c.0), now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Sets when the engine should next act on the order (submit again or query), and the last error.
+    pub fn schedule(
+        &mut self,
+        id: i64,
+        next_action_at: Option<i64>,
+        last_error: Option<&str>,
+    ) -> Result<(), BookError> {
+        self.tx.execute(
+            "UPDATE orders SET next_action_at = ?2, last_error = COALESCE(?3, last_error), updated_at = ?4 WHERE id = ?1",
+            params![id, next_action_at, last_error, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Flags (or clears) an order as needing a human, with a note in its history.
+    pub fn set_attention(&mut self, id: i64, attention: bool, detail: &str) -> Result<(), BookError> {
+        self.tx.execute(
+            "UPDATE orders SET attention = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, attention, now_ms()],
+        )?;
+        let state = self.order(id)?.state;
+        self.add_event(id, EventKind::Note, None, None, detail)?;
+        self.changed(super::Change::Order { id, state });
+        Ok(())
+    }
+
+    pub fn set_note(&mut self, id: i64, note: &str) -> Result<(), BookError> {
+        self.tx.execute(
+            "UPDATE orders SET note = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, note, now_ms()],
+        )?;
+        self.add_event(id, EventKind::Note, None, None, note)?;
+        Ok(())
+    }
+
+    pub fn insert_batch(&mut self, batch: &NewBatch) -> Result<i64, BookError> {
+        self.tx.execute(
+            "INSERT INTO batches (file_name, content_hash, sheet, total_rows, valid_rows, invalid_rows, skipped_rows, \
+             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                batch.file_name,
+                batch.content_hash,
+                batch.sheet,
+                batch.total_rows,
+                batch.valid_rows,
+                batch.invalid_rows,
+                batch.skipped_rows,
+                now_ms()
+            ],
+        )?;
+        let id = self.tx.last_insert_rowid();
+        self.changed(super::Change::Batch { id });
+        Ok(id)
+    }
+
+    pub fn put_provider_settings(
+        &mut self,
+        provider: ProviderId,
+        settings: &serde_json::Value,
+    ) -> Result<(), BookError> {
+        self.tx.execute(
+            "INSERT INTO provider_settings (provider, settings, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(provider) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+            params![provider.as_str(), settings.to_string(), now_ms()],
+        )?;
+        self.changed(super::Change::Settings);
+        Ok(())
+    }
+
+    pub fn put_app_setting(&mut self, key: &str, value: &str) -> Result<(), BookError> {
+        self.tx.execute(
+            "INSERT INTO app_settings (key, value) VALUES (?1, ?2) \
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        self.changed(super::Change::Settings);
+        Ok(())
+    }
+}
+
+impl Book {
+    pub fn order(&self, id: i64) -> Result<Order, BookError> {
+        self.read(|c| load_order(c, id))
+    }
+
+    pub fn order_by_merchant_id(&self, merchant_order_id: &str) -> Result<Option<Order>, BookError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE merchant_order_id = ?1"),
+                [merchant_order_id],
+                order_from_row,
+            )
+            .optional()?)
+        })
+    }
+
+    pub fn events(&self, order_id: i64) -> Result<Vec<OrderEvent>, BookError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id, at, kind, from_state, to_state, detail FROM order_events WHERE order_id = ?1 ORDER BY id",
+            )?;
+            let rows = st.query_map([order_id], |r| {
+                let from: Option<String> = r.get(3)?;
+                let to: Option<String> = r.get(4)?;
+                Ok(OrderEvent {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    kind: r.get(2)?,
+                    from_state: from.and_then(|s| s.parse().ok()),
+                    to_state: to.and_then(|s| s.parse().ok()),
+                    detail: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// One page of orders, newest first, filtered in SQLite.
+    pub fn list_orders(&self, filter: &OrderFilter) -> Result<OrderPage, BookError> {
+        let mut clauses: Vec<String> = Vec::new();
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if !filter.states.is_empty() {
+            let marks = vec!["?"; filter.states.len()].join(", ");
+            clauses.push(format!("state IN ({marks})"));
+            args.extend(filter.states.iter().map(|s| s.as_str().to_owned().into()));
+        }
+        if let Some(p) = filter.provider {
+            clauses.push("provider = ?".into());
+            args.push(p.as_str().to_owned().into());
+        }
+        if let Some(b) = filter.batch_id {
+            clauses.push("batch_id = ?".into());
+            args.push(b.into());
+        }
+        if let Some(from) = filter.created_from {
+            clauses.push("created_at >= ?".into());
+            args.push(from.into());
+        }
+        if let Some(to) = filter.created_to {
+            clauses.push("created_at < ?".into());
+            args.push(to.into());
+        }
+        if let Some(q) = filter.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            clauses.push(
+                "(account >= ?1s AND account < ?1s || char(1114111) OR merchant_order_id = ?1s OR provider_order_id = ?1s)"
+                    .replace("?1s", "?"),
+            );
+            // The same text four times: prefix on account, exact on the two ids.
+            let q = q.to_owned();
+            args.extend([q.clone().into(), q.clone().into(), q.clone().into(), q.into()]);
+        }
+        if filter.needs_attention {
+            clauses.push("(state = 'manual_review' OR attention = 1)".into());
+        }
+        let filter_sql =
+            if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let limit = if filter.limit <= 0 { 100 } else { filter.limit.min(1000) };
+        self.read(|c| {
+            let total: i64 = c.query_row(
+                &format!("SELECT COUNT(*) FROM orders {filter_sql}"),
+                params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            let mut page_args = args.clone();
+            page_args.push(limit.into());
+            page_args.push(filter.offset.max(0).into());
+            let mut st = c.prepare(&format!(
+                "SELECT {ORDER_COLUMNS} FROM orders {filter_sql} ORDER BY id DESC LIMIT ? OFFSET ?"
+            ))?;
+            let orders = st
+                .query_map(params_from_iter(page_args.iter()), order_from_row)?
+                .collect::<Result<_, _>>()?;
+            Ok(OrderPage { total, orders })
+        })
+    }
+
+    pub fn state_counts(&self) -> Result<StateCounts, BookError> {
+        self.read(|c| {
+            let mut counts = StateCounts::default();
+            let mut st = c.prepare_cached("SELECT state, COUNT(*) FROM orders GROUP BY state")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let state: String = r.get(0)?;
+                let n: i64 = r.get(1)?;
+                match state.parse::<OrderState>() {
+                    Ok(OrderState::New) => counts.new = n,
+                    Ok(OrderState::Submitting) => counts.submitting = n,
+                    Ok(OrderState::Accepted) => counts.accepted = n,
+                    Ok(OrderState::Unknown) => counts.unknown = n,
+                    Ok(OrderState::Succeeded) => counts.succeeded = n,
+                    Ok(OrderState::Failed) => counts.failed = n,
+                    Ok(OrderState::ManualReview) => counts.manual_review = n,
+                    Err(e) => return Err(BookError::Corrupt(e.to_string())),
+                }
+            }
+            counts.attention = c.query_row(
+                "SELECT COUNT(*) FROM orders WHERE state = 'manual_review' OR attention = 1",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok(counts)
+        })
+    }
+
+    pub fn batch(&self, id: i64) -> Result<Batch, BookError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT id, file_name, content_hash, sheet, total_rows, valid_rows, invalid_rows, skipped_rows, created_at \
+                 FROM batches WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Batch {
+                        id: r.get(0)?,
+                        file_name: r.get(1)?,
+                        content_hash: r.get(2)?,
+                        sheet: r.get(3)?,
+                        total_rows: r.get(4)?,
+                        valid_rows: r.get(5)?,
+                        invalid_rows: r.get(6)?,
+                        skipped_rows: r.get(7)?,
+                        created_at: r.get(8)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| BookError::NotFound(format!("batch {id}")))
+        })
+    }
+
+    pub fn provider_settings(&self, provider: ProviderId) -> Result<Option<serde_json::Value>, BookError> {
+        self.read(|c| {
+            let text: Option<String> = c
+                .query_row(
+                    "SELECT settings FROM provider_settings WHERE provider = ?1",
+                    [provider.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            text.map(|t| serde_json::from_str(&t).map_err(|e| BookError::Corrupt(e.to_string()))).transpose()
+        })
+    }
+
+    pub fn app_setting(&self, key: &str) -> Result<Option<String>, BookError> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT value FROM app_settings WHERE key = ?1", [key], |r| r.get(0))
+                .optional()?)
+        })
+    }
+}

@@ -1,0 +1,91 @@
+//! Schema migrations, applied in order and counted in SQLite's `user_version`.
+//!
+//! Why hand-rolled: the list is short, each step runs in the same immediate transaction as the version
+//! bump (so a crash mid-migration leaves the old version intact), and a database written by a newer
+//! binary is refused instead of being silently half-understood. Never edit a released step: append.
+
+/// Each entry moves the schema from version `i` to `i + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: the order book.
+    r#"
+    CREATE TABLE batches (
+        id              INTEGER PRIMARY KEY,
+        file_name       TEXT NOT NULL,
+        content_hash    TEXT NOT NULL,
+        sheet           TEXT,
+        total_rows      INTEGER NOT NULL,
+        valid_rows      INTEGER NOT NULL,
+        invalid_rows    INTEGER NOT NULL,
+        skipped_rows    INTEGER NOT NULL DEFAULT 0,
+        created_at      INTEGER NOT NULL
+    );
+    CREATE INDEX batches_hash ON batches(content_hash);
+
+    CREATE TABLE orders (
+        id                  INTEGER PRIMARY KEY,
+        merchant_order_id   TEXT NOT NULL UNIQUE,
+        provider            TEXT NOT NULL CHECK (provider IN ('dingyin', 'oper', 'juhe')),
+        kind                TEXT NOT NULL CHECK (kind IN ('phone', 'electricity', 'game', 'douyin')),
+        product_id          TEXT,
+        account             TEXT NOT NULL,
+        details             TEXT NOT NULL DEFAULT '{}',
+        face_li             INTEGER NOT NULL CHECK (face_li > 0),
+        cost_li             INTEGER,
+        state               TEXT NOT NULL CHECK (state IN
+                              ('new', 'submitting', 'accepted', 'unknown', 'succeeded', 'failed', 'manual_review')),
+        provider_order_id   TEXT,
+        batch_id            INTEGER REFERENCES batches(id),
+        resubmit_of         INTEGER REFERENCES orders(id),
+        created_at          INTEGER NOT NULL,
+        updated_at          INTEGER NOT NULL,
+        submitted_at        INTEGER,
+        finished_at         INTEGER,
+        attempts            INTEGER NOT NULL DEFAULT 0,
+        next_action_at      INTEGER,
+        last_error          TEXT,
+        attention           INTEGER NOT NULL DEFAULT 0,
+        note                TEXT
+    );
+    CREATE INDEX orders_state ON orders(state, next_action_at);
+    CREATE INDEX orders_created ON orders(created_at);
+    CREATE INDEX orders_batch ON orders(batch_id);
+    CREATE INDEX orders_account ON orders(account, face_li, created_at);
+    CREATE INDEX orders_provider ON orders(provider, created_at);
+    CREATE INDEX orders_attention ON orders(attention) WHERE attention = 1;
+
+    CREATE TABLE order_events (
+        id          INTEGER PRIMARY KEY,
+        order_id    INTEGER NOT NULL REFERENCES orders(id),
+        at          INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        from_state  TEXT,
+        to_state    TEXT,
+        detail      TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX order_events_order ON order_events(order_id, id);
+
+    CREATE TABLE provider_settings (
+        provider    TEXT PRIMARY KEY CHECK (provider IN ('dingyin', 'oper', 'juhe')),
+        settings    TEXT NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+
+    CREATE TABLE app_settings (
+        key         TEXT PRIMARY KEY,
+        value       TEXT NOT NULL
+    );
+
+    -- Final states never change: enforced here too, below the state machine, as a last line.
+    CREATE TRIGGER orders_final_is_final
+    BEFORE UPDATE OF state ON orders
+    WHEN OLD.state IN ('succeeded', 'failed') AND NEW.state <> OLD.state
+    BEGIN
+        SELECT RAISE(ABORT, 'final order state cannot change');
+    END;
+    "#,
+];
+
+/// The schema version this binary writes.
+pub(crate) const fn current_version() -> i64 {
+    MIGRATIONS.len() as i64
+}

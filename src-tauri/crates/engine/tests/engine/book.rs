@@ -1,0 +1,219 @@
+use rusqlite::Connection;
+use serde_json::json;
+use topup_engine::book::{Book, BookError, Change, NewOrder, OrderFilter, OrderState};
+use topup_engine::{Li, ProductKind, ProviderId};
+
+fn new_order(id: &str, account: &str) -> NewOrder {
+    NewOrder {
+        merchant_order_id: id.to_owned(),
+        provider: ProviderId::Juhe,
+        kind: ProductKind::Phone,
+        product_id: None,
+        account: account.to_owned(),
+        details: json!({}),
+        face: Li::from_yuan(50),
+        batch_id: None,
+        resubmit_of: None,
+    }
+}
+
+fn open() -> (tempfile::TempDir, Book) {
+    let dir = tempfile::tempdir().unwrap();
+    let book = Book::open(&dir.path().join("orders.sqlite3")).unwrap();
+    (dir, book)
+}
+
+#[test]
+fn migrates_from_empty_and_reopens_without_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/dir/orders.sqlite3");
+    let book = Book::open(&path).unwrap();
+    let v = book.schema_version().unwrap();
+    assert!(v >= 1);
+    book.write(|tx| tx.insert_order(&new_order("TD00000001", "13800138000"))).unwrap();
+    drop(book);
+    let again = Book::open(&path).unwrap();
+    assert_eq!(again.schema_version().unwrap(), v);
+    assert_eq!(again.list_orders(&OrderFilter::default()).unwrap().total, 1);
+    let c = Connection::open(&path).unwrap();
+    let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    for table in ["orders", "order_events", "batches", "provider_settings", "app_settings"] {
+        let n: i64 = c
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 1, "table {table}");
+    }
+}
+
+#[test]
+fn refuses_a_database_from_a_newer_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orders.sqlite3");
+    let v = Book::open(&path).unwrap().schema_version().unwrap();
+    Connection::open(&path).unwrap().pragma_update(None, "user_version", v + 1).unwrap();
+    match Book::open(&path) {
+        Err(e @ BookError::TooNew { .. }) => {
+            assert_eq!(e.code(), "db_too_new");
+            assert!(e.to_string().contains("升级"), "{e}");
+        }
+        Err(other) => panic!("wrong error {other}"),
+        Ok(_) => panic!("a newer database must be refused"),
+    }
+}
+
+#[test]
+fn every_transition_through_the_book_follows_the_state_machine() {
+    let (_dir, book) = open();
+    let mut n = 0;
+    for from in OrderState::ALL {
+        for to in OrderState::ALL {
+            n += 1;
+            let id =
+                book.write(|tx| tx.insert_order(&new_order(&format!("TDT{n:08}"), "13800138000"))).unwrap();
+            // Walk the order to `from` along allowed edges.
+            let path: &[OrderState] = match from {
+                OrderState::New => &[],
+                OrderState::Submitting => &[OrderState::Submitting],
+                OrderState::Accepted => &[OrderState::Submitting, OrderState::Accepted],
+                OrderState::Unknown => &[OrderState::Submitting, OrderState::Unknown],
+                OrderState::Succeeded => &[OrderState::Submitting, OrderState::Succeeded],
+                OrderState::Failed => &[OrderState::Submitting, OrderState::Failed],
+                OrderState::ManualReview => {
+                    &[OrderState::Submitting, OrderState::Unknown, OrderState::ManualReview]
+                }
+            };
+            for step in path {
+                book.write(|tx| tx.transition(id, *step, "walk")).unwrap();
+            }
+            assert_eq!(book.order(id).unwrap().state, from);
+            let result = book.write(|tx| tx.transition(id, to, "test"));
+            let after = book.order(id).unwrap();
+            if from.can_become(to) {
+                assert_eq!(result.unwrap().state, to);
+                assert_eq!(after.state, to);
+                assert_eq!(after.finished_at.is_some(), to.is_final());
+            } else {
+                assert!(matches!(result, Err(BookError::IllegalTransition { .. })), "{from} -> {to}");
+                assert_eq!(after.state, from, "a refused transition changes nothing");
+            }
+        }
+    }
+}
+
+#[test]
+fn history_records_every_state_change() {
+    let (_dir, book) = open();
+    let id = book.write(|tx| tx.insert_order(&new_order("TDH00000001", "13800138000"))).unwrap();
+    book.write(|tx| tx.transition(id, OrderState::Submitting, "发送")).unwrap();
+    book.write(|tx| tx.transition(id, OrderState::Unknown, "超时 / timeout")).unwrap();
+    book.write(|tx| tx.transition(id, OrderState::Succeeded, "查询成功")).unwrap();
+    let events = book.events(id).unwrap();
+    let states: Vec<_> = events.iter().filter_map(|e| e.to_state).collect();
+    assert_eq!(states, [OrderState::New, OrderState::Submitting, OrderState::Unknown, OrderState::Succeeded]);
+    assert_eq!(events[2].detail, "超时 / timeout");
+    let order = book.order(id).unwrap();
+    assert_eq!(order.attempts, 1);
+    assert!(order.submitted_at.is_some() && order.finished_at.is_some());
+}
+
+#[test]
+fn a_final_state_cannot_change_even_from_raw_sql() {
+    let (dir, book) = open();
+    let id = book.write(|tx| tx.insert_order(&new_order("TDF00000001", "13800138000"))).unwrap();
+    book.write(|tx| tx.transition(id, OrderState::Submitting, "")).unwrap();
+    book.write(|tx| tx.transition(id, OrderState::Failed, "5002 余额不足")).unwrap();
+    let raw = Connection::open(dir.path().join("orders.sqlite3")).unwrap();
+    let err = raw.execute("UPDATE orders SET state = 'succeeded' WHERE id = ?1", [id]).unwrap_err();
+    assert!(err.to_string().contains("final order state cannot change"), "{err}");
+    assert_eq!(book.order(id).unwrap().state, OrderState::Failed);
+}
+
+#[test]
+fn a_merchant_order_id_is_never_stored_twice() {
+    let (_dir, book) = open();
+    book.write(|tx| tx.insert_order(&new_order("TDD00000001", "13800138000"))).unwrap();
+    let err = book.write(|tx| tx.insert_order(&new_order("TDD00000001", "13900139000"))).unwrap_err();
+    assert_eq!(err.code(), "duplicate_order_id");
+    assert_eq!(book.list_orders(&OrderFilter::default()).unwrap().total, 1);
+}
+
+#[test]
+fn a_failed_write_leaves_nothing_behind() {
+    let (_dir, book) = open();
+    let result: Result<(), BookError> = book.write(|tx| {
+        tx.insert_order(&new_order("TDR00000001", "13800138000"))?;
+        tx.insert_order(&new_order("TDR00000002", "13800138001"))?;
+        Err(BookError::Invalid("第 3 行无效".into()))
+    });
+    assert!(result.is_err());
+    assert_eq!(book.list_orders(&OrderFilter::default()).unwrap().total, 0);
+}
+
+#[test]
+fn changes_are_published_only_after_commit() {
+    let (_dir, book) = open();
+    let mut rx = book.subscribe();
+    let _ = book.write(|tx| -> Result<(), BookError> {
+        tx.insert_order(&new_order("TDC00000001", "13800138000"))?;
+        Err(BookError::Invalid("rolled back".into()))
+    });
+    assert!(rx.try_recv().is_err(), "a rolled-back write publishes nothing");
+    let id = book.write(|tx| tx.insert_order(&new_order("TDC00000002", "13800138000"))).unwrap();
+    assert_eq!(rx.try_recv().unwrap(), Change::Order { id, state: OrderState::New });
+}
+
+#[test]
+fn lists_filter_and_page_in_sqlite() {
+    let (_dir, book) = open();
+    book.write(|tx| {
+        for i in 0..30 {
+            let mut o = new_order(&format!("TDL{i:08}"), &format!("1380013{i:04}"));
+            if i % 3 == 0 {
+                o.provider = ProviderId::Oper;
+            }
+            let id = tx.insert_order(&o)?;
+            if i % 5 == 0 {
+                tx.transition(id, OrderState::Submitting, "")?;
+                tx.transition(id, OrderState::Unknown, "")?;
+                tx.transition(id, OrderState::ManualReview, "")?;
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    let all = book.list_orders(&OrderFilter { limit: 10, ..Default::default() }).unwrap();
+    assert_eq!((all.total, all.orders.len()), (30, 10));
+    assert_eq!(all.orders[0].merchant_order_id, "TDL00000029", "newest first");
+    let oper =
+        book.list_orders(&OrderFilter { provider: Some(ProviderId::Oper), ..Default::default() }).unwrap();
+    assert_eq!(oper.total, 10);
+    let attention = book.list_orders(&OrderFilter { needs_attention: true, ..Default::default() }).unwrap();
+    assert_eq!(attention.total, 6);
+    let by_account =
+        book.list_orders(&OrderFilter { search: Some("13800130007".into()), ..Default::default() }).unwrap();
+    assert_eq!(by_account.total, 1);
+    let by_prefix =
+        book.list_orders(&OrderFilter { search: Some("1380013001".into()), ..Default::default() }).unwrap();
+    assert_eq!(by_prefix.total, 10);
+    let by_id =
+        book.list_orders(&OrderFilter { search: Some("TDL00000004".into()), ..Default::default() }).unwrap();
+    assert_eq!(by_id.orders[0].account, "13800130004");
+    let counts = book.state_counts().unwrap();
+    assert_eq!((counts.new, counts.manual_review, counts.attention), (24, 6, 6));
+}
+
+#[test]
+fn settings_round_trip_without_secrets() {
+    let (_dir, book) = open();
+    let s = json!({"base_url": "http://127.0.0.1:9", "userid": "10001"});
+    book.write(|tx| tx.put_provider_settings(ProviderId::Dingyin, &s)).unwrap();
+    assert_eq!(book.provider_settings(ProviderId::Dingyin).unwrap(), Some(s));
+    assert_eq!(book.provider_settings(ProviderId::Oper).unwrap(), None);
+    book.write(|tx| tx.put_app_setting("locale", "en")).unwrap();
+    assert_eq!(book.app_setting("locale").unwrap().as_deref(), Some("en"));
+}

@@ -1,0 +1,6 @@
+//! The engine's integration tests: one binary, a real SQLite file in a temporary directory, and the real
+//! OS keyring (run through `scripts/test.sh`, which starts an unlocked gnome-keyring inside
+//! `dbus-run-session`; a bare `cargo test` has no keyring and the keyring tests say so).
+
+mod book;
+mod keyring;
