@@ -55,6 +55,5 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
     setupFiles: ['./src/test/setup.ts'],
-    restoreMocks: true,
   },
 });
