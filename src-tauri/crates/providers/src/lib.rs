@@ -8,13 +8,66 @@
 //! query. Every request/reply is returned as a redacted [`Exchange`] for the audit trail.
 //!
 //! Layout: one folder per provider (`dingyin/`, `oper/`, `juhe/`), each with request building and
-//! signing, reply classification, and callback verification; `http` holds the one HTTP client setup.
+//! signing, reply classification, and callback verification; `http` holds the one HTTP client setup,
+//! `form` and `json` the byte-exact wire helpers, `sign` the MD5 helpers. [`build`] creates any
+//! provider from its stored JSON settings and its secret.
 
 pub mod dingyin;
+pub mod form;
 pub mod http;
+pub mod json;
 pub mod juhe;
 pub mod oper;
 pub mod sign;
 mod types;
 
 pub use types::*;
+
+use std::sync::Arc;
+use topup_core::{ProviderId, Sensitive};
+
+/// Creates a provider client from its stored (non-secret) JSON settings and its secret key.
+///
+/// `settings_json` is the provider's settings struct as JSON ([`dingyin::DingyinSettings`],
+/// [`oper::OperSettings`], [`juhe::JuheSettings`]); missing fields take their defaults, `null` means
+/// all defaults. Errors are [`ProviderError::Config`].
+pub fn build(
+    provider: ProviderId,
+    settings_json: &serde_json::Value,
+    secret: Sensitive<String>,
+) -> Result<Arc<dyn Provider>, ProviderError> {
+    fn settings<T: serde::de::DeserializeOwned + Default>(
+        json: &serde_json::Value,
+    ) -> Result<T, ProviderError> {
+        if json.is_null() {
+            return Ok(T::default());
+        }
+        serde_json::from_value(json.clone())
+            .map_err(|e| ProviderError::Config(format!("设置无法读取 / bad settings: {e}")))
+    }
+    Ok(match provider {
+        ProviderId::Dingyin => Arc::new(dingyin::Dingyin::new(settings(settings_json)?, secret)?),
+        ProviderId::Oper => Arc::new(oper::Oper::new(settings(settings_json)?, secret)?),
+        ProviderId::Juhe => Arc::new(juhe::Juhe::new(settings(settings_json)?, secret)?),
+    })
+}
+
+/// The default settings of a provider as JSON (for the settings screen).
+pub fn default_settings(provider: ProviderId) -> serde_json::Value {
+    let value = match provider {
+        ProviderId::Dingyin => serde_json::to_value(dingyin::DingyinSettings::default()),
+        ProviderId::Oper => serde_json::to_value(oper::OperSettings::default()),
+        ProviderId::Juhe => serde_json::to_value(juhe::JuheSettings::default()),
+    };
+    value.unwrap_or(serde_json::Value::Null)
+}
+
+/// The reply for an order refused locally: nothing was sent, so it is definitely not charged.
+pub(crate) fn not_sent_invalid(error: &ProviderError) -> Reply {
+    Reply {
+        verdict: Verdict::Failed,
+        retry_later: false,
+        reason: format!("本地校验未通过，未发送 / refused locally, nothing sent: {error}"),
+        ..Reply::unknown("")
+    }
+}

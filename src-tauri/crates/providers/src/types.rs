@@ -234,11 +234,29 @@ pub trait Provider: Send + Sync {
     /// Reads the account balance.
     async fn balance(&self) -> (Result<Balance, ProviderError>, Vec<Exchange>);
 
+    /// Checks an order against this provider's rules (product kind, face values, id length, fields
+    /// GBK can carry) without sending anything. `submit` runs the same check and answers `Failed`
+    /// (nothing was sent, so nothing was charged) when it fails; the engine may call it first to
+    /// refuse the order before taking the customer's money.
+    fn validate(&self, _order: &SubmitRequest) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    /// How far back the provider can answer queries (dingyin: 3 days); `None` when not documented.
+    /// An order still unknown after this window goes to manual review.
+    fn query_window(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     /// Verifies and parses a callback. Pure: no I/O.
     fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackUpdate, CallbackError>;
 
     /// juhe's telcheck + telquery; other providers answer `Unsupported`.
-    async fn phone_product(&self, _phone: &str, _face: Li) -> (Result<PhoneProduct, ProviderError>, Vec<Exchange>) {
+    async fn phone_product(
+        &self,
+        _phone: &str,
+        _face: Li,
+    ) -> (Result<PhoneProduct, ProviderError>, Vec<Exchange>) {
         (Err(ProviderError::Unsupported("此供应商不支持号码查询 / lookup not supported")), Vec::new())
     }
 }

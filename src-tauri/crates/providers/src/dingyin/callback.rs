@@ -1,0 +1,119 @@
+//! dingyin callback to `back_url` (**assumed** format, see the provider-docs README): a GBK form with
+//! `userid, orderid, sporderid, merchantsubmittime, resultno[, parvalue, remark1, payno, fundbalance]`,
+//! signed `MD5("userid=..&orderid=..&sporderid=..&merchantsubmittime=..&resultno=..&key=..")`
+//! upper-case over GBK bytes. Answered with `ok` once stored.
+
+use super::request::sign_gbk;
+use super::table;
+use crate::form::{self, Charset};
+use crate::sign::sign_matches;
+use crate::{CallbackError, CallbackRequest, CallbackUpdate, Verdict};
+use topup_core::Li;
+
+/// The form of a callback: the body when there is one, else the query string (GET callbacks).
+pub fn form_bytes(request: &CallbackRequest) -> &[u8] {
+    if request.body.iter().all(u8::is_ascii_whitespace) {
+        request.query.trim_start_matches('?').as_bytes()
+    } else {
+        &request.body
+    }
+}
+
+pub fn parse(userid: &str, key: &str, request: &CallbackRequest) -> Result<CallbackUpdate, CallbackError> {
+    let form = form::parse(form_bytes(request), Charset::Gbk).map_err(CallbackError::Malformed)?;
+    let field = |name: &'static str| form.get(name).ok_or(CallbackError::MissingField(name));
+    let (cb_userid, orderid, sporderid, time, resultno, sign) = (
+        field("userid")?,
+        field("orderid")?,
+        field("sporderid")?,
+        field("merchantsubmittime")?,
+        field("resultno")?,
+        field("sign")?,
+    );
+    let expected = sign_gbk(&format!(
+        "userid={cb_userid}&orderid={orderid}&sporderid={sporderid}&merchantsubmittime={time}&resultno={resultno}&key={key}"
+    ))
+    .map_err(|e| CallbackError::Malformed(e.to_string()))?;
+    if !sign_matches(sign, &expected) {
+        return Err(CallbackError::BadSign);
+    }
+    if cb_userid != userid {
+        return Err(CallbackError::WrongAccount);
+    }
+    if sporderid.is_empty() {
+        return Err(CallbackError::MissingField("sporderid"));
+    }
+    let verdict = match resultno {
+        table::CALLBACK_SUCCESS => Verdict::Succeeded,
+        table::CALLBACK_FAILED => Verdict::Failed,
+        _ => Verdict::Unknown,
+    };
+    Ok(CallbackUpdate {
+        merchant_order_id: sporderid.to_owned(),
+        provider_order_id: Some(orderid.to_owned()).filter(|s| !s.is_empty()),
+        verdict,
+        face: form.get("parvalue").and_then(|p| Li::parse_yuan(p).ok()),
+        code: Some(resultno.to_owned()),
+        message: form.get("remark1").filter(|s| !s.is_empty()).map(str::to_owned),
+        needs_confirmation: false,
+        ack: table::ACK,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(body: &str) -> CallbackRequest {
+        CallbackRequest {
+            method: "POST".into(),
+            content_type: Some("application/x-www-form-urlencoded".into()),
+            query: String::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    // python3 -c "import hashlib;print(hashlib.md5(b'userid=10001&orderid=XS090428000003&sporderid=2009042800001&merchantsubmittime=20210224134552&resultno=1&key=TESTKEY123').hexdigest().upper())"
+    const SIGN_1: &str = "4CAC8E4BEBBFD621834C4BAFA01227E3";
+
+    #[test]
+    fn verified_success_callback() {
+        let body = format!(
+            "userid=10001&orderid=XS090428000003&sporderid=2009042800001&merchantsubmittime=20210224134552\
+             &resultno=1&parvalue=100&remark1=%C6%BE%D6%A4&sign={SIGN_1}"
+        );
+        let u = parse("10001", "TESTKEY123", &request(&body)).unwrap();
+        assert_eq!(u.verdict, Verdict::Succeeded);
+        assert_eq!(u.merchant_order_id, "2009042800001");
+        assert_eq!(u.face, Some(Li::from_yuan(100)));
+        // python3 -c "import urllib.parse;print(urllib.parse.quote('凭证'.encode('gbk')))" -> %C6%BE%D6%A4
+        assert_eq!(u.message.as_deref(), Some("凭证"));
+        assert_eq!(u.ack, "ok");
+        assert!(!u.needs_confirmation);
+        // Lower-case hex is the same signature.
+        let lower = body.replace(SIGN_1, &SIGN_1.to_ascii_lowercase());
+        assert!(parse("10001", "TESTKEY123", &request(&lower)).is_ok());
+    }
+
+    #[test]
+    fn refused_callbacks() {
+        let good = format!(
+            "userid=10001&orderid=XS090428000003&sporderid=2009042800001&merchantsubmittime=20210224134552\
+             &resultno=1&sign={SIGN_1}"
+        );
+        let changed = good.replace("resultno=1", "resultno=9");
+        assert_eq!(parse("10001", "TESTKEY123", &request(&changed)), Err(CallbackError::BadSign));
+        assert_eq!(parse("10001", "OTHERKEY", &request(&good)), Err(CallbackError::BadSign));
+        assert_eq!(parse("10002", "TESTKEY123", &request(&good)), Err(CallbackError::WrongAccount));
+        let missing = good.replace("&resultno=1", "");
+        assert_eq!(
+            parse("10001", "TESTKEY123", &request(&missing)),
+            Err(CallbackError::MissingField("resultno"))
+        );
+        assert!(matches!(parse("10001", "TESTKEY123", &request("a=%Z")), Err(CallbackError::Malformed(_))));
+        // GET callbacks carry the form in the query string.
+        let get =
+            CallbackRequest { method: "GET".into(), content_type: None, query: good.clone(), body: vec![] };
+        assert!(parse("10001", "TESTKEY123", &get).is_ok());
+    }
+}
