@@ -12,7 +12,9 @@ const lib = fileURLToPath(new URL('./src/lib', import.meta.url));
  * build carries no <meta> CSP, to avoid two policies drifting apart. */
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
-  "img-src 'self' data:; connect-src ipc: http://ipc.localhost";
+  "img-src 'self' data:; font-src 'self'; connect-src ipc: http://ipc.localhost; " +
+  "object-src 'none'; base-uri 'none'; form-action 'none'";
+// (frame-ancestors, also in tauri.conf.json, is ignored in a <meta> policy.)
 
 function cspMeta(): Plugin {
   return {
@@ -20,7 +22,10 @@ function cspMeta(): Plugin {
     transformIndexHtml(html, ctx) {
       if (!ctx.server) return html;
       // Plus the dev server's HMR websocket.
-      const policy = `${CSP} ws://127.0.0.1:5173 ws://localhost:5173`;
+      const policy = CSP.replace(
+        'connect-src ipc: http://ipc.localhost',
+        'connect-src ipc: http://ipc.localhost ws://127.0.0.1:5173 ws://localhost:5173',
+      );
       const meta = `<meta http-equiv="Content-Security-Policy" content="${policy}" />`;
       // Right after <meta charset>, i.e. before any script or stylesheet.
       return html.replace(/(<meta charset="UTF-8" \/>)/, `$1\n    ${meta}`);
@@ -41,6 +46,13 @@ export default defineConfig({
     port: 5173,
     strictPort: true,
     host: '127.0.0.1',
+  },
+  // `vite preview` serves the production bundle under the app's CSP (as a header).
+  preview: {
+    port: 4173,
+    strictPort: true,
+    host: '127.0.0.1',
+    headers: { 'Content-Security-Policy': CSP },
   },
   build: {
     outDir: 'dist',

@@ -45,6 +45,7 @@ const NAV = [
 ] as const;
 
 beforeEach(() => {
+  history.replaceState(null, '', '/');
   setUiLocale('zh-CN');
   pushEngineStatus = null;
   unlisten.mockReset();
@@ -74,6 +75,21 @@ describe('navigation', () => {
         expect(screen.getByTestId(`nav-${other.id}`)).not.toHaveAttribute('aria-current');
       }
     }
+  });
+
+  it('opens the screen named in the URL hash and keeps the hash in step', async () => {
+    const user = userEvent.setup();
+    history.replaceState(null, '', '/#balances');
+    await renderReady();
+    expect(screen.getByTestId('screen-balances')).toBeInTheDocument();
+    await user.click(screen.getByTestId('nav-settings'));
+    expect(location.hash).toBe('#settings');
+  });
+
+  it('falls back to 下单 for an unknown hash', async () => {
+    history.replaceState(null, '', '/#nonsense');
+    await renderReady();
+    expect(screen.getByTestId('screen-order')).toBeInTheDocument();
   });
 
   it('shows honest placeholders and empty states', async () => {
@@ -107,6 +123,7 @@ describe('i18n', () => {
     expect(screen.getByTestId('page-title')).toHaveTextContent('Settings');
     expect(screen.getByTestId('status-engine')).toHaveTextContent('Engine: Idle');
     expect(screen.getByTestId('lang-en')).toHaveAttribute('aria-pressed', 'true');
+    expect(screen.getByTestId('settings-data-dir')).toHaveTextContent('/data/topup');
     expect(document.documentElement.lang).toBe('en');
 
     await user.click(screen.getByTestId('lang-zh'));
@@ -224,6 +241,7 @@ describe('backend errors', () => {
     expect(alert).toHaveTextContent('无法连接后端');
     expect(alert).toHaveTextContent('no_backend');
     expect(screen.getByTestId('status-db-path')).toHaveTextContent('数据库: —');
+    expect(screen.getByTestId('status-version')).toHaveTextContent('未连接后端');
     // Navigation still works without a backend.
     await user.click(screen.getByTestId('nav-orders'));
     expect(screen.getByTestId('screen-orders')).toBeInTheDocument();

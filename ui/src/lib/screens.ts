@@ -19,3 +19,13 @@ export const SCREENS: readonly ScreenDef[] = [
 ];
 
 export const DEFAULT_SCREEN: ScreenId = 'order';
+
+export function isScreenId(v: unknown): v is ScreenId {
+  return SCREENS.some((s) => s.id === v);
+}
+
+/** Screen named by the URL hash (`#orders`), so a screen can be deep-linked in e2e tests. */
+export function screenFromHash(hash: string): ScreenId {
+  const id = hash.replace(/^#\/?/, '');
+  return isScreenId(id) ? id : DEFAULT_SCREEN;
+}
