@@ -247,29 +247,29 @@ pub fn truncate(text: &str) -> String {
 }
 
 /// What a submit's transport result means before the body is read. `Ok(body)` for a 2xx response.
-pub fn submit_transport(transport: Transport) -> Result<Vec<u8>, Reply> {
+pub fn submit_transport(transport: Transport) -> Result<Vec<u8>, Box<Reply>> {
     match transport {
-        Transport::NotSent(e) => Err(Reply {
+        Transport::NotSent(e) => Err(Box::new(Reply {
             verdict: Verdict::Failed,
             retry_later: true,
             reason: format!("未发出，可用同一单号重发 / not sent, may resend the same id: {e}"),
             ..Reply::unknown("")
-        }),
+        })),
         other => query_transport(other),
     }
 }
 
 /// What a query's transport result means: everything but a 2xx body is unknown (a query that did
 /// not happen says nothing about the order).
-pub fn query_transport(transport: Transport) -> Result<Vec<u8>, Reply> {
+pub fn query_transport(transport: Transport) -> Result<Vec<u8>, Box<Reply>> {
     match transport {
         Transport::Response { status, body } if (200..300).contains(&status) => Ok(body),
-        Transport::Response { status, .. } => Err(Reply::unknown(format!(
+        Transport::Response { status, .. } => Err(Box::new(Reply::unknown(format!(
             "HTTP {status}，结果未知，需查询 / HTTP {status}, outcome unknown, must query"
-        ))),
-        Transport::NotSent(e) => Err(Reply::unknown(format!("查询未发出 / query not sent: {e}"))),
+        )))),
+        Transport::NotSent(e) => Err(Box::new(Reply::unknown(format!("查询未发出 / query not sent: {e}")))),
         Transport::Lost(e) => {
-            Err(Reply::unknown(format!("结果未知，需查询 / outcome unknown, must query: {e}")))
+            Err(Box::new(Reply::unknown(format!("结果未知，需查询 / outcome unknown, must query: {e}"))))
         }
     }
 }

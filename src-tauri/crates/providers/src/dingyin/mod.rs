@@ -174,7 +174,7 @@ impl Provider for Dingyin {
             self.http.send(self.post(&self.settings.base_url, table::SUBMIT_PATH, body)).await;
         let reply = match http::submit_transport(transport) {
             Ok(bytes) => reply::classify_submit(&bytes, &order.merchant_order_id),
-            Err(reply) => reply,
+            Err(reply) => *reply,
         };
         Outcome { reply, exchanges: vec![exchange] }
     }
@@ -189,7 +189,7 @@ impl Provider for Dingyin {
             self.http.send(self.post(self.settings.query_base(), table::QUERY_PATH, body)).await;
         let reply = match http::query_transport(transport) {
             Ok(bytes) => reply::classify_query(&bytes, &order.merchant_order_id),
-            Err(reply) => reply,
+            Err(reply) => *reply,
         };
         Outcome { reply, exchanges: vec![exchange] }
     }

@@ -130,16 +130,17 @@ fn base_reply(xml: &XmlReply, code: &str) -> Reply {
 }
 
 /// Parses and checks that the reply is about `sporderid`; returns the reply and its `resultno`.
-fn parse_for_order(bytes: &[u8], sporderid: &str) -> Result<(XmlReply, String), Reply> {
-    let xml = parse_xml(bytes)
-        .map_err(|e| Reply::unknown(format!("回复无法解析，需查询 / unparsable reply, must query: {e}")))?;
+fn parse_for_order(bytes: &[u8], sporderid: &str) -> Result<(XmlReply, String), Box<Reply>> {
+    let xml = parse_xml(bytes).map_err(|e| {
+        Box::new(Reply::unknown(format!("回复无法解析，需查询 / unparsable reply, must query: {e}")))
+    })?;
     let Some(code) = xml.get("resultno").map(str::to_owned) else {
-        return Err(Reply::unknown("回复缺少 resultno，需查询 / reply lacks resultno, must query"));
+        return Err(Box::new(Reply::unknown("回复缺少 resultno，需查询 / reply lacks resultno, must query")));
     };
     if let Some(other) = xml.get("sporderid").filter(|s| !s.is_empty() && *s != sporderid) {
         let mut r = base_reply(&xml, &code);
         r.reason = format!("回复的订单号 {other} 与本单不符 / reply is about another order {other}");
-        return Err(r);
+        return Err(Box::new(r));
     }
     Ok((xml, code))
 }
@@ -148,7 +149,7 @@ fn parse_for_order(bytes: &[u8], sporderid: &str) -> Result<(XmlReply, String), 
 pub fn classify_submit(bytes: &[u8], sporderid: &str) -> Reply {
     let (xml, code) = match parse_for_order(bytes, sporderid) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut reply = base_reply(&xml, &code);
     if table::IN_PROGRESS.contains(&code.as_str()) {
@@ -174,7 +175,7 @@ pub fn classify_submit(bytes: &[u8], sporderid: &str) -> Reply {
 pub fn classify_query(bytes: &[u8], sporderid: &str) -> Reply {
     let (xml, code) = match parse_for_order(bytes, sporderid) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut reply = base_reply(&xml, &code);
     if xml.get("sporderid").is_none_or(str::is_empty)

@@ -145,7 +145,7 @@ impl Provider for Oper {
         let (transport, exchange) = self.http.send(self.post(table::ORDER_PATH, body)).await;
         let reply = match http::submit_transport(transport) {
             Ok(bytes) => reply::classify_submit(&bytes),
-            Err(reply) => reply,
+            Err(reply) => *reply,
         };
         Outcome { reply, exchanges: vec![exchange] }
     }
@@ -155,7 +155,7 @@ impl Provider for Oper {
         let (transport, exchange) = self.http.send(self.post(table::QUERY_PATH, body)).await;
         let reply = match http::query_transport(transport) {
             Ok(bytes) => reply::classify_query(&bytes, self.key.expose(), &order.merchant_order_id),
-            Err(reply) => reply,
+            Err(reply) => *reply,
         };
         Outcome { reply, exchanges: vec![exchange] }
     }
