@@ -91,7 +91,9 @@ pub struct SubmitRequest {
     pub face: Li,
     /// Provider product id (dingyin `productid`), when the user chose one.
     pub product_id: Option<String>,
-    /// Quantity (dingyin `num`); 1 for phone and electricity.
+    /// Quantity of a per-unit product (dingyin `num` for game products and phone products with a
+    /// product id); 1 otherwise. For a phone top-up without a product id, electricity and 抖音, dingyin's
+    /// `num` is the face value in whole yuan and the client derives it from `face`.
     pub quantity: u32,
     /// Game area / server (dingyin `areaid` / `serverid`).
     pub area: Option<String>,

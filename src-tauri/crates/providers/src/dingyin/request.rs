@@ -9,7 +9,7 @@ use crate::sign::md5_upper;
 use crate::{Grid, ProviderError, SubmitRequest};
 use topup_core::ProductKind;
 
-/// The signed parameters in sign order, then `userip` (unsigned). `back_url` is added by the caller.
+/// The parameters in the document's order (`userip` is not signed). `back_url` is added by the caller.
 pub fn submit_params(
     userid: &str,
     order: &SubmitRequest,
@@ -21,9 +21,22 @@ pub fn submit_params(
     if order.order_time.len() != 14 || !order.order_time.bytes().all(|b| b.is_ascii_digit()) {
         return invalid("下单时间须为 yyyyMMddHHmmss / order time must be yyyyMMddHHmmss");
     }
-    if order.quantity == 0 {
-        return invalid("数量须大于 0 / quantity must be positive");
-    }
+    // `num`: a game product is sold per unit (`num` = quantity); a phone top-up without a product id,
+    // electricity and 抖音 are sold by the yuan (`num` = face value in whole yuan), since neither the
+    // phone number nor note 1's account JSON carries an amount.
+    let per_unit = order.kind == ProductKind::Game
+        || (order.kind == ProductKind::Phone && order.product_id.as_deref().is_some_and(|p| !p.is_empty()));
+    let num = if per_unit {
+        if order.quantity == 0 {
+            return invalid("数量须大于 0 / quantity must be positive");
+        }
+        order.quantity.to_string()
+    } else {
+        match order.face.whole_yuan() {
+            Some(y) if y > 0 => y.to_string(),
+            _ => return invalid("面值须为正整数元 / face value must be a positive whole number of yuan"),
+        }
+    };
     if order.account.trim().is_empty() {
         return invalid("充值账号为空 / account is empty");
     }
@@ -57,7 +70,7 @@ pub fn submit_params(
     let params = vec![
         ("userid", userid.to_owned()),
         ("productid", opt(&order.product_id)),
-        ("num", order.quantity.to_string()),
+        ("num", num),
         ("areaid", areaid),
         ("serverid", serverid),
         ("account", account),
@@ -165,7 +178,7 @@ mod tests {
             kind: ProductKind::Electricity,
             account: "123123123".into(),
             face: Li::from_yuan(100),
-            product_id: Some("9001".into()),
+            product_id: Some("DF-GW".into()),
             quantity: 1,
             area: None,
             server: None,
@@ -215,13 +228,13 @@ mod tests {
             account,
             r#"{"product_type":"3","userid":"123123123","username":"","type":"1","area":"江苏","city":"南京"}"#
         );
-        // python3 -c "import hashlib;a='{\"product_type\":\"3\",\"userid\":\"123123123\",\"username\":\"\",\"type\":\"1\",\"area\":\"江苏\",\"city\":\"南京\"}';print(hashlib.md5(('userid=10001&productid=9001&num=1&areaid=13590101510&serverid=&account='+a+'&spordertime=20210224134552&sporderid=E20210224000001&key=TESTKEY123').encode('gbk')).hexdigest().upper())"
+        // python3 -c "import hashlib;a='{\"product_type\":\"3\",\"userid\":\"123123123\",\"username\":\"\",\"type\":\"1\",\"area\":\"江苏\",\"city\":\"南京\"}';print(hashlib.md5(('userid=10001&productid=DF-GW&num=100&areaid=13590101510&serverid=&account='+a+'&spordertime=20210224134552&sporderid=E20210224000001&key=TESTKEY123').encode('gbk')).hexdigest().upper())"
         let sign = sign_gbk(&submit_sign_input(&params, "TESTKEY123")).unwrap();
-        assert_eq!(sign, "A95BCB557544DD32CBEDBA83FDE50F4E");
+        assert_eq!(sign, "D9DD59955915C26CFE414A81299FB434");
         // python3 -c "import urllib.parse;print(urllib.parse.urlencode([('account','{\"product_type\":\"3\",\"userid\":\"123123123\",\"username\":\"\",\"type\":\"1\",\"area\":\"江苏\",\"city\":\"南京\"}')],encoding='gbk'))"
         let body = submit_body("10001", "TESTKEY123", &order).unwrap();
         let expected = format!(
-            "userid=10001&productid=9001&num=1&areaid=13590101510&serverid=&account={}&userip=\
+            "userid=10001&productid=DF-GW&num=100&areaid=13590101510&serverid=&account={}&userip=\
              &spordertime=20210224134552&sporderid=E20210224000001&sign={sign}&back_url=http%3A%2F%2Fcb.example%2Fdy",
             "%7B%22product_type%22%3A%223%22%2C%22userid%22%3A%22123123123%22%2C%22username%22%3A%22%22%2C\
              %22type%22%3A%221%22%2C%22area%22%3A%22%BD%AD%CB%D5%22%2C%22city%22%3A%22%C4%CF%BE%A9%22%7D"
