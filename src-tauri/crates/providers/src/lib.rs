@@ -18,6 +18,8 @@ pub mod http;
 pub mod json;
 pub mod juhe;
 pub mod oper;
+#[cfg(test)]
+mod proptests;
 pub mod sign;
 mod types;
 

@@ -37,6 +37,16 @@ pub fn order_fields(
             "无法判断“{phone}”的运营商，请手动选择 / unknown carrier for {phone}, choose one"
         ));
     };
+    // oper requires `notify_url` (必填) and refuses an order without one; refuse it here instead, so
+    // the user learns to set `notify_url` in the settings (any http(s) URL works when polling).
+    let notify_url = order
+        .notify_url
+        .clone()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| default_notify_url.to_owned());
+    if !(notify_url.starts_with("http://") || notify_url.starts_with("https://")) {
+        return invalid("上游运营商要求回调地址，请在设置中填写 notify_url / oper requires a notify_url: set one in the settings".into());
+    }
     Ok(vec![
         ("uid", uid.to_owned()),
         ("order_no", order.merchant_order_id.clone()),
@@ -44,7 +54,7 @@ pub fn order_fields(
         ("mobile_type", mobile_type(carrier).to_owned()),
         ("phone_number", phone.to_owned()),
         ("face_value", fen.to_string()),
-        ("notify_url", order.notify_url.clone().unwrap_or_else(|| default_notify_url.to_owned())),
+        ("notify_url", notify_url),
     ])
 }
 
@@ -142,6 +152,7 @@ mod tests {
         o.notify_url = None;
         let f = order_fields("1", "http://default/cb", &o).unwrap();
         assert!(f.contains(&("notify_url", "http://default/cb".into())));
+        assert!(order_fields("1", "", &o).is_err(), "oper requires a notify_url");
     }
 
     #[test]
