@@ -17,8 +17,8 @@ pub enum Target {
     All,
     /// The merchant order id (`sporderid` / `order_no` / `orderid`).
     Order(String),
-    /// The account being topped up: phone number, or for dingyin the raw `account` parameter (or the
-    /// `userid` 户号 inside an electricity account JSON).
+    /// The account being topped up: the phone number; for dingyin the `account` parameter, except
+    /// electricity, where it is the 户号 (`userid` inside the account JSON).
     Account(String),
     /// Every request to one provider: "dingyin", "oper" or "juhe".
     Provider(String),
@@ -32,7 +32,7 @@ pub enum Target {
 pub enum Fault {
     /// Submit: create and charge the order, then close the connection without any reply.
     LostResponseAfterAccept,
-    /// Submit (and queries): HTTP 500 with an HTML body; nothing is created.
+    /// Submit: HTTP 500 with an HTML body; nothing is created.
     Http500BeforeAccept,
     /// Submit: create and charge, send the headers and half the body, then close the connection.
     TruncatedBody,
@@ -40,8 +40,8 @@ pub enum Fault {
     GarbageBody,
     /// Submit: create and charge, reply normally after this delay.
     SlowReply(Duration),
-    /// Submit: reply with this provider code (dingyin `resultno`, juhe `error_code`, oper `code` 400 with
-    /// the code in `msg`). With `accept_anyway` the order is created and charged all the same.
+    /// Submit: reply with this provider code (dingyin `resultno`, juhe `error_code`, oper `code`, with
+    /// "订单被拒绝(code)" as oper's `msg`). With `accept_anyway` the order is created and charged all the same.
     Reject { code: i64, accept_anyway: bool },
     /// The order is accepted and never settles (queries answer "in progress" forever, no callback).
     PendingForever,
@@ -144,7 +144,7 @@ pub struct SimOrder {
     pub provider: String,
     pub merchant_order_id: String,
     pub provider_order_id: String,
-    /// Phone number, or dingyin's `account` parameter as sent.
+    /// Phone number; dingyin's `account` parameter, or the 户号 for electricity.
     pub account: String,
     /// Face value in li.
     pub face_li: i64,

@@ -144,7 +144,7 @@ async fn ordersta_telcheck_telquery_yue() {
     assert_eq!(v["result"]["uordercash"], "1.002");
     let v = get_json(&sim, &format!("/ofpay/mobile/ordersta?key={JH_KEY}&orderid=JHNOPE0001")).await;
     assert_eq!(v["error_code"], 208513);
-    let v = get_json(&sim, &format!("/ofpay/mobile/ordersta?key=nope&orderid=JHQ0000001")).await;
+    let v = get_json(&sim, "/ofpay/mobile/ordersta?key=nope&orderid=JHQ0000001").await;
     assert_eq!(v["error_code"], 10001);
     let v =
         get_json(&sim, &format!("/ofpay/mobile/telcheck?key={JH_KEY}&phoneno=13429660000&cardnum=10")).await;

@@ -117,6 +117,9 @@ pub fn xml_field(xml: &str, name: &str) -> Option<String> {
     Some(xml[s..e].to_string())
 }
 
+type Bodies = Arc<Mutex<Vec<Vec<u8>>>>;
+type ReceiverState = (Bodies, Arc<Vec<&'static str>>);
+
 /// A local receiver for callbacks: answers with `replies` in turn (the last one repeats).
 #[derive(Clone)]
 pub struct Receiver {
@@ -130,15 +133,12 @@ pub async fn receiver(replies: Vec<&'static str>) -> Receiver {
     let app = Router::new()
         .route(
             "/cb",
-            post(
-                |State((bodies, replies)): State<(Arc<Mutex<Vec<Vec<u8>>>>, Arc<Vec<&'static str>>)>,
-                 body: Bytes| async move {
-                    let mut b = bodies.lock().expect("lock");
-                    b.push(body.to_vec());
-                    let n = b.len();
-                    replies.get(n - 1).or(replies.last()).copied().unwrap_or("ok")
-                },
-            ),
+            post(|State((bodies, replies)): State<ReceiverState>, body: Bytes| async move {
+                let mut b = bodies.lock().expect("lock");
+                b.push(body.to_vec());
+                let n = b.len();
+                replies.get(n - 1).or(replies.last()).copied().unwrap_or("ok")
+            }),
         )
         .with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
