@@ -90,8 +90,8 @@ pub enum SimError {
     Start(#[from] std::io::Error),
 }
 
-/// A running simulator. Dropping it without [`Simulator::shutdown`] leaves the listener running until the
-/// runtime ends.
+/// A running simulator. Dropping the handle also stops the listeners (their stop signal goes away);
+/// [`Simulator::shutdown`] additionally waits for them and aborts pending settlements and callbacks.
 pub struct Simulator {
     shared: Arc<Shared>,
     addr: SocketAddr,

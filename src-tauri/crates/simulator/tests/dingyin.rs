@@ -298,7 +298,7 @@ async fn searchpay_and_searchbalance() {
     let literal = "userid=A9000001&sporderid=SP20240601000001&sign=57A7B948CCEAD9892B4953B92D579785";
     assert_eq!(query_body("SP20240601000001"), literal.as_bytes());
     let xml = post_form(q.clone(), literal.into()).await.1;
-    assert_eq!(resultno(&xml), "0", "{xml}");
+    assert!(["0", "2"].contains(&resultno(&xml).as_str()), "in progress: {xml}");
     tokio::time::sleep(Duration::from_millis(400)).await;
     let xml = post_form(q.clone(), literal.into()).await.1;
     assert_eq!(resultno(&xml), "1", "{xml}");
