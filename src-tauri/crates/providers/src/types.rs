@@ -206,6 +206,9 @@ pub enum ProviderError {
     Unsupported(&'static str),
     #[error("配置错误：{0} / configuration error: {0}")]
     Config(String),
+    /// The order breaks the provider's rules (face value, id length, missing field); nothing was sent.
+    #[error("订单不符合供应商要求：{0} / order not acceptable to the provider: {0}")]
+    InvalidOrder(String),
 }
 
 /// juhe telcheck / telquery result (phone number and face value lookup).

@@ -477,7 +477,7 @@ async fn juhe_faults_and_local_refusals() {
         let out = p.submit(&bad).await;
         assert_eq!((out.reply.verdict, out.reply.retry_later), (Verdict::Failed, false));
         assert!(out.exchanges.is_empty());
-        assert!(matches!(p.validate(&bad), Err(ProviderError::Config(_))));
+        assert!(matches!(p.validate(&bad), Err(ProviderError::InvalidOrder(_))));
     }
     assert_eq!(sim.requests().len(), requests_before, "nothing was sent");
 }

@@ -14,7 +14,7 @@ pub fn submit_params(
     userid: &str,
     order: &SubmitRequest,
 ) -> Result<Vec<(&'static str, String)>, ProviderError> {
-    let invalid = |m: &str| Err(ProviderError::Config(m.to_owned()));
+    let invalid = |m: &str| Err(ProviderError::InvalidOrder(m.to_owned()));
     if order.merchant_order_id.trim().is_empty() || order.merchant_order_id.len() > 64 {
         return invalid("订单号为空或过长 / order id empty or too long");
     }
@@ -80,10 +80,10 @@ pub fn submit_params(
     ];
     // Refuse early what GBK cannot carry (an emoji in a game account), before anything is sent.
     for (name, value) in &params {
-        form::encode(value, Charset::Gbk).map_err(|e| ProviderError::Config(format!("{name}: {e}")))?;
+        form::encode(value, Charset::Gbk).map_err(|e| ProviderError::InvalidOrder(format!("{name}: {e}")))?;
     }
     if let Some(url) = &order.notify_url {
-        form::encode(url, Charset::Gbk).map_err(|e| ProviderError::Config(format!("back_url: {e}")))?;
+        form::encode(url, Charset::Gbk).map_err(|e| ProviderError::InvalidOrder(format!("back_url: {e}")))?;
     }
     Ok(params)
 }

@@ -7,7 +7,7 @@
 //! placed, the same order id may be sent again). The callback's sign does not cover `sta`, so every
 //! callback asks the engine to confirm by a query. Orders juhe cannot take (order id not 8–32
 //! characters, a face value not in 1/2/5/10/20/30/50/100/300) are refused before sending: `validate`
-//! returns a `Config` error and `submit` answers `Failed` without `retry_later` — nothing was sent, so
+//! returns `ProviderError::InvalidOrder` and `submit` answers `Failed` without `retry_later` — nothing was sent, so
 //! nothing can have been charged, and resending the same order would be refused again.
 
 pub mod callback;

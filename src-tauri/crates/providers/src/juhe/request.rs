@@ -32,7 +32,7 @@ fn with_key(pairs: &[(&str, &str)]) -> Query {
 pub fn face_yuan(face: Li) -> Result<i64, ProviderError> {
     match face.whole_yuan() {
         Some(y) if table::FACE_VALUES.contains(&y) => Ok(y),
-        _ => Err(ProviderError::Config(format!(
+        _ => Err(ProviderError::InvalidOrder(format!(
             "聚合只支持面值 1/2/5/10/20/30/50/100/300 元，不支持 {face} / juhe sells only 1/2/5/10/20/30/50/100/300 yuan, not {face}"
         ))),
     }
@@ -40,7 +40,7 @@ pub fn face_yuan(face: Li) -> Result<i64, ProviderError> {
 
 /// Checks an order before anything is sent; returns the phone number and the face in yuan.
 pub fn check_order(order: &SubmitRequest) -> Result<(String, i64), ProviderError> {
-    let invalid = |m: String| Err(ProviderError::Config(m));
+    let invalid = |m: String| Err(ProviderError::InvalidOrder(m));
     if order.kind != ProductKind::Phone {
         return invalid("聚合只支持话费 / juhe only sells phone top-ups".into());
     }

@@ -16,7 +16,7 @@ pub fn order_fields(
     default_notify_url: &str,
     order: &SubmitRequest,
 ) -> Result<Vec<(&'static str, String)>, ProviderError> {
-    let invalid = |m: String| Err(ProviderError::Config(m));
+    let invalid = |m: String| Err(ProviderError::InvalidOrder(m));
     if order.kind != ProductKind::Phone {
         return invalid("上游运营商只支持话费 / oper only sells phone top-ups".into());
     }
