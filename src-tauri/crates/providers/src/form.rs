@@ -104,6 +104,15 @@ pub fn parse(bytes: &[u8], charset: Charset) -> Result<Form, String> {
     Ok(Form(pairs))
 }
 
+/// The form of a callback: the body when there is one, else the query string (GET callbacks).
+pub fn callback_bytes(request: &crate::CallbackRequest) -> &[u8] {
+    if request.body.iter().all(u8::is_ascii_whitespace) {
+        request.query.trim_start_matches('?').as_bytes()
+    } else {
+        &request.body
+    }
+}
+
 fn percent_decode(input: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;

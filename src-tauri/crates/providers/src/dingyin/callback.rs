@@ -10,17 +10,8 @@ use crate::sign::sign_matches;
 use crate::{CallbackError, CallbackRequest, CallbackUpdate, Verdict};
 use topup_core::Li;
 
-/// The form of a callback: the body when there is one, else the query string (GET callbacks).
-pub fn form_bytes(request: &CallbackRequest) -> &[u8] {
-    if request.body.iter().all(u8::is_ascii_whitespace) {
-        request.query.trim_start_matches('?').as_bytes()
-    } else {
-        &request.body
-    }
-}
-
 pub fn parse(userid: &str, key: &str, request: &CallbackRequest) -> Result<CallbackUpdate, CallbackError> {
-    let form = form::parse(form_bytes(request), Charset::Gbk).map_err(CallbackError::Malformed)?;
+    let form = form::parse(form::callback_bytes(request), Charset::Gbk).map_err(CallbackError::Malformed)?;
     let field = |name: &'static str| form.get(name).ok_or(CallbackError::MissingField(name));
     let (cb_userid, orderid, sporderid, time, resultno, sign) = (
         field("userid")?,

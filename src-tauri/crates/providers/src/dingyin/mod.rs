@@ -210,7 +210,7 @@ impl Provider for Dingyin {
     }
 }
 
-/// Kept for callers that want the verdict names of this provider's codes (e.g. a help screen).
+/// What a dingyin submit code means and how it is classified (for a help screen or the audit view).
 pub fn describe(code: &str) -> Option<(&'static str, Verdict)> {
     if let Some((_, text)) = table::REJECTED.iter().find(|(c, _)| *c == code) {
         return Some((text, Verdict::Failed));

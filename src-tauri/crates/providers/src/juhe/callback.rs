@@ -9,7 +9,7 @@ use crate::sign::{md5_lower, sign_matches};
 use crate::{CallbackError, CallbackRequest, CallbackUpdate, Verdict};
 
 pub fn parse(appkey: &str, request: &CallbackRequest) -> Result<CallbackUpdate, CallbackError> {
-    let bytes = crate::dingyin::callback::form_bytes(request);
+    let bytes = form::callback_bytes(request);
     let form = form::parse(bytes, Charset::Utf8).map_err(CallbackError::Malformed)?;
     let field = |name: &'static str| form.get(name).ok_or(CallbackError::MissingField(name));
     let (sporder_id, orderid, sta, sign) =

@@ -11,7 +11,7 @@ use crate::sign::{md5_lower, sign_matches};
 use crate::{CallbackError, CallbackRequest, CallbackUpdate, Verdict};
 
 fn fields(request: &CallbackRequest) -> Result<Vec<(String, String)>, CallbackError> {
-    let bytes = crate::dingyin::callback::form_bytes(request);
+    let bytes = form::callback_bytes(request);
     let is_json = request.content_type.as_deref().is_some_and(|c| c.to_ascii_lowercase().contains("json"))
         || bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     if is_json {
