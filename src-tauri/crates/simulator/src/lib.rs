@@ -206,9 +206,28 @@ fn cli_config(args: &[String]) -> Result<SimConfig, SimError> {
     Ok(cfg)
 }
 
+/// Usage text of `topup-desk simulator` / `topup-sim`.
+pub const CLI_HELP: &str = "\
+供应商模拟器（演示模式与测试用），仅监听 127.0.0.1 / provider simulator on 127.0.0.1 (sandbox mode, tests)
+
+用法 / Usage: topup-desk simulator [OPTIONS]
+
+  --port N                   监听端口，默认 0（随机） / port, default 0 (any free port)
+  --settle-ms N              订单多少毫秒后出结果，默认 1000 / settle orders after N ms (default 1000)
+  --rate-limit N             每个供应商每秒最多请求数 / max requests per second per provider
+  --separate-dingyin-query   鼎音查询接口使用另一个端口 / serve dingyin's query on a second port
+  --juhe-callback URL        聚合回调地址 / juhe callback URL
+  -h, --help                 显示帮助 / show this help
+
+控制接口 / control endpoints: POST /_sim/script, GET /_sim/requests, GET /_sim/orders, GET /_sim/balances";
+
 /// Run a sandbox simulator until Ctrl-C, printing its URL and credentials (`topup-desk simulator` and the
 /// `topup-sim` binary). `args` are the options after the command name.
 pub async fn run_cli(args: Vec<String>) -> anyhow::Result<()> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{CLI_HELP}");
+        return Ok(());
+    }
     let cfg = cli_config(&args)?;
     let sim = Simulator::start(cfg.clone()).await.map_err(SimError::Start)?;
     println!("Topup Desk provider simulator (sandbox)");

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test of Topup Desk, installing what is missing first:
+#   formatting, clippy (-D warnings), the UI's unit tests (Vitest), and all cargo tests — the engine's
+#   against a real SQLite file, the real OS keyring (gnome-keyring, unlocked, inside a private D-Bus
+#   session) and the provider simulator on 127.0.0.1, and the end-to-end tests on the real app window
+#   under Xvfb through tauri-driver + WebKitWebDriver.
+# Extra arguments go to `cargo test` (e.g. `scripts/test.sh -p topup-engine`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+bash scripts/deps.sh
+
+say "cargo fmt --check"
+cargo fmt --all --check
+
+say "clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "UI unit tests (Vitest)"
+(cd ui && npm test --silent)
+
+say "cargo test (real keyring in a private D-Bus session, app window under Xvfb)"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+KEYRING_HOME=$(mktemp -d)
+trap 'rm -rf "$KEYRING_HOME"' EXIT
+dbus-run-session -- bash -c '
+  set -euo pipefail
+  # A throw-away login keyring, unlocked with a throw-away password, only for this session.
+  printf %s topup-desk-test | XDG_DATA_HOME="$0" gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  export TOPUP_DESK_KEYRING_SERVICE=topup-desk-test
+  xvfb-run -a -s "-screen 0 1366x900x24" cargo test --workspace --locked "${@}"
+' "$KEYRING_HOME" "$@"

@@ -1,0 +1,65 @@
+//! The headless command line: the same binary, engine and order book as the window.
+//!
+//! Exit codes: 0 success, 1 the operation failed, 2 bad usage or the order book cannot be opened.
+
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "topup-desk",
+    version,
+    about = "充值台 Topup Desk：话费、游戏、电费、抖币代理商的充值控制台。\nWith no command, opens the console window."
+)]
+pub struct Args {
+    /// 数据目录（订单库、日志） / data directory (order book, logs) [env: TOPUP_DESK_DATA_DIR]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// 启动内置的供应商模拟器（演示模式用） / run the built-in provider simulator
+    #[command(disable_help_flag = true)]
+    Simulator {
+        /// Arguments passed to the simulator (`topup-desk simulator --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// 显示数据目录与订单库路径 / print where the data lives
+    Paths,
+}
+
+pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
+    match command {
+        Command::Paths => {
+            let dir = topup_engine::paths::data_dir(data_dir);
+            println!("data_dir\t{}", dir.display());
+            println!("order_book\t{}", topup_engine::paths::db_path(&dir).display());
+            println!("logs\t{}", topup_engine::paths::log_dir(&dir).display());
+            ExitCode::SUCCESS
+        }
+        Command::Simulator { args } => simulator(args),
+    }
+}
+
+fn simulator(args: Vec<String>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("无法启动运行时 / cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(topup_sim::run_cli(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("模拟器错误 / simulator error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! The one error shape the UI sees: `{code, message}`. The code is stable and the UI branches on it;
+//! the message is Chinese first, then English, and never contains a secret (it passes redaction).
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CmdError {
+    pub code: String,
+    pub message: String,
+}
+
+impl CmdError {
+    pub fn new(code: &str, message: impl AsRef<str>) -> CmdError {
+        CmdError { code: code.to_owned(), message: topup_engine::redact::text(message.as_ref()).into_owned() }
+    }
+}
+
+impl From<topup_engine::book::BookError> for CmdError {
+    fn from(e: topup_engine::book::BookError) -> Self {
+        CmdError::new(e.code(), e.to_string())
+    }
+}
+
+impl From<topup_engine::secrets::SecretError> for CmdError {
+    fn from(e: topup_engine::secrets::SecretError) -> Self {
+        CmdError::new(e.code(), e.to_string())
+    }
+}
+
+pub type CmdResult<T> = Result<T, CmdError>;

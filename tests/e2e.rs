@@ -1,0 +1,12 @@
+//! End-to-end tests: the real app window (WebKitGTK under Xvfb), driven through tauri-driver and
+//! WebKitWebDriver with the fantoccini WebDriver client. Run them through `scripts/test.sh`, which
+//! provides the X display, the D-Bus session and an unlocked keyring.
+//!
+//! Each test starts its own app on a fresh temporary data directory, so tests never touch a real order
+//! book and never see each other's orders.
+
+#[path = "e2e/harness.rs"]
+mod harness;
+
+#[path = "e2e/shell.rs"]
+mod shell;

@@ -1,0 +1,152 @@
+//! Starting the app under tauri-driver and waiting for what a user would see.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long to wait for something to appear. First paint can take ~10 s on a cold start here.
+pub const PATIENCE: Duration = Duration::from_secs(45);
+
+pub struct App {
+    pub client: Client,
+    pub data_dir: tempfile::TempDir,
+    driver: Child,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+fn tauri_driver() -> PathBuf {
+    if let Ok(p) = std::env::var("TAURI_DRIVER") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"));
+    let candidate = home.join("bin/tauri-driver");
+    if candidate.exists() {
+        candidate
+    } else {
+        PathBuf::from("tauri-driver")
+    }
+}
+
+impl App {
+    /// Starts the app on a fresh data directory and waits until its shell has rendered.
+    pub async fn start() -> App {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "no X display: run the end-to-end tests through scripts/test.sh (it starts Xvfb)"
+        );
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let (port, native_port) = (free_port(), free_port());
+        let driver = Command::new(tauri_driver())
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("TOPUP_DESK_DATA_DIR", data_dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver must be installed (scripts/test.sh installs it)");
+        let url = format!("http://127.0.0.1:{port}");
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert(
+            "tauri:options".into(),
+            json!({ "application": env!("CARGO_BIN_EXE_topup-desk"), "args": ["--data-dir", data_dir.path()] }),
+        );
+        let started = Instant::now();
+        let client = loop {
+            let attempt =
+                ClientBuilder::new(HttpConnector::new()).capabilities(caps.clone()).connect(&url).await;
+            match attempt {
+                Ok(c) => break c,
+                Err(e) if started.elapsed() < PATIENCE => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("could not start a WebDriver session with the app: {e}"),
+            }
+        };
+        let app = App { client, data_dir, driver };
+        app.wait_for("[data-testid=page-title]").await;
+        app
+    }
+
+    pub fn data_path(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    /// Waits until an element matching `css` exists, and returns it.
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .every(Duration::from_millis(100))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+    }
+
+    /// Waits until the text of `css` satisfies `pred`, and returns it.
+    pub async fn wait_text(&self, css: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        let mut last = String::new();
+        while started.elapsed() < PATIENCE {
+            if let Ok(text) = self.text_of(css).await {
+                if pred(&text) {
+                    return text;
+                }
+                last = text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css}: expected {what}, last saw {last:?}");
+    }
+
+    /// The text content of the first element matching `css` (empty when there is none).
+    pub async fn text_of(&self, css: &str) -> Result<String, fantoccini::error::CmdError> {
+        let v = self
+            .client
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
+                vec![json!(css)],
+            )
+            .await?;
+        Ok(v.as_str().unwrap_or_default().to_owned())
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Saves a screenshot of the window (for people to look at; tests do not compare pixels).
+    pub async fn screenshot(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");
+        let _ = std::fs::create_dir_all(&dir);
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+    }
+
+    /// Closes the session and stops tauri-driver with SIGTERM (SIGKILL would leave WebKitWebDriver
+    /// running with our stderr open).
+    pub async fn stop(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = Command::new("kill").args(["-TERM", &self.driver.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.driver.try_wait() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
