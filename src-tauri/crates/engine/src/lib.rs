@@ -5,6 +5,7 @@
 //! command line, and under crash tests that SIGKILL the process. The Tauri shell only calls in here.
 
 pub mod book;
+pub mod ids;
 pub mod logging;
 pub mod paths;
 pub mod redact;
