@@ -40,6 +40,11 @@ pub struct Reply {
     pub voucher: Option<String>,
     /// Why the client classified it so, in Chinese and English, for the audit trail.
     pub reason: String,
+    /// Only on a query: the provider answered that it has no order with this id (dingyin 5007,
+    /// oper "订单不存在", juhe's not-found code). Never a failure by itself: the order may have been
+    /// accepted moments ago. The engine may resend the *same* id later, which the provider's
+    /// duplicate check makes safe.
+    pub not_found: bool,
 }
 
 impl Reply {
@@ -53,6 +58,7 @@ impl Reply {
             cost: None,
             voucher: None,
             reason: reason.into(),
+            not_found: false,
         }
     }
 }

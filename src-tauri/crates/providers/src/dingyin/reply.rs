@@ -126,6 +126,7 @@ fn base_reply(xml: &XmlReply, code: &str) -> Reply {
         cost: xml.get("ordercash").and_then(|c| Li::parse_yuan(c).ok()),
         voucher: xml.get("remark1").filter(|s| !s.is_empty()).map(str::to_owned),
         reason: String::new(),
+        not_found: code == "5007",
     }
 }
 

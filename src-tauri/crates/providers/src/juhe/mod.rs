@@ -55,6 +55,9 @@ pub mod table {
         (208508, "订单状态未知 / order state unknown"),
         (208516, "订单号重复 / duplicate order id"),
     ];
+    /// **assumed** (juhe's documents give none; the simulator uses it): `ordersta` answering that no
+    /// order has this id. Not a failure; see `Reply::not_found`.
+    pub const QUERY_NOT_FOUND: &[i64] = &[208513];
     /// `game_state`: 0 in progress, 1 success, 9 failed (refunded), -1 not accepted.
     pub const STATE_PENDING: &str = "0";
     pub const STATE_SUCCESS: &str = "1";

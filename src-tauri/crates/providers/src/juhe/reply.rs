@@ -117,6 +117,7 @@ pub fn classify_query(bytes: &[u8]) -> Reply {
     let mut reply =
         Reply { code: Some(parsed.code.to_string()), message: parsed.reason.clone(), ..Reply::unknown("") };
     if parsed.code != 0 {
+        reply.not_found = table::QUERY_NOT_FOUND.contains(&parsed.code);
         reply.reason =
             format!("查询失败 error_code {}，结果未知 / query failed, outcome unknown", parsed.code);
         return reply;

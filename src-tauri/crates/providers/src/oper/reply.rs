@@ -128,7 +128,10 @@ pub fn classify_query(bytes: &[u8], key: &str, order_no: &str) -> Reply {
             return Reply::unknown(format!("查询回复无法解析 / malformed query reply: {e}"));
         }
         Err(DataError::Code { code, message }) => {
+            // **assumed**: the document gives no not-found code; the provider's message says so.
+            let not_found = ["不存在", "not exist", "not found"].iter().any(|m| message.contains(m));
             let mut r = reply_with(Some(code.clone()), Some(message));
+            r.not_found = not_found;
             r.reason = format!("查询失败 code {code}，结果未知 / query failed, outcome unknown");
             return r;
         }
