@@ -1,14 +1,19 @@
 //! The Topup Desk engine: everything the product does, without a window.
 //!
-//! Why a separate crate with no Tauri dependency: the order book, the keyring, the provider clients and
-//! (later) the submit/poll loop, callbacks and import must build and be tested headless — in CI, from the
+//! Why a separate crate with no Tauri dependency: the order book, the keyring, the provider clients,
+//! the submit/poll loop, callbacks and import must build and be tested headless — in CI, from the
 //! command line, and under crash tests that SIGKILL the process. The Tauri shell only calls in here.
 
 pub mod book;
+pub mod callbacks;
+pub mod config;
+pub mod events;
+pub mod failpoint;
 pub mod ids;
 pub mod logging;
 pub mod paths;
 pub mod redact;
+pub mod run;
 pub mod secrets;
 
 pub use topup_core::{Li, ProductKind, ProviderId, Sensitive};

@@ -35,6 +35,11 @@ pub struct Order {
     /// Needs a human even though its state may be final (e.g. a callback contradicted it).
     pub attention: bool,
     pub note: Option<String>,
+    /// How many status queries were made.
+    pub queries: i64,
+    pub last_query_at: Option<i64>,
+    /// The order this one replaced by automatic fallback after a definite failure.
+    pub fallback_of: Option<i64>,
 }
 
 fn id_as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -53,6 +58,7 @@ pub struct NewOrder {
     pub face: Li,
     pub batch_id: Option<i64>,
     pub resubmit_of: Option<i64>,
+    pub fallback_of: Option<i64>,
 }
 
 /// What the history of an order records.
@@ -168,7 +174,7 @@ pub struct StateCounts {
 
 const ORDER_COLUMNS: &str = "id, merchant_order_id, provider, kind, product_id, account, details, face_li, cost_li, \
      state, provider_order_id, batch_id, resubmit_of, created_at, updated_at, submitted_at, finished_at, attempts, \
-     next_action_at, last_error, attention, note";
+     next_action_at, last_error, attention, note, queries, last_query_at, fallback_of";
 
 fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
     fn parsed<T: FromStr>(row: &Row<'_>, i: usize) -> rusqlite::Result<T>
@@ -204,6 +210,9 @@ fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         last_error: row.get(19)?,
         attention: row.get(20)?,
         note: row.get(21)?,
+        queries: row.get(22)?,
+        last_query_at: row.get(23)?,
+        fallback_of: row.get(24)?,
     })
 }
 
@@ -222,7 +231,8 @@ impl Tx<'_> {
         let now = now_ms();
         let inserted = self.tx.execute(
             "INSERT INTO orders (merchant_order_id, provider, kind, product_id, account, details, face_li, state, \
-             batch_id, resubmit_of, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new', ?8, ?9, ?10, ?10)",
+             batch_id, resubmit_of, fallback_of, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new', ?8, ?9, ?11, ?10, ?10)",
             params![
                 order.merchant_order_id,
                 order.provider.as_str(),
@@ -234,6 +244,7 @@ impl Tx<'_> {
                 order.batch_id,
                 order.resubmit_of,
                 now,
+                order.fallback_of,
             ],
         );
         match inserted {
@@ -333,6 +344,16 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Counts a status query made now.
+    pub fn record_query(&mut self, id: i64) -> Result<(), BookError> {
+        let now = now_ms();
+        self.tx.execute(
+            "UPDATE orders SET queries = queries + 1, last_query_at = ?2, updated_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )?;
+        Ok(())
+    }
+
     pub fn set_note(&mut self, id: i64, note: &str) -> Result<(), BookError> {
         self.tx.execute(
             "UPDATE orders SET note = ?2, updated_at = ?3 WHERE id = ?1",
@@ -388,6 +409,62 @@ impl Tx<'_> {
 }
 
 impl Book {
+    /// Orders the engine should act on now (submit `new`, query `accepted`/`unknown`), oldest due first.
+    pub fn due_orders(&self, now: i64, limit: i64) -> Result<Vec<Order>, BookError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE state IN ('new', 'accepted', 'unknown') \
+                 AND COALESCE(next_action_at, 0) <= ?1 ORDER BY COALESCE(next_action_at, 0), id LIMIT ?2"
+            ))?;
+            let rows = st.query_map(params![now, limit], order_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Orders in a given state (crash recovery, reports).
+    pub fn orders_in_state(&self, state: OrderState) -> Result<Vec<Order>, BookError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE state = ?1 ORDER BY id"
+            ))?;
+            let rows = st.query_map([state.as_str()], order_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// The earliest time any pending order is due, if there is one.
+    pub fn next_due_at(&self) -> Result<Option<i64>, BookError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT MIN(COALESCE(next_action_at, 0)) FROM orders WHERE state IN ('new', 'accepted', 'unknown')",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    /// Orders not yet final and not waiting for a human.
+    pub fn pending_count(&self) -> Result<i64, BookError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM orders WHERE state IN ('new', 'submitting', 'accepted', 'unknown')",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    /// Orders for the same account and face value created since `since` (duplicate warning).
+    pub fn recent_same_orders(&self, account: &str, face: Li, since: i64) -> Result<Vec<Order>, BookError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE account = ?1 AND face_li = ?2 AND created_at >= ?3 ORDER BY id"
+            ))?;
+            let rows = st.query_map(params![account, face.0, since], order_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
     pub fn order(&self, id: i64) -> Result<Order, BookError> {
         self.read(|c| load_order(c, id))
     }

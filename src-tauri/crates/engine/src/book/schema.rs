@@ -83,6 +83,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         SELECT RAISE(ABORT, 'final order state cannot change');
     END;
     "#,
+    // 2: query bookkeeping for the engine's schedule.
+    r#"
+    ALTER TABLE orders ADD COLUMN queries INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE orders ADD COLUMN last_query_at INTEGER;
+    ALTER TABLE orders ADD COLUMN fallback_of INTEGER REFERENCES orders(id);
+    "#,
 ];
 
 /// The schema version this binary writes.

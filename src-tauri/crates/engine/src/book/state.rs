@@ -11,6 +11,8 @@
 //!  │          ├────────▶ succeeded | failed        (answer at submit)
 //!  │          ╰────────▶ new                      (definitely not placed: resend the same id later)
 //!  ╰──▶ failed                                    (never sent: cancelled before its first request)
+//! unknown ──▶ submitting                           (a query says the provider has no such order:
+//!                                                   resend the *same* id; its duplicate check guards)
 //! manual_review ──▶ succeeded | failed             (a human decides, or a definite query answer)
 //! ```
 
@@ -98,6 +100,7 @@ impl OrderState {
                 | (Accepted, Failed)
                 | (Accepted, ManualReview)
                 | (Unknown, Accepted)
+                | (Unknown, Submitting)
                 | (Unknown, Succeeded)
                 | (Unknown, Failed)
                 | (Unknown, ManualReview)
@@ -141,6 +144,7 @@ mod tests {
         (Accepted, Failed),
         (Accepted, ManualReview),
         (Unknown, Accepted),
+        (Unknown, Submitting),
         (Unknown, Succeeded),
         (Unknown, Failed),
         (Unknown, ManualReview),
@@ -170,10 +174,13 @@ mod tests {
 
     #[test]
     fn uncertain_states_cannot_go_back_to_new() {
-        // Only a definite "not placed" answer during submitting may re-queue an order.
+        // Only a definite "not placed" answer during submitting may re-queue an order; an unknown
+        // order may be resent (same id) only through `submitting`, after a query, never via `new`.
         for from in [Accepted, Unknown, ManualReview] {
             assert!(!from.can_become(New));
-            assert!(!from.can_become(Submitting), "{from} must never be resent blindly");
+        }
+        for from in [Accepted, ManualReview] {
+            assert!(!from.can_become(Submitting), "{from} must never be resent");
         }
     }
 

@@ -14,6 +14,7 @@ fn new_order(id: &str, account: &str) -> NewOrder {
         face: Li::from_yuan(50),
         batch_id: None,
         resubmit_of: None,
+        fallback_of: None,
     }
 }
 

@@ -1,0 +1,264 @@
+//! Engine settings (stored in the order book, non-secret) and the provider registry.
+//!
+//! Why settings live in SQLite: the window and the command line share one order book, so they share
+//! one configuration. Secrets never come here: a provider's key is read from the keyring when the
+//! registry is built. With no provider configured the registry is the sandbox (演示模式): all three
+//! providers pointed at the built-in simulator with its public demo credentials.
+
+use crate::book::{Book, BookError};
+use crate::secrets::{provider_account, SecretError, SecretStore};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use topup_core::{ProductKind, ProviderId, Sensitive};
+use topup_providers::{Provider, ProviderError};
+
+/// The app-settings key under which [`EngineSettings`] are stored.
+pub const ENGINE_SETTINGS_KEY: &str = "engine";
+
+/// How the engine schedules, routes and listens. Every field has a default.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EngineSettings {
+    /// Delays before the 1st, 2nd, … status query of an accepted or unknown order (ms); the last one
+    /// repeats. Default 10 s, 30 s, 1 min, 2 min, 5 min, then every 10 min.
+    pub query_delays_ms: Vec<u64>,
+    /// Wait before resending an order that a provider rejected with a busy / rate-limit code, or that
+    /// never left this machine (ms, doubled per attempt up to 60 s).
+    pub retry_delay_ms: u64,
+    /// After a query says the provider has no such order, wait this long after the last send before
+    /// resending the same id (ms).
+    pub resend_after_not_found_ms: u64,
+    /// Resends of the same id after "not found" before a human looks at it.
+    pub max_not_found_resends: u32,
+    /// Queries stop and the order goes to manual review this long after its first send (ms), unless
+    /// the provider's own query window is shorter.
+    pub manual_review_after_ms: u64,
+    /// Default provider per product kind (`phone`, `electricity`, `game`, `douyin`).
+    pub routing: BTreeMap<String, ProviderId>,
+    /// Optional automatic fallback after a *definite* failure: provider → provider.
+    pub fallback: BTreeMap<String, ProviderId>,
+    /// The window of the "same account and amount" warning (ms).
+    pub duplicate_window_ms: u64,
+    pub callback: CallbackSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CallbackSettings {
+    pub enabled: bool,
+    /// Address the listener binds; 127.0.0.1 by default (expose it with a tunnel or reverse proxy).
+    pub bind: String,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// The URL providers call, e.g. `https://example.com/topup`; `/callback/<provider>` is appended.
+    pub public_url: Option<String>,
+    pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub max_requests_per_second: u32,
+}
+
+impl Default for CallbackSettings {
+    fn default() -> Self {
+        CallbackSettings {
+            enabled: true,
+            bind: "127.0.0.1".into(),
+            port: 0,
+            public_url: None,
+            max_body_bytes: 16 * 1024,
+            max_connections: 256,
+            max_requests_per_second: 5000,
+        }
+    }
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            query_delays_ms: vec![10_000, 30_000, 60_000, 120_000, 300_000, 600_000],
+            retry_delay_ms: 5_000,
+            resend_after_not_found_ms: 60_000,
+            max_not_found_resends: 3,
+            manual_review_after_ms: 2 * 24 * 3600 * 1000,
+            routing: BTreeMap::new(),
+            fallback: BTreeMap::new(),
+            duplicate_window_ms: 24 * 3600 * 1000,
+            callback: CallbackSettings::default(),
+        }
+    }
+}
+
+impl EngineSettings {
+    pub fn load(book: &Book) -> Result<EngineSettings, BookError> {
+        match book.app_setting(ENGINE_SETTINGS_KEY)? {
+            None => Ok(EngineSettings::default()),
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| BookError::Corrupt(format!("引擎设置无法读取 / engine settings: {e}"))),
+        }
+    }
+
+    pub fn save(&self, book: &Book) -> Result<(), BookError> {
+        let text = serde_json::to_string(self).map_err(|e| BookError::Invalid(e.to_string()))?;
+        book.write(|tx| tx.put_app_setting(ENGINE_SETTINGS_KEY, &text))
+    }
+
+    /// Delay before query number `n` (0-based).
+    pub fn query_delay(&self, n: i64) -> Duration {
+        let i = usize::try_from(n).unwrap_or(0).min(self.query_delays_ms.len().saturating_sub(1));
+        Duration::from_millis(self.query_delays_ms.get(i).copied().unwrap_or(600_000))
+    }
+
+    /// Back-off before resend number `attempt` (1-based) of a definitely-not-placed order.
+    pub fn retry_delay(&self, attempt: i64) -> Duration {
+        let shift = u32::try_from(attempt.clamp(1, 8) - 1).unwrap_or(0);
+        Duration::from_millis(
+            self.retry_delay_ms.saturating_mul(1 << shift).min(60_000.max(self.retry_delay_ms)),
+        )
+    }
+
+    /// The provider for a new order of `kind` when the user did not choose one.
+    pub fn default_provider(&self, kind: ProductKind, configured: &[ProviderId]) -> Option<ProviderId> {
+        if let Some(p) = self.routing.get(kind.as_str()) {
+            return Some(*p);
+        }
+        let preference: &[ProviderId] = match kind {
+            ProductKind::Phone => &[ProviderId::Juhe, ProviderId::Oper, ProviderId::Dingyin],
+            _ => &[ProviderId::Dingyin],
+        };
+        preference.iter().copied().find(|p| configured.contains(p) && p.sells(kind))
+    }
+
+    pub fn callback_url(&self, provider: ProviderId) -> Option<String> {
+        self.callback
+            .public_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| format!("{}/callback/{}", u.trim_end_matches('/'), provider.as_str()))
+    }
+}
+
+/// One provider the engine can use.
+pub struct ProviderEntry {
+    pub client: Arc<dyn Provider>,
+    pub concurrency: u32,
+    pub requests_per_second: u32,
+}
+
+/// The providers the engine talks to, and whether they are the sandbox.
+pub struct Registry {
+    pub sandbox: bool,
+    pub providers: BTreeMap<ProviderId, ProviderEntry>,
+    /// Providers configured but unusable (no secret, bad settings), with the reason.
+    pub unavailable: BTreeMap<ProviderId, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Book(#[from] BookError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}
+
+impl ConfigError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConfigError::Book(e) => e.code(),
+            ConfigError::Secret(e) => e.code(),
+            ConfigError::Provider(_) => "provider_config",
+        }
+    }
+}
+
+fn limits_of(settings: &serde_json::Value) -> (u32, u32) {
+    let get = |k: &str, d: u32| {
+        settings.get(k).and_then(serde_json::Value::as_u64).and_then(|v| u32::try_from(v).ok()).unwrap_or(d)
+    };
+    (get("concurrency", 4), get("requests_per_second", 10))
+}
+
+impl Registry {
+    /// Providers configured in the order book, with their secrets from the keyring.
+    pub fn configured(book: &Book, secrets: &SecretStore) -> Result<Registry, ConfigError> {
+        let mut providers = BTreeMap::new();
+        let mut unavailable = BTreeMap::new();
+        for id in ProviderId::ALL {
+            let Some(settings) = book.provider_settings(id)? else { continue };
+            let secret = match secrets.get(&provider_account(id)) {
+                Ok(Some(s)) => s,
+                Ok(None) => {
+                    unavailable
+                        .insert(id, "钥匙串中没有此供应商的密钥 / no secret in the keyring".to_owned());
+                    continue;
+                }
+                Err(e) => {
+                    unavailable.insert(id, e.to_string());
+                    continue;
+                }
+            };
+            match topup_providers::build(id, &settings, secret) {
+                Ok(client) => {
+                    let (concurrency, requests_per_second) = limits_of(&settings);
+                    providers.insert(id, ProviderEntry { client, concurrency, requests_per_second });
+                }
+                Err(e) => {
+                    unavailable.insert(id, e.to_string());
+                }
+            }
+        }
+        Ok(Registry { sandbox: false, providers, unavailable })
+    }
+
+    /// All three providers on the simulator at `base_url`, with the simulator's demo credentials.
+    pub fn sandbox(
+        base_url: &str,
+        dingyin_query_url: &str,
+        juhe_callback: Option<&str>,
+    ) -> Result<Registry, ConfigError> {
+        let _ = juhe_callback;
+        let mut providers = BTreeMap::new();
+        let entries: [(ProviderId, serde_json::Value, &str); 3] = [
+            (
+                ProviderId::Dingyin,
+                serde_json::json!({"base_url": base_url, "query_base_url": dingyin_query_url,
+                    "userid": topup_sim::SANDBOX_DINGYIN_USERID, "requests_per_second": 50, "concurrency": 8}),
+                topup_sim::SANDBOX_DINGYIN_KEY,
+            ),
+            (
+                ProviderId::Oper,
+                serde_json::json!({"base_url": base_url, "uid": topup_sim::SANDBOX_OPER_UID,
+                    "notify_url": "http://127.0.0.1:9/unused", "requests_per_second": 50, "concurrency": 8}),
+                topup_sim::SANDBOX_OPER_MD5KEY,
+            ),
+            (
+                ProviderId::Juhe,
+                serde_json::json!({"base_url": base_url, "openid": topup_sim::SANDBOX_JUHE_OPENID,
+                    "requests_per_second": 50, "concurrency": 8}),
+                topup_sim::SANDBOX_JUHE_APPKEY,
+            ),
+        ];
+        for (id, settings, secret) in entries {
+            let client = topup_providers::build(id, &settings, Sensitive::new(secret.to_owned()))?;
+            let (concurrency, requests_per_second) = limits_of(&settings);
+            providers.insert(id, ProviderEntry { client, concurrency, requests_per_second });
+        }
+        Ok(Registry { sandbox: true, providers, unavailable: BTreeMap::new() })
+    }
+
+    /// Whether any real provider is configured (otherwise the app runs in sandbox mode).
+    pub fn any_configured(book: &Book) -> Result<bool, BookError> {
+        for id in ProviderId::ALL {
+            if book.provider_settings(id)?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    pub fn ids(&self) -> Vec<ProviderId> {
+        self.providers.keys().copied().collect()
+    }
+}

@@ -1,0 +1,258 @@
+//! Applying a classified provider answer to the order book, inside one write transaction.
+//!
+//! Kept apart from the loop so that the money decisions are in one short file: which verdict moves an
+//! order where, when the next query is due, and when a person must decide.
+
+use crate::book::{now_ms, BookError, EventKind, Order, OrderState, Tx};
+use crate::config::EngineSettings;
+use std::time::Duration;
+use topup_providers::{CallbackUpdate, Outcome, Verdict};
+
+/// What a stored answer amounted to, for follow-ups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    Nothing,
+    Progress,
+    Succeeded,
+    DefinitelyFailed,
+    Requeued,
+    ManualReview,
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn describe(outcome: &Outcome) -> String {
+    let r = &outcome.reply;
+    let mut s = r.reason.clone();
+    if let Some(code) = &r.code {
+        s.push_str(&format!(" [code {code}]"));
+    }
+    if let Some(m) = &r.message {
+        s.push_str(&format!(" {m}"));
+    }
+    crate::redact::text(&s).into_owned()
+}
+
+/// Stores the redacted request/response pairs in the order's history.
+pub fn record_exchanges(tx: &mut Tx<'_>, order_id: i64, outcome: &Outcome) -> Result<(), BookError> {
+    for ex in &outcome.exchanges {
+        let text = serde_json::to_string(ex).unwrap_or_default();
+        tx.add_event(order_id, EventKind::Exchange, None, None, &crate::redact::text(&text))?;
+    }
+    Ok(())
+}
+
+/// A submit answer. The order is in `submitting` (its intent was committed before the send).
+pub fn submit_reply(
+    tx: &mut Tx<'_>,
+    order: &Order,
+    outcome: &Outcome,
+    settings: &EngineSettings,
+) -> Result<Applied, BookError> {
+    record_exchanges(tx, order.id, outcome)?;
+    let r = &outcome.reply;
+    tx.set_provider_facts(order.id, r.provider_order_id.as_deref(), r.cost)?;
+    let why = describe(outcome);
+    let now = now_ms();
+    let applied = match r.verdict {
+        Verdict::Accepted => {
+            tx.transition(order.id, OrderState::Accepted, &why)?;
+            tx.schedule(order.id, Some(now + ms(settings.query_delay(0))), None)?;
+            Applied::Progress
+        }
+        Verdict::Succeeded => {
+            tx.transition(order.id, OrderState::Succeeded, &why)?;
+            tx.schedule(order.id, None, None)?;
+            Applied::Succeeded
+        }
+        Verdict::Failed if r.retry_later => {
+            // Definitely not placed (not sent, or a busy / rate-limit code): same id, later.
+            let attempts = tx.order(order.id)?.attempts;
+            tx.transition(order.id, OrderState::New, &why)?;
+            tx.schedule(order.id, Some(now + ms(settings.retry_delay(attempts))), Some(&why))?;
+            Applied::Requeued
+        }
+        Verdict::Failed => {
+            tx.transition(order.id, OrderState::Failed, &why)?;
+            tx.schedule(order.id, None, Some(&why))?;
+            Applied::DefinitelyFailed
+        }
+        Verdict::Unknown => {
+            tx.transition(order.id, OrderState::Unknown, &why)?;
+            tx.schedule(order.id, Some(now + ms(settings.query_delay(0))), Some(&why))?;
+            Applied::Progress
+        }
+    };
+    Ok(applied)
+}
+
+/// Whether a query answer allows resending the same id: the provider says it has no such order, the
+/// order's outcome is unknown (never confirmed accepted), enough time has passed since the last send
+/// for the provider to have recorded it, and the resend budget is not spent.
+pub fn should_resend(order: &Order, outcome: &Outcome, settings: &EngineSettings) -> bool {
+    let since_send = order.updated_at.max(order.submitted_at.unwrap_or(0));
+    order.state == OrderState::Unknown
+        && outcome.reply.not_found
+        && outcome.reply.verdict == Verdict::Unknown
+        && now_ms() - since_send >= i64::try_from(settings.resend_after_not_found_ms).unwrap_or(i64::MAX)
+        && order.attempts <= i64::from(settings.max_not_found_resends)
+}
+
+/// A query answer for an order that is not final.
+pub fn query_reply(
+    tx: &mut Tx<'_>,
+    order: &Order,
+    outcome: &Outcome,
+    settings: &EngineSettings,
+    provider_window: Option<Duration>,
+    manual: bool,
+    resend: bool,
+) -> Result<Applied, BookError> {
+    record_exchanges(tx, order.id, outcome)?;
+    tx.record_query(order.id)?;
+    let r = &outcome.reply;
+    tx.set_provider_facts(order.id, r.provider_order_id.as_deref(), r.cost)?;
+    let why = describe(outcome);
+    let now = now_ms();
+    let next = now + ms(settings.query_delay(order.queries + 1));
+    let applied = match r.verdict {
+        Verdict::Succeeded => {
+            tx.transition(order.id, OrderState::Succeeded, &why)?;
+            tx.schedule(order.id, None, None)?;
+            Applied::Succeeded
+        }
+        Verdict::Failed => {
+            // A query's "failed" is the provider's final, refunded state: definite.
+            tx.transition(order.id, OrderState::Failed, &why)?;
+            tx.schedule(order.id, None, Some(&why))?;
+            Applied::DefinitelyFailed
+        }
+        Verdict::Accepted if order.state == OrderState::Unknown => {
+            tx.transition(order.id, OrderState::Accepted, &why)?;
+            tx.schedule(order.id, Some(next), None)?;
+            Applied::Progress
+        }
+        _ if manual && order.state == OrderState::ManualReview => {
+            tx.add_event(
+                order.id,
+                EventKind::Note,
+                None,
+                None,
+                &format!("人工查询：结果仍未确定 / manual query: still undecided: {why}"),
+            )?;
+            Applied::Nothing
+        }
+        _ if resend => {
+            tx.add_event(order.id, EventKind::Note, None, None, &why)?;
+            Applied::Nothing
+        }
+        _ => {
+            // Still in progress or unknown: keep asking until the window closes, then a person decides.
+            let first_send = order.submitted_at.unwrap_or(order.created_at);
+            let mut window = settings.manual_review_after_ms;
+            if let Some(w) = provider_window {
+                window = window.min(u64::try_from(w.as_millis()).unwrap_or(u64::MAX));
+            }
+            let window_closes = first_send.saturating_add(i64::try_from(window).unwrap_or(i64::MAX));
+            if now >= window_closes
+                || next > window_closes && order.state == OrderState::Unknown && r.not_found
+            {
+                tx.transition(
+                    order.id,
+                    OrderState::ManualReview,
+                    &format!("查询期已过仍无结果，需人工处理 / query window closed without a result: {why}"),
+                )?;
+                tx.schedule(order.id, None, Some(&why))?;
+                Applied::ManualReview
+            } else {
+                tx.schedule(order.id, Some(next.min(window_closes.max(now + 1000))), Some(&why))?;
+                Applied::Progress
+            }
+        }
+    };
+    Ok(applied)
+}
+
+/// A verified callback. Returns whether the engine should query the order now (the callback needs
+/// confirmation, or it arrived for an order whose outcome was unknown).
+pub fn callback(
+    tx: &mut Tx<'_>,
+    order: &Order,
+    update: &CallbackUpdate,
+    raw: &str,
+) -> Result<bool, BookError> {
+    let current = tx.order(order.id)?;
+    let mut detail = format!("回调 / callback: {raw}");
+    if let Some(code) = &update.code {
+        detail.push_str(&format!(" [code {code}]"));
+    }
+    tx.add_event(order.id, EventKind::Callback, None, None, &crate::redact::text(&detail))?;
+    if let Some(face) = update.face {
+        if face != current.face {
+            tx.set_attention(
+                order.id,
+                true,
+                &format!(
+                    "回调金额 {face} 与订单面值 {} 不符，未采用，需人工核对 / callback amount {face} does not match face value {}",
+                    current.face, current.face
+                ),
+            )?;
+            return Ok(false);
+        }
+    }
+    if let Some(pid) = &update.provider_order_id {
+        tx.set_provider_facts(order.id, Some(pid), None)?;
+    }
+    let target = match update.verdict {
+        Verdict::Succeeded => OrderState::Succeeded,
+        Verdict::Failed => OrderState::Failed,
+        // A state the client did not understand: the query will tell.
+        _ => {
+            tx.schedule(order.id, Some(now_ms()), None)?;
+            return Ok(true);
+        }
+    };
+    if current.state.is_final() {
+        if current.state != target {
+            tx.set_attention(
+                order.id,
+                true,
+                &format!(
+                    "回调结果“{}”与已确定的“{}”矛盾，需人工核对 / callback says {target} but the order is {}",
+                    target.label_zh(),
+                    current.state.label_zh(),
+                    current.state
+                ),
+            )?;
+        }
+        // Same final state again: a repeated callback changes nothing.
+        return Ok(false);
+    }
+    if update.needs_confirmation {
+        // The signature does not cover the state (juhe `sta`): ask the provider before believing it.
+        tx.schedule(order.id, Some(now_ms()), None)?;
+        tx.add_event(
+            order.id,
+            EventKind::Note,
+            None,
+            None,
+            "回调状态未签名，查询确认 / callback state unsigned: confirming by query",
+        )?;
+        return Ok(true);
+    }
+    match current.state {
+        OrderState::Accepted | OrderState::Unknown | OrderState::ManualReview => {
+            tx.transition(order.id, target, "供应商回调 / provider callback")?;
+            tx.schedule(order.id, None, None)?;
+            Ok(false)
+        }
+        // Submitting: the reply to our own send is not stored yet. The callback is recorded above;
+        // the submit reply or the next query settles the state.
+        _ => {
+            tx.schedule(order.id, Some(now_ms()), None)?;
+            Ok(true)
+        }
+    }
+}

@@ -1,0 +1,628 @@
+//! The engine: moves every order to a final state, safely, whatever the network, the provider and the
+//! process do.
+//!
+//! The rules it keeps (see the provider-docs README):
+//! * An order is committed as `submitting` before its request leaves; any resend uses the same id.
+//! * Only a definite rejection fails an order. Timeouts, resets, 5xx, garbage and "query" codes make it
+//!   `unknown`, and it is queried on a schedule until final; past the query window it goes to manual
+//!   review. Nothing fails, refunds or reroutes automatically on an uncertain outcome.
+//! * At start every `submitting` order (the process died around its send) becomes `unknown` and is
+//!   queried; it is resent — with the same id — only after the provider says it has no such order.
+//! * Callbacks are verified, applied idempotently in one transaction, and acknowledged after commit.
+//!
+//! Work is driven by the order book: a loop picks due orders (`next_action_at`), and per-provider
+//! [`limits::Limits`] cap concurrency and pace requests.
+
+mod apply;
+pub mod limits;
+
+use crate::book::{Book, BookError, EventKind, NewOrder, Order, OrderState};
+use crate::config::{EngineSettings, Registry};
+use apply::Applied;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use topup_core::{Li, ProductKind, ProviderId};
+use topup_providers::{CallbackRequest, Outcome, QueryRequest, SubmitRequest, Verdict};
+
+/// How many orders may be in the engine's hands at once (waiting for a slot or in flight).
+const MAX_IN_FLIGHT: usize = 2000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Book(#[from] BookError),
+    #[error("供应商 {0} 未配置或不可用 / provider {0} is not configured or unavailable")]
+    NoProvider(ProviderId),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("回调被拒绝：{0} / callback refused: {0}")]
+    Callback(String),
+}
+
+impl EngineError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::Book(e) => e.code(),
+            EngineError::NoProvider(_) => "no_provider",
+            EngineError::Invalid(_) => "invalid",
+            EngineError::Callback(_) => "callback_refused",
+        }
+    }
+}
+
+/// What the engine is doing, for the status line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineState {
+    Idle,
+    Running,
+    Stopped,
+}
+
+struct Slot {
+    entry: crate::config::ProviderEntry,
+    limits: limits::Limits,
+}
+
+/// The engine. Share it behind an `Arc`.
+pub struct Engine {
+    book: Arc<Book>,
+    settings: Mutex<EngineSettings>,
+    slots: BTreeMap<ProviderId, Slot>,
+    sandbox: bool,
+    in_flight: Mutex<HashSet<i64>>,
+    wake: Notify,
+    state: watch::Sender<EngineState>,
+}
+
+/// A new order from the UI or the command line, before it has an id.
+#[derive(Clone, Debug, Default)]
+pub struct OrderRequest {
+    pub provider: Option<ProviderId>,
+    pub kind: Option<ProductKind>,
+    pub account: String,
+    pub face: Li,
+    pub product_id: Option<String>,
+    pub details: serde_json::Value,
+}
+
+impl Engine {
+    pub fn new(book: Arc<Book>, registry: Registry, settings: EngineSettings) -> Arc<Engine> {
+        let slots = registry
+            .providers
+            .into_iter()
+            .map(|(id, entry)| {
+                let limits = limits::Limits::new(entry.concurrency, entry.requests_per_second);
+                (id, Slot { entry, limits })
+            })
+            .collect();
+        let (state, _) = watch::channel(EngineState::Stopped);
+        Arc::new(Engine {
+            book,
+            settings: Mutex::new(settings),
+            slots,
+            sandbox: registry.sandbox,
+            in_flight: Mutex::new(HashSet::new()),
+            wake: Notify::new(),
+            state,
+        })
+    }
+
+    pub fn book(&self) -> &Arc<Book> {
+        &self.book
+    }
+
+    pub fn sandbox(&self) -> bool {
+        self.sandbox
+    }
+
+    pub fn providers(&self) -> Vec<ProviderId> {
+        self.slots.keys().copied().collect()
+    }
+
+    pub fn provider(&self, id: ProviderId) -> Option<Arc<dyn topup_providers::Provider>> {
+        self.slots.get(&id).map(|s| s.entry.client.clone())
+    }
+
+    pub fn settings(&self) -> EngineSettings {
+        self.settings.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn state(&self) -> watch::Receiver<EngineState> {
+        self.state.subscribe()
+    }
+
+    /// Stores a new order (state `new`) and wakes the loop. Returns the stored order.
+    pub fn add_order(&self, req: OrderRequest) -> Result<Order, EngineError> {
+        let settings = self.settings();
+        let kind = req.kind.unwrap_or(ProductKind::Phone);
+        let provider = match req.provider {
+            Some(p) => p,
+            None => settings.default_provider(kind, &self.providers()).ok_or_else(|| {
+                EngineError::Invalid(format!(
+                    "没有可用于{}的供应商 / no provider for {kind}",
+                    kind.label_zh()
+                ))
+            })?,
+        };
+        if !provider.sells(kind) {
+            return Err(EngineError::Invalid(format!(
+                "{} 不提供{} / {provider} does not sell {kind}",
+                provider.label_zh(),
+                kind.label_zh()
+            )));
+        }
+        let account = req.account.trim().to_owned();
+        if account.is_empty() {
+            return Err(EngineError::Invalid("账号不能为空 / account is required".into()));
+        }
+        if req.face <= Li::ZERO {
+            return Err(EngineError::Invalid("面值必须大于 0 / face value must be positive".into()));
+        }
+        let new = NewOrder {
+            merchant_order_id: crate::ids::new_merchant_order_id(),
+            provider,
+            kind,
+            product_id: req.product_id.filter(|p| !p.trim().is_empty()),
+            account,
+            details: if req.details.is_null() { serde_json::json!({}) } else { req.details },
+            face: req.face,
+            batch_id: None,
+            resubmit_of: None,
+            fallback_of: None,
+        };
+        if let Some(slot) = self.slots.get(&provider) {
+            slot.entry
+                .client
+                .validate(&submit_request(&new_as_order(&new), &settings))
+                .map_err(|e| EngineError::Invalid(e.to_string()))?;
+        }
+        let id = self.book.write(|tx| tx.insert_order(&new))?;
+        self.wake.notify_one();
+        Ok(self.book.order(id)?)
+    }
+
+    /// Wakes the loop (new orders were stored by someone else, e.g. an import).
+    pub fn poke(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Crash recovery: every `submitting` order may or may not have reached its provider. It becomes
+    /// `unknown` and is queried at once; nothing is resent blindly.
+    pub fn recover(&self) -> Result<usize, EngineError> {
+        let stuck = self.book.orders_in_state(OrderState::Submitting)?;
+        let now = crate::book::now_ms();
+        for o in &stuck {
+            self.book.write(|tx| {
+                tx.transition(
+                    o.id,
+                    OrderState::Unknown,
+                    "程序在提交过程中中断，结果未知，将查询 / interrupted while submitting: outcome unknown, querying",
+                )?;
+                tx.schedule(o.id, Some(now), None)
+            })?;
+        }
+        if !stuck.is_empty() {
+            tracing::warn!(count = stuck.len(), "recovered orders interrupted while submitting");
+        }
+        Ok(stuck.len())
+    }
+
+    /// Runs until `stop` becomes true: recovers, then submits and queries due orders.
+    pub async fn run(self: &Arc<Self>, mut stop: watch::Receiver<bool>) -> Result<(), EngineError> {
+        self.recover()?;
+        self.state.send_replace(EngineState::Running);
+        let mut tasks = tokio::task::JoinSet::new();
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let now = crate::book::now_ms();
+            let room = MAX_IN_FLIGHT.saturating_sub(self.in_flight_len());
+            if room > 0 {
+                let due = self.book.due_orders(now, i64::try_from(room).unwrap_or(500).min(500))?;
+                for order in due {
+                    if !self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).insert(order.id) {
+                        continue;
+                    }
+                    let engine = self.clone();
+                    tasks.spawn(async move {
+                        let id = order.id;
+                        if let Err(e) = engine.process(order).await {
+                            tracing::error!(order = id, error = %e, "processing an order failed");
+                        }
+                        engine.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                        engine.wake.notify_one();
+                    });
+                }
+            }
+            while tasks.try_join_next().is_some() {}
+            let pending = self.book.pending_count()?;
+            self.state.send_replace(if pending > 0 { EngineState::Running } else { EngineState::Idle });
+            // Sleep until the next order is due, something wakes us, or at most a second.
+            let wait = match self.book.next_due_at()? {
+                Some(t) if t > now => Duration::from_millis(u64::try_from(t - now).unwrap_or(1000).min(1000)),
+                Some(_) if self.in_flight_len() < MAX_IN_FLIGHT && self.due_not_in_flight(now)? => {
+                    Duration::from_millis(5)
+                }
+                _ => Duration::from_millis(1000),
+            };
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => {}
+            }
+        }
+        // Let requests in flight finish and be stored: stopping never abandons a reply.
+        while tasks.join_next().await.is_some() {}
+        self.state.send_replace(EngineState::Stopped);
+        Ok(())
+    }
+
+    fn in_flight_len(&self) -> usize {
+        self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    fn due_not_in_flight(&self, now: i64) -> Result<bool, EngineError> {
+        let due = self.book.due_orders(now, 64)?;
+        let in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(due.iter().any(|o| !in_flight.contains(&o.id)))
+    }
+
+    /// Whether any order is still on its way to a final state (manual review does not count).
+    pub fn is_idle(&self) -> Result<bool, EngineError> {
+        Ok(self.book.pending_count()? == 0 && self.in_flight_len() == 0)
+    }
+
+    async fn process(&self, order: Order) -> Result<(), EngineError> {
+        match order.state {
+            OrderState::New => self.submit(order).await,
+            OrderState::Accepted | OrderState::Unknown => self.query(order, false).await.map(|_| ()),
+            _ => Ok(()),
+        }
+    }
+
+    fn slot(&self, provider: ProviderId) -> Option<&Slot> {
+        self.slots.get(&provider)
+    }
+
+    /// Sends a `new` order (or resends an `unknown` one that the provider said it does not have).
+    async fn submit(&self, order: Order) -> Result<(), EngineError> {
+        let Some(slot) = self.slot(order.provider) else {
+            self.book.write(|tx| {
+                tx.schedule(
+                    order.id,
+                    Some(crate::book::now_ms() + 60_000),
+                    Some("供应商未配置或不可用，订单等待中 / provider not configured; the order waits"),
+                )
+            })?;
+            return Ok(());
+        };
+        let settings = self.settings();
+        let mut request = submit_request(&order, &settings);
+        request.notify_url = settings.callback_url(order.provider);
+        let _permit = slot.limits.acquire().await;
+        // The intent is durable before the request leaves: a crash from here on is recovered by query.
+        let detail = if order.state == OrderState::New {
+            "提交 / submitting".to_owned()
+        } else {
+            "供应商查无此单，用同一单号重新提交 / provider has no such order: resending the same id"
+                .to_owned()
+        };
+        match self.book.write(|tx| tx.transition(order.id, OrderState::Submitting, &detail)) {
+            Ok(_) => {}
+            // Someone else (another engine on the same book) moved it first: not ours to send.
+            Err(BookError::IllegalTransition { .. }) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        crate::failpoint!("after_intent_commit");
+        let outcome = slot.entry.client.submit(&request).await;
+        crate::failpoint!("after_send_before_store");
+        let applied = self.book.write(|tx| apply::submit_reply(tx, &order, &outcome, &settings))?;
+        if let Verdict::Failed = outcome.reply.verdict {
+            if outcome.reply.retry_later {
+                slot.limits.back_off(settings.retry_delay(1));
+            }
+        }
+        self.after_apply(&order, applied)?;
+        Ok(())
+    }
+
+    /// Queries an `accepted`, `unknown` (or, when asked by a person, `manual_review`) order.
+    async fn query(&self, order: Order, manual: bool) -> Result<Option<Verdict>, EngineError> {
+        let Some(slot) = self.slot(order.provider) else {
+            return Err(EngineError::NoProvider(order.provider));
+        };
+        let settings = self.settings();
+        let window = slot.entry.client.query_window();
+        let _permit = slot.limits.acquire().await;
+        let outcome = slot
+            .entry
+            .client
+            .query(&QueryRequest {
+                merchant_order_id: order.merchant_order_id.clone(),
+                provider_order_id: order.provider_order_id.clone(),
+            })
+            .await;
+        let fresh = self.book.order(order.id)?;
+        if fresh.state.is_final() {
+            // A callback settled it while we were asking: record the exchange only.
+            self.book.write(|tx| apply::record_exchanges(tx, fresh.id, &outcome))?;
+            return Ok(Some(outcome.reply.verdict));
+        }
+        let resend = !manual && apply::should_resend(&fresh, &outcome, &settings);
+        let applied = self
+            .book
+            .write(|tx| apply::query_reply(tx, &fresh, &outcome, &settings, window, manual, resend))?;
+        self.after_apply(&fresh, applied)?;
+        if resend {
+            let again = self.book.order(order.id)?;
+            if again.state == OrderState::Unknown {
+                drop(_permit);
+                Box::pin(self.submit(again)).await?;
+            }
+        }
+        Ok(Some(outcome.reply.verdict))
+    }
+
+    /// Follow-ups after a reply was stored: automatic fallback after a definite failure.
+    fn after_apply(&self, order: &Order, applied: Applied) -> Result<(), EngineError> {
+        if applied != Applied::DefinitelyFailed {
+            return Ok(());
+        }
+        let settings = self.settings();
+        let Some(&to) = settings.fallback.get(order.provider.as_str()) else { return Ok(()) };
+        if order.fallback_of.is_some()
+            || to == order.provider
+            || !to.sells(order.kind)
+            || self.slot(to).is_none()
+        {
+            return Ok(());
+        }
+        let new = NewOrder {
+            merchant_order_id: crate::ids::new_merchant_order_id(),
+            provider: to,
+            kind: order.kind,
+            product_id: None,
+            account: order.account.clone(),
+            details: order.details.clone(),
+            face: order.face,
+            batch_id: order.batch_id,
+            resubmit_of: None,
+            fallback_of: Some(order.id),
+        };
+        self.book.write(|tx| {
+            let id = tx.insert_order(&new)?;
+            tx.add_event(
+                order.id,
+                EventKind::Note,
+                None,
+                None,
+                &format!(
+                    "明确失败后自动转到 {} 的新订单 {} / definite failure: fallback to {} as order {}",
+                    to.label_zh(),
+                    new.merchant_order_id,
+                    to,
+                    new.merchant_order_id
+                ),
+            )?;
+            tx.add_event(
+                id,
+                EventKind::Note,
+                None,
+                None,
+                &format!(
+                    "由订单 {} 明确失败后自动转来 / fallback from order {}",
+                    order.merchant_order_id, order.merchant_order_id
+                ),
+            )?;
+            Ok(())
+        })?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    // ----- manual actions -------------------------------------------------------------------
+
+    /// Queries an order now (accepted, unknown or manual review) and applies a definite answer.
+    pub async fn query_now(&self, id: i64) -> Result<Order, EngineError> {
+        let order = self.book.order(id)?;
+        if !matches!(order.state, OrderState::Accepted | OrderState::Unknown | OrderState::ManualReview) {
+            return Err(EngineError::Invalid(format!(
+                "订单状态为“{}”，无需查询 / order is {}, nothing to query",
+                order.state.label_zh(),
+                order.state
+            )));
+        }
+        self.query(order, true).await?;
+        Ok(self.book.order(id)?)
+    }
+
+    /// A person settles a manual-review order (or clears the attention flag of a final one).
+    pub fn resolve(&self, id: i64, outcome: OrderState, note: &str) -> Result<Order, EngineError> {
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(EngineError::Invalid("请填写处理说明 / a note is required".into()));
+        }
+        let order = self.book.order(id)?;
+        self.book.write(|tx| {
+            if order.state == OrderState::ManualReview {
+                if !outcome.is_final() {
+                    return Err(BookError::Invalid(
+                        "只能处理为成功或失败 / resolve as succeeded or failed".into(),
+                    ));
+                }
+                tx.transition(id, outcome, &format!("人工处理 / resolved by hand: {note}"))?;
+            } else if !order.attention {
+                return Err(BookError::Invalid(format!(
+                    "订单状态为“{}”，不需要人工处理 / order is {}, not waiting for a person",
+                    order.state.label_zh(),
+                    order.state
+                )));
+            }
+            tx.set_note(id, note)?;
+            tx.set_attention(id, false, &format!("人工已处理 / handled by hand: {note}"))?;
+            Ok(())
+        })?;
+        Ok(self.book.order(id)?)
+    }
+
+    /// Creates a new order, with a new merchant id, for a definitely failed one. Never automatic.
+    pub fn resubmit(&self, id: i64) -> Result<Order, EngineError> {
+        let order = self.book.order(id)?;
+        if order.state != OrderState::Failed {
+            return Err(EngineError::Invalid(format!(
+                "只能重新提交失败的订单（当前“{}”） / only failed orders can be resubmitted (this one is {})",
+                order.state.label_zh(),
+                order.state
+            )));
+        }
+        let new = NewOrder {
+            merchant_order_id: crate::ids::new_merchant_order_id(),
+            provider: order.provider,
+            kind: order.kind,
+            product_id: order.product_id.clone(),
+            account: order.account.clone(),
+            details: order.details.clone(),
+            face: order.face,
+            batch_id: order.batch_id,
+            resubmit_of: Some(order.id),
+            fallback_of: None,
+        };
+        let new_id = self.book.write(|tx| {
+            let new_id = tx.insert_order(&new)?;
+            tx.add_event(
+                id,
+                EventKind::Note,
+                None,
+                None,
+                &format!("已重新提交为 {} / resubmitted as {}", new.merchant_order_id, new.merchant_order_id),
+            )?;
+            tx.add_event(
+                new_id,
+                EventKind::Note,
+                None,
+                None,
+                &format!(
+                    "重新提交自 {} / resubmission of {}",
+                    order.merchant_order_id, order.merchant_order_id
+                ),
+            )?;
+            Ok(new_id)
+        })?;
+        self.wake.notify_one();
+        Ok(self.book.order(new_id)?)
+    }
+
+    // ----- callbacks ------------------------------------------------------------------------
+
+    /// Verifies a provider callback and applies it in one transaction. Returns the body to acknowledge
+    /// with, *after* the commit. A refused callback stores nothing and gets no acknowledgement.
+    pub fn apply_callback(
+        &self,
+        provider: ProviderId,
+        request: &CallbackRequest,
+    ) -> Result<&'static str, EngineError> {
+        let Some(slot) = self.slot(provider) else {
+            return Err(EngineError::NoProvider(provider));
+        };
+        let update =
+            slot.entry.client.parse_callback(request).map_err(|e| EngineError::Callback(e.to_string()))?;
+        let Some(order) = self.book.order_by_merchant_id(&update.merchant_order_id)? else {
+            return Err(EngineError::Callback(format!(
+                "未知订单 {} / unknown order",
+                update.merchant_order_id
+            )));
+        };
+        if order.provider != provider {
+            return Err(EngineError::Callback(format!(
+                "订单 {} 不属于 {} / order belongs to another provider",
+                order.merchant_order_id, provider
+            )));
+        }
+        let raw = crate::redact::text(&String::from_utf8_lossy(&request.body)).into_owned();
+        let confirm = self.book.write(|tx| apply::callback(tx, &order, &update, &raw))?;
+        crate::failpoint!("after_callback_store_before_ack");
+        if confirm {
+            self.wake.notify_one();
+        }
+        Ok(update.ack)
+    }
+}
+
+/// The provider request for a stored order. Fields come from the order's columns and `details`.
+pub fn submit_request(order: &Order, _settings: &EngineSettings) -> SubmitRequest {
+    let d = &order.details;
+    let text =
+        |k: &str| d.get(k).and_then(serde_json::Value::as_str).map(str::to_owned).filter(|s| !s.is_empty());
+    let order_time = time::OffsetDateTime::from_unix_timestamp(order.created_at / 1000)
+        .ok()
+        .map(|t| t.to_offset(time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC)))
+        .map(|t| {
+            format!(
+                "{:04}{:02}{:02}{:02}{:02}{:02}",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        })
+        .unwrap_or_default();
+    SubmitRequest {
+        merchant_order_id: order.merchant_order_id.clone(),
+        kind: order.kind,
+        account: order.account.clone(),
+        face: order.face,
+        product_id: order.product_id.clone(),
+        quantity: d
+            .get("quantity")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|q| u32::try_from(q).ok())
+            .unwrap_or(1),
+        area: text("area"),
+        server: text("server"),
+        electricity: d.get("electricity").and_then(|e| serde_json::from_value(e.clone()).ok()),
+        carrier: d.get("carrier").and_then(|c| serde_json::from_value(c.clone()).ok()),
+        order_time,
+        notify_url: None,
+    }
+}
+
+fn new_as_order(n: &NewOrder) -> Order {
+    let now = crate::book::now_ms();
+    Order {
+        id: 0,
+        merchant_order_id: n.merchant_order_id.clone(),
+        provider: n.provider,
+        kind: n.kind,
+        product_id: n.product_id.clone(),
+        account: n.account.clone(),
+        details: n.details.clone(),
+        face: n.face,
+        cost: None,
+        state: OrderState::New,
+        provider_order_id: None,
+        batch_id: n.batch_id,
+        resubmit_of: n.resubmit_of,
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        finished_at: None,
+        attempts: 0,
+        next_action_at: None,
+        last_error: None,
+        attention: false,
+        note: None,
+        queries: 0,
+        last_query_at: None,
+        fallback_of: n.fallback_of,
+    }
+}
+
+/// Keeps the type in the public API for callers that build outcomes in tests.
+pub type ProviderOutcome = Outcome;
