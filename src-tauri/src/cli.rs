@@ -1,6 +1,7 @@
 //! The headless command line: the same binary, engine and order book as the window.
 //!
-//! Exit codes: 0 success, 1 the operation failed, 2 bad usage or the order book cannot be opened.
+//! Exit codes: 0 success, 1 the operation failed, 2 bad usage, bad input or the order book cannot be
+//! opened, 3 `run --until-idle` timed out with orders still pending.
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -32,6 +33,18 @@ pub enum Command {
     },
     /// 显示数据目录与订单库路径 / print where the data lives
     Paths,
+    /// 供应商账号设置 / provider accounts
+    #[command(subcommand)]
+    Provider(crate::cli_engine::ProviderCmd),
+    /// 单笔订单：新增、查看、查询、人工处理、重新提交 / one order: add, show, query, resolve, resubmit
+    #[command(subcommand)]
+    Order(crate::cli_engine::OrderCmd),
+    /// 运行引擎：提交、查询、接收回调 / run the engine: submit, poll, serve callbacks
+    Run(crate::cli_engine::RunArgs),
+    /// 列出订单 / list orders
+    Orders(crate::cli_engine::OrdersArgs),
+    /// 查询各供应商余额 / read each provider's balance
+    Balance(crate::cli_engine::BalanceArgs),
 }
 
 pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
@@ -44,6 +57,11 @@ pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Simulator { args } => simulator(args),
+        Command::Provider(cmd) => crate::cli_engine::provider(cmd, data_dir),
+        Command::Order(cmd) => crate::cli_engine::order(cmd, data_dir),
+        Command::Run(args) => crate::cli_engine::run(args, data_dir),
+        Command::Orders(args) => crate::cli_engine::orders(args, data_dir),
+        Command::Balance(args) => crate::cli_engine::balance(args, data_dir),
     }
 }
 

@@ -10,10 +10,12 @@ pub mod config;
 pub mod events;
 pub mod failpoint;
 pub mod ids;
+pub mod import;
 pub mod logging;
 pub mod paths;
 pub mod redact;
 pub mod run;
 pub mod secrets;
+pub mod session;
 
 pub use topup_core::{Li, ProductKind, ProviderId, Sensitive};

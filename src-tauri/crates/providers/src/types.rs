@@ -213,7 +213,7 @@ pub enum ProviderError {
     #[error("配置错误：{0} / configuration error: {0}")]
     Config(String),
     /// The order breaks the provider's rules (face value, id length, missing field); nothing was sent.
-    #[error("订单不符合供应商要求：{0} / order not acceptable to the provider: {0}")]
+    #[error("{0}")]
     InvalidOrder(String),
 }
 

@@ -127,6 +127,12 @@ impl Engine {
         self.slots.get(&id).map(|s| s.entry.client.clone())
     }
 
+    /// Replaces the settings (from the settings screen, or the sandbox's local callback URL).
+    pub fn set_settings(&self, settings: EngineSettings) {
+        *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = settings;
+        self.wake.notify_one();
+    }
+
     pub fn settings(&self) -> EngineSettings {
         self.settings.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -305,6 +311,7 @@ impl Engine {
         let mut request = submit_request(&order, &settings);
         request.notify_url = settings.callback_url(order.provider);
         let _permit = slot.limits.acquire().await;
+        crate::failpoint!("before_intent_commit");
         // The intent is durable before the request leaves: a crash from here on is recovered by query.
         let detail = if order.state == OrderState::New {
             "提交 / submitting".to_owned()
