@@ -3,4 +3,5 @@
 //! `dbus-run-session`; a bare `cargo test` has no keyring and the keyring tests say so).
 
 mod book;
+mod import;
 mod keyring;

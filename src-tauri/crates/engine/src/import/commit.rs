@@ -1,0 +1,180 @@
+//! Writing a previewed import: one batch, all its orders, one transaction.
+//!
+//! Why one transaction: an import interrupted halfway (crash, full disk, a constraint) must not leave
+//! half a batch that the engine would start submitting while the user believes nothing was imported.
+//! Inside the transaction the duplicate checks that could have changed since the preview are made
+//! again (the same file imported meanwhile, orders for the same account and face value written since
+//! the preview), so two windows importing at once cannot both pass.
+
+use super::preview::{Preview, RowStatus};
+use super::ImportError;
+use crate::book::{Book, BookError, NewBatch, NewOrder};
+use crate::ids::new_merchant_order_id;
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// How to commit a preview.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommitOptions {
+    /// Import the valid rows even though some rows are invalid or duplicates (they are counted in the
+    /// batch, not stored as orders).
+    pub skip_invalid: bool,
+    /// Test hook: fail with an error after this many orders were inserted (the transaction must then
+    /// leave nothing behind).
+    #[doc(hidden)]
+    pub fail_after_orders: Option<usize>,
+}
+
+/// What was written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Committed {
+    #[serde(serialize_with = "as_string")]
+    pub batch_id: i64,
+    pub orders: usize,
+    pub skipped_invalid: usize,
+    pub first_merchant_order_id: Option<String>,
+    pub last_merchant_order_id: Option<String>,
+}
+
+fn as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&id.to_string())
+}
+
+/// Inserts at most this many orders per prepared-statement run; between chunks the test hook may fire.
+const CHUNK: usize = 10_000;
+
+/// Writes the valid rows of `preview` as one batch. Refuses (writing nothing) when rows are invalid or
+/// duplicate and `skip_invalid` is not set, when the file was imported before and duplicates are not
+/// allowed, or when there is nothing to import.
+pub fn commit(book: &Book, preview: &Preview, opts: &CommitOptions) -> Result<Committed, ImportError> {
+    let t = &preview.totals;
+    if !preview.allow_duplicates {
+        if let Some(p) = preview.previous_imports.first() {
+            return Err(ImportError::AlreadyImported { batch_id: p.batch_id });
+        }
+    }
+    let bad = t.invalid + t.duplicates;
+    if bad > 0 && !opts.skip_invalid {
+        return Err(ImportError::InvalidRows { invalid: t.invalid, duplicates: t.duplicates });
+    }
+    let valid: Vec<_> = preview
+        .rows
+        .iter()
+        .filter(|r| r.status == RowStatus::Valid)
+        .filter_map(|r| r.order.as_ref())
+        .collect();
+    if valid.is_empty() {
+        return Err(ImportError::NothingToImport);
+    }
+
+    let batch = NewBatch {
+        file_name: preview.file_name.clone(),
+        content_hash: preview.content_hash.clone(),
+        sheet: preview.sheet.clone(),
+        total_rows: t.rows as i64,
+        valid_rows: valid.len() as i64,
+        invalid_rows: bad as i64,
+        skipped_rows: t.skipped as i64,
+    };
+    let result = book.write(|tx| {
+        if !preview.allow_duplicates {
+            recheck(tx.conn(), preview, &valid)?;
+        }
+        let batch_id = tx.insert_batch(&batch)?;
+        let mut first = None;
+        let mut last = None;
+        let mut written = 0usize;
+        for chunk in valid.chunks(CHUNK) {
+            let mut orders = Vec::with_capacity(chunk.len());
+            let mut notes = Vec::with_capacity(chunk.len());
+            for o in chunk {
+                orders.push(NewOrder {
+                    merchant_order_id: new_merchant_order_id(),
+                    provider: preview.provider,
+                    kind: o.kind,
+                    product_id: o.product_id.clone(),
+                    account: o.account.clone(),
+                    details: o.details.clone(),
+                    face: o.face,
+                    batch_id: Some(batch_id),
+                    resubmit_of: None,
+                    fallback_of: None,
+                });
+                notes.push(o.note.clone());
+            }
+            tx.insert_orders_bulk(&orders, &notes)?;
+            if first.is_none() {
+                first = orders.first().map(|o| o.merchant_order_id.clone());
+            }
+            last = orders.last().map(|o| o.merchant_order_id.clone());
+            written += orders.len();
+            if opts.fail_after_orders.is_some_and(|n| written >= n) {
+                return Err(BookError::Invalid("注入的导入失败 / injected import failure".into()));
+            }
+        }
+        Ok(Committed {
+            batch_id,
+            orders: written,
+            skipped_invalid: bad,
+            first_merchant_order_id: first,
+            last_merchant_order_id: last,
+        })
+    });
+    match result {
+        Ok(c) => {
+            tracing::info!(batch = c.batch_id, orders = c.orders, file = %preview.file_name, "import committed");
+            Ok(c)
+        }
+        Err(BookError::Invalid(m)) if m.starts_with(RECHECK_PREFIX) => {
+            let rest = &m[RECHECK_PREFIX.len()..];
+            match rest.strip_prefix("batch:") {
+                Some(id) => Err(ImportError::AlreadyImported { batch_id: id.parse().unwrap_or(0) }),
+                None => Err(ImportError::ChangedSincePreview(rest.to_owned())),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+const RECHECK_PREFIX: &str = "import-recheck:";
+
+/// Inside the write transaction: the file imported since the preview, or same account and face
+/// value ordered since the preview. Reported as `BookError::Invalid` with a private prefix so that the
+/// closure can abort the transaction; `commit` turns it back into an [`ImportError`].
+fn recheck(
+    conn: &rusqlite::Connection,
+    preview: &Preview,
+    valid: &[&super::ImportedOrder],
+) -> Result<(), BookError> {
+    let mut st = conn.prepare_cached("SELECT id FROM batches WHERE content_hash = ?1 LIMIT 1")?;
+    let mut rows = st.query([&preview.content_hash])?;
+    if let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        return Err(BookError::Invalid(format!("{RECHECK_PREFIX}batch:{id}")));
+    }
+    // Only orders written since the preview can be new duplicates; usually none, so this is one scan
+    // of a small index range.
+    let mut st =
+        conn.prepare_cached("SELECT account, face_li, merchant_order_id FROM orders WHERE created_at >= ?1")?;
+    let mut since = st.query([preview.previewed_at - 1])?;
+    let mut fresh: Vec<(String, i64, String)> = Vec::new();
+    while let Some(r) = since.next()? {
+        fresh.push((r.get(0)?, r.get(1)?, r.get(2)?));
+    }
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let wanted: HashSet<(&str, i64)> = valid.iter().map(|o| (o.account.as_str(), o.face.0)).collect();
+    let clashes: Vec<String> = fresh
+        .iter()
+        .filter(|(a, f, _)| wanted.contains(&(a.as_str(), *f)))
+        .map(|(a, _, id)| format!("{a} {id}"))
+        .take(5)
+        .collect();
+    if clashes.is_empty() {
+        Ok(())
+    } else {
+        Err(BookError::Invalid(format!("{RECHECK_PREFIX}{}", clashes.join(", "))))
+    }
+}
