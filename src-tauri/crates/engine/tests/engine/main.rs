@@ -5,3 +5,4 @@
 mod book;
 mod import;
 mod keyring;
+mod run;

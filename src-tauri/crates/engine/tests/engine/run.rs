@@ -1,0 +1,417 @@
+//! The engine against the provider simulator over real HTTP on 127.0.0.1: every order ends where the
+//! money rules say, and the simulator's record shows nothing was charged twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use topup_engine::book::{Book, EventKind, Order, OrderState};
+use topup_engine::config::{EngineSettings, Registry};
+use topup_engine::run::{Engine, OrderRequest};
+use topup_engine::{Li, ProductKind, ProviderId};
+use topup_providers::CallbackRequest;
+use topup_sim::{Fault, Script, SimConfig, Simulator, Target};
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    book: Arc<Book>,
+    sim: Simulator,
+    engine: Arc<Engine>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+fn fast_settings() -> EngineSettings {
+    let mut s = EngineSettings {
+        query_delays_ms: vec![150, 250, 400],
+        retry_delay_ms: 100,
+        resend_after_not_found_ms: 250,
+        max_not_found_resends: 3,
+        ..EngineSettings::default()
+    };
+    s.callback.port = 0;
+    s
+}
+
+async fn rig_with(settings: EngineSettings) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let book = Arc::new(Book::open(&dir.path().join("orders.sqlite3")).unwrap());
+    let sim =
+        Simulator::start(SimConfig { settle_after: Duration::from_millis(200), ..SimConfig::sandbox() })
+            .await
+            .unwrap();
+    let registry = Registry::sandbox(&sim.base_url(), &sim.dingyin_query_base_url(), None).unwrap();
+    let engine = Engine::new(book.clone(), registry, settings.clone());
+    let (stop, stop_rx) = watch::channel(false);
+    let running =
+        topup_engine::callbacks::serve(engine.clone(), &settings.callback, stop_rx.clone()).await.unwrap();
+    let local = format!("http://{}", running.addr);
+    let mut with_url = settings;
+    with_url.callback.public_url = Some(local.clone());
+    engine.set_settings(with_url);
+    sim.set_juhe_callback_url(Some(format!("{local}/callback/juhe")));
+    let e = engine.clone();
+    let run = tokio::spawn(async move {
+        e.run(stop_rx).await.unwrap();
+    });
+    Rig { _dir: dir, book, sim, engine, stop, tasks: vec![running.task, run] }
+}
+
+async fn rig() -> Rig {
+    rig_with(fast_settings()).await
+}
+
+impl Rig {
+    fn add(&self, provider: ProviderId, account: &str, yuan: i64) -> Order {
+        self.engine
+            .add_order(OrderRequest {
+                provider: Some(provider),
+                kind: Some(ProductKind::Phone),
+                account: account.into(),
+                face: Li::from_yuan(yuan),
+                ..OrderRequest::default()
+            })
+            .unwrap()
+    }
+
+    /// Waits until no order is pending (bounded), then returns the order's latest row.
+    async fn settle(&self, order: &Order) -> Order {
+        for _ in 0..300 {
+            if self.engine.is_idle().unwrap() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.book.order(order.id).unwrap()
+    }
+
+    fn submits_of(&self, id: &str) -> usize {
+        self.sim
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.merchant_order_id.as_deref() == Some(id)
+                    && ["/gameonlinepay.do", "/1/api/oper/order", "/ofpay/mobile/onlineorder"]
+                        .contains(&r.endpoint.as_str())
+            })
+            .count()
+    }
+
+    fn states(&self, order: &Order) -> Vec<OrderState> {
+        self.book.events(order.id).unwrap().iter().filter_map(|e| e.to_state).collect()
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.sim.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_provider_settles_by_callback_and_charges_once() {
+    let rig = rig().await;
+    let orders = [
+        rig.add(ProviderId::Juhe, "13800000001", 10),
+        rig.add(ProviderId::Oper, "13800000002", 20),
+        rig.add(ProviderId::Dingyin, "13800000003", 30),
+    ];
+    for o in &orders {
+        let done = rig.settle(o).await;
+        assert_eq!(done.state, OrderState::Succeeded, "{}", o.merchant_order_id);
+        assert_eq!(rig.sim.charges(o.provider.as_str(), &o.merchant_order_id), 1);
+        assert_eq!(rig.submits_of(&o.merchant_order_id), 1);
+        let events = rig.book.events(o.id).unwrap();
+        assert!(events.iter().any(|e| e.kind == EventKind::Exchange.as_str()), "request/reply recorded");
+        assert!(events.iter().any(|e| e.kind == EventKind::Callback.as_str()), "callback recorded");
+        assert!(done.provider_order_id.is_some());
+        // The history never holds a provider secret.
+        for e in &events {
+            for secret in [
+                topup_sim::SANDBOX_JUHE_APPKEY,
+                topup_sim::SANDBOX_OPER_MD5KEY,
+                topup_sim::SANDBOX_DINGYIN_KEY,
+            ] {
+                assert!(!e.detail.contains(secret), "secret in history: {}", e.detail);
+            }
+        }
+    }
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_response_is_queried_not_guessed() {
+    let rig = rig().await;
+    for (p, acct) in [
+        (ProviderId::Juhe, "13811110001"),
+        (ProviderId::Oper, "13811110002"),
+        (ProviderId::Dingyin, "13811110003"),
+    ] {
+        rig.sim.script(Script::once(Target::Account(acct.into()), Fault::LostResponseAfterAccept));
+        let o = rig.add(p, acct, 10);
+        let done = rig.settle(&o).await;
+        assert_eq!(done.state, OrderState::Succeeded, "{p}");
+        assert!(rig.states(&o).contains(&OrderState::Unknown), "{p}: the lost reply made it unknown first");
+        assert_eq!(rig.sim.charges(p.as_str(), &o.merchant_order_id), 1, "{p}");
+        assert_eq!(rig.submits_of(&o.merchant_order_id), 1, "{p}: never resent: the query found it");
+    }
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_and_truncated_replies_are_unknown_then_settled_by_query() {
+    let rig = rig().await;
+    for (i, fault) in [Fault::GarbageBody, Fault::TruncatedBody].into_iter().enumerate() {
+        for (j, p) in [ProviderId::Juhe, ProviderId::Oper, ProviderId::Dingyin].into_iter().enumerate() {
+            let acct = format!("1382222{i}{j:03}");
+            rig.sim.script(Script::once(Target::Account(acct.clone()), fault.clone()));
+            let o = rig.add(p, &acct, 10);
+            let done = rig.settle(&o).await;
+            assert_eq!(done.state, OrderState::Succeeded, "{p} {fault:?}");
+            assert!(rig.states(&o).contains(&OrderState::Unknown), "{p} {fault:?}");
+            assert_eq!(rig.sim.charges(p.as_str(), &o.merchant_order_id), 1);
+        }
+    }
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_before_accepting_is_resent_with_the_same_id_after_the_provider_says_not_found() {
+    let rig = rig().await;
+    for (p, acct) in [
+        (ProviderId::Juhe, "13833330001"),
+        (ProviderId::Oper, "13833330002"),
+        (ProviderId::Dingyin, "13833330003"),
+    ] {
+        rig.sim.script(Script::once(Target::Account(acct.into()), Fault::Http500BeforeAccept));
+        let o = rig.add(p, acct, 10);
+        let done = rig.settle(&o).await;
+        assert_eq!(done.state, OrderState::Succeeded, "{p}: {:?}", done.last_error);
+        assert_eq!(rig.submits_of(&o.merchant_order_id), 2, "{p}: sent twice, with the same id");
+        assert_eq!(rig.sim.charges(p.as_str(), &o.merchant_order_id), 1, "{p}");
+        let states = rig.states(&o);
+        assert!(
+            states.windows(2).any(|w| w == [OrderState::Unknown, OrderState::Submitting]),
+            "{p}: {states:?}"
+        );
+    }
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_definite_rejection_fails_an_order() {
+    let rig = rig().await;
+    // Definite rejections: failed, nothing charged, the provider's own text kept.
+    for (p, acct, code) in [
+        (ProviderId::Juhe, "13844440001", 208517),
+        (ProviderId::Dingyin, "13844440002", 5002),
+        (ProviderId::Oper, "13844440003", 400),
+    ] {
+        rig.sim
+            .script(Script::once(Target::Account(acct.into()), Fault::Reject { code, accept_anyway: false }));
+        let o = rig.add(p, acct, 10);
+        let done = rig.settle(&o).await;
+        assert_eq!(done.state, OrderState::Failed, "{p} {code}");
+        assert_eq!(rig.sim.charges(p.as_str(), &o.merchant_order_id), 0);
+        assert!(
+            done.last_error.unwrap_or_default().contains(&code.to_string()),
+            "{p}: the provider's code is shown"
+        );
+    }
+    // "Query" codes, with the order created upstream all the same: never failed, found by query.
+    for (p, acct, code) in [
+        (ProviderId::Juhe, "13844440011", 10014),
+        (ProviderId::Juhe, "13844440012", 208516),
+        (ProviderId::Dingyin, "13844440013", 5006),
+        (ProviderId::Dingyin, "13844440014", 9999),
+    ] {
+        rig.sim
+            .script(Script::once(Target::Account(acct.into()), Fault::Reject { code, accept_anyway: true }));
+        let o = rig.add(p, acct, 10);
+        let done = rig.settle(&o).await;
+        assert_eq!(done.state, OrderState::Succeeded, "{p} {code}");
+        assert_eq!(rig.sim.charges(p.as_str(), &o.merchant_order_id), 1);
+    }
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limited_orders_wait_and_are_resent_with_the_same_id() {
+    let rig = rig().await;
+    for (p, acct) in [(ProviderId::Juhe, "13855550001"), (ProviderId::Dingyin, "13855550002")] {
+        rig.sim.script(Script::once(Target::Account(acct.into()), Fault::RateLimit));
+        let o = rig.add(p, acct, 10);
+        let done = rig.settle(&o).await;
+        assert_eq!(done.state, OrderState::Succeeded, "{p}");
+        assert_eq!(rig.submits_of(&o.merchant_order_id), 2, "{p}");
+        assert_eq!(rig.sim.charges(p.as_str(), &o.merchant_order_id), 1, "{p}");
+        assert!(rig.states(&o).contains(&OrderState::New), "{p}: requeued, not failed");
+    }
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_that_never_settles_goes_to_manual_review_and_a_person_resolves_it() {
+    let rig = rig_with(EngineSettings { manual_review_after_ms: 1500, ..fast_settings() }).await;
+    rig.sim.script(Script::always(Target::Account("13866660001".into()), Fault::PendingForever));
+    let o = rig.add(ProviderId::Juhe, "13866660001", 50);
+    let done = rig.settle(&o).await;
+    assert_eq!(done.state, OrderState::ManualReview);
+    assert!(done.queries >= 2, "queried on a schedule before giving up: {}", done.queries);
+    assert_eq!(rig.book.state_counts().unwrap().attention, 1);
+    // Resolving needs a note, and then settles it.
+    assert!(rig.engine.resolve(o.id, OrderState::Succeeded, "  ").is_err());
+    let resolved = rig.engine.resolve(o.id, OrderState::Succeeded, "客服确认已到账").unwrap();
+    assert_eq!(resolved.state, OrderState::Succeeded);
+    assert_eq!(resolved.note.as_deref(), Some("客服确认已到账"));
+    assert_eq!(rig.book.state_counts().unwrap().attention, 0);
+    rig.stop().await;
+}
+
+fn md5_hex(s: &str) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(s.as_bytes()))
+}
+
+fn oper_callback(order: &Order, status: &str, key: &str) -> CallbackRequest {
+    let fen = order.face.to_fen().unwrap().to_string();
+    let uid = topup_sim::SANDBOX_OPER_UID;
+    let sign = md5_hex(&format!("{uid}{}{}{fen}{status}{key}", order.merchant_order_id, order.account));
+    CallbackRequest {
+        method: "POST".into(),
+        content_type: Some("application/x-www-form-urlencoded".into()),
+        query: String::new(),
+        body: format!(
+            "uid={uid}&order_no={}&mobile_order_no=1&phone_number={}&face_value={fen}&status={status}&sign={sign}",
+            order.merchant_order_id, order.account
+        )
+        .into_bytes(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callbacks_are_verified_idempotent_and_never_overturn_a_final_state() {
+    let rig = rig().await;
+    let o = rig.add(ProviderId::Oper, "13877770001", 20);
+    let done = rig.settle(&o).await;
+    assert_eq!(done.state, OrderState::Succeeded);
+    let key = topup_sim::SANDBOX_OPER_MD5KEY;
+    let events_before = rig.book.events(o.id).unwrap().len();
+
+    // A forged callback (wrong key) is refused and stores nothing.
+    let forged = oper_callback(&done, "9", "not-the-key");
+    assert!(rig.engine.apply_callback(ProviderId::Oper, &forged).is_err());
+    assert_eq!(rig.book.events(o.id).unwrap().len(), events_before);
+
+    // The same success again: acknowledged, state unchanged, no attention.
+    assert_eq!(rig.engine.apply_callback(ProviderId::Oper, &oper_callback(&done, "4", key)).unwrap(), "ok");
+    let again = rig.book.order(o.id).unwrap();
+    assert_eq!((again.state, again.attention), (OrderState::Succeeded, false));
+
+    // A genuine but contradicting callback: acknowledged (stored), final state kept, flagged for a person.
+    assert_eq!(rig.engine.apply_callback(ProviderId::Oper, &oper_callback(&done, "9", key)).unwrap(), "ok");
+    let flagged = rig.book.order(o.id).unwrap();
+    assert_eq!(flagged.state, OrderState::Succeeded);
+    assert!(flagged.attention);
+    assert_eq!(rig.book.state_counts().unwrap().attention, 1);
+
+    // A callback for the wrong amount is not applied.
+    let other = rig.add(ProviderId::Oper, "13877770002", 30);
+    rig.sim.script(Script::always(Target::Account("13877770002".into()), Fault::PendingForever));
+    let mut wrong = rig.book.order(other.id).unwrap();
+    wrong.face = Li::from_yuan(300);
+    let _ = rig.engine.apply_callback(ProviderId::Oper, &oper_callback(&wrong, "4", key));
+    assert_ne!(rig.book.order(other.id).unwrap().state, OrderState::Succeeded);
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_juhe_failure_is_confirmed_by_a_query_and_a_settled_failure_is_refunded() {
+    let rig = rig().await;
+    rig.sim.script(Script::once(Target::Account("13888880001".into()), Fault::SettleFailed));
+    let o = rig.add(ProviderId::Juhe, "13888880001", 10);
+    let done = rig.settle(&o).await;
+    assert_eq!(done.state, OrderState::Failed);
+    let events = rig.book.events(o.id).unwrap();
+    let callback_at = events.iter().position(|e| e.kind == "callback");
+    let failed_at = events.iter().position(|e| e.to_state == Some(OrderState::Failed)).unwrap();
+    if let Some(cb) = callback_at {
+        // The failure was applied after a query that followed the callback, not from the callback.
+        assert!(events[cb..failed_at].iter().any(|e| e.kind == "exchange"), "confirmed by a query");
+    }
+    let sim_order =
+        rig.sim.orders().into_iter().find(|s| s.merchant_order_id == o.merchant_order_id).unwrap();
+    assert!(sim_order.refunded, "a failed order is one the provider refunded");
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_submit_is_recovered_by_query_never_blindly_resent() {
+    let rig = rig().await;
+    let _ = rig.stop.send(true);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Two orders "interrupted" in submitting: one reached the provider, one never left.
+    let sent = rig.add(ProviderId::Juhe, "13899990001", 10);
+    let unsent = rig.add(ProviderId::Juhe, "13899990002", 10);
+    for o in [&sent, &unsent] {
+        rig.book.write(|tx| tx.transition(o.id, OrderState::Submitting, "test: intent committed")).unwrap();
+    }
+    let client = rig.engine.provider(ProviderId::Juhe).unwrap();
+    let req = topup_engine::run::submit_request(&rig.book.order(sent.id).unwrap(), &rig.engine.settings());
+    let _ = client.submit(&req).await; // reached the provider; the reply is "lost" with the process
+                                       // A fresh engine on the same book: recovery, then the loop.
+    let registry = Registry::sandbox(&rig.sim.base_url(), &rig.sim.dingyin_query_base_url(), None).unwrap();
+    let engine = Engine::new(rig.book.clone(), registry, rig.engine.settings());
+    assert_eq!(engine.recover().unwrap(), 2);
+    assert_eq!(rig.book.order(sent.id).unwrap().state, OrderState::Unknown);
+    let (stop, stop_rx) = watch::channel(false);
+    let e = engine.clone();
+    let task = tokio::spawn(async move { e.run(stop_rx).await.unwrap() });
+    for _ in 0..200 {
+        if engine.is_idle().unwrap() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for o in [&sent, &unsent] {
+        assert_eq!(rig.book.order(o.id).unwrap().state, OrderState::Succeeded, "{}", o.account);
+        assert_eq!(rig.sim.charges("juhe", &o.merchant_order_id), 1);
+    }
+    assert_eq!(rig.submits_of(&sent.merchant_order_id), 1, "found by query, not resent");
+    assert_eq!(rig.submits_of(&unsent.merchant_order_id), 1, "resent once after 'not found'");
+    let _ = stop.send(true);
+    let _ = task.await;
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fallback_only_after_a_definite_failure_and_resubmit_only_by_hand() {
+    let mut settings = fast_settings();
+    settings.fallback.insert("juhe".into(), ProviderId::Oper);
+    let rig = rig_with(settings).await;
+    // Definite failure → fallback order on oper, recorded and linked.
+    rig.sim.script(Script::once(
+        Target::Account("13812121201".into()),
+        Fault::Reject { code: 208517, accept_anyway: false },
+    ));
+    let o = rig.add(ProviderId::Juhe, "13812121201", 10);
+    rig.settle(&o).await;
+    assert_eq!(rig.book.order(o.id).unwrap().state, OrderState::Failed);
+    let all = rig.book.list_orders(&Default::default()).unwrap().orders;
+    let fb = all.iter().find(|x| x.fallback_of == Some(o.id)).expect("a fallback order");
+    assert_eq!((fb.provider, fb.state), (ProviderId::Oper, OrderState::Succeeded));
+    // An uncertain outcome never falls back.
+    rig.sim.script(Script::once(Target::Account("13812121202".into()), Fault::LostResponseAfterAccept));
+    let u = rig.add(ProviderId::Juhe, "13812121202", 10);
+    rig.settle(&u).await;
+    let all = rig.book.list_orders(&Default::default()).unwrap().orders;
+    assert!(all.iter().all(|x| x.fallback_of != Some(u.id)));
+    // Resubmit: only a failed order, as a new linked order with a new id.
+    assert!(rig.engine.resubmit(u.id).is_err(), "a succeeded order cannot be resubmitted");
+    let again = rig.engine.resubmit(o.id).unwrap();
+    assert_ne!(again.merchant_order_id, o.merchant_order_id);
+    assert_eq!(again.resubmit_of, Some(o.id));
+    assert_eq!(rig.settle(&again).await.state, OrderState::Succeeded);
+    rig.stop().await;
+}
