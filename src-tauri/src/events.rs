@@ -1,7 +1,8 @@
 //! The one place where engine changes become UI events.
 //!
-//! Every event name the UI listens to is in [`FrontendEvent`]; changes from the order book are coalesced
-//! so the window gets at most ~10 updates a second whatever the load.
+//! Every event name the UI listens to is in [`FrontendEvent`]. Order-book changes arrive coalesced
+//! from the engine (at most one batch per 100 ms, each order once at its latest state), so the window
+//! gets at most ~10 updates a second whatever the load; engine state changes refresh the status line.
 
 use crate::state::AppState;
 use std::time::Duration;
@@ -11,31 +12,41 @@ use tauri::{AppHandle, Emitter, Manager};
 pub enum FrontendEvent {
     /// The status line changed (payload: `AppStatus`).
     Status,
+    /// Orders changed (payload: `ChangeBatch`: order id → latest state).
+    OrdersChanged,
 }
 
 impl FrontendEvent {
     pub const fn name(&self) -> &'static str {
         match self {
             FrontendEvent::Status => "engine://status",
+            FrontendEvent::OrdersChanged => "orders://changed",
         }
     }
 }
 
-/// Forwards order-book changes to the window, coalesced to one status event per 100 ms.
+fn emit_status(app: &AppHandle) {
+    if let Ok(status) = app.state::<AppState>().status() {
+        let _ = app.emit(FrontendEvent::Status.name(), status);
+    }
+}
+
+/// Forwards coalesced order changes and engine state changes to the window.
 pub fn start(app: AppHandle) {
-    let mut rx = app.state::<AppState>().book.subscribe();
+    let state = app.state::<AppState>();
+    let changes = state.book.subscribe();
+    let mut engine_state = state.engine.state();
+    let a = app.clone();
     tauri::async_runtime::spawn(async move {
-        loop {
-            match rx.recv().await {
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            // Drain whatever else arrived meanwhile: one event covers them all.
-            while let Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) = rx.try_recv() {}
-            if let Ok(status) = app.state::<AppState>().status() {
-                let _ = app.emit(FrontendEvent::Status.name(), status);
-            }
+        let mut batches = topup_engine::events::coalesce(changes, Duration::from_millis(100));
+        while let Some(batch) = batches.recv().await {
+            let _ = a.emit(FrontendEvent::OrdersChanged.name(), &batch);
+            emit_status(&a);
+        }
+    });
+    tauri::async_runtime::spawn(async move {
+        while engine_state.changed().await.is_ok() {
+            emit_status(&app);
         }
     });
 }
