@@ -46,8 +46,12 @@ impl AppState {
             .map_err(|e| format!("无法写日志目录 {} / cannot write logs: {e}", data_dir.display()))?;
         let book = topup_engine::session::open_book(&data_dir).map_err(|e| e.to_string())?;
         tracing::info!(db = %book.path().display(), "order book opened");
-        let session = tauri::async_runtime::block_on(Session::start(&data_dir, book.clone(), SessionOptions::default()))
-            .map_err(|e| e.to_string())?;
+        let session = tauri::async_runtime::block_on(Session::start(
+            &data_dir,
+            book.clone(),
+            SessionOptions::default(),
+        ))
+        .map_err(|e| e.to_string())?;
         Ok((
             AppState {
                 data_dir,
@@ -82,7 +86,10 @@ impl AppState {
 
     pub fn set_locale(&self, locale: &str) -> CmdResult<()> {
         if !LOCALES.contains(&locale) {
-            return Err(CmdError::new("invalid_locale", format!("不支持的语言“{locale}” / unsupported language")));
+            return Err(CmdError::new(
+                "invalid_locale",
+                format!("不支持的语言“{locale}” / unsupported language"),
+            ));
         }
         self.book.write(|tx| tx.put_app_setting("locale", locale))?;
         Ok(())
