@@ -45,6 +45,10 @@ pub enum Command {
     Orders(crate::cli_engine::OrdersArgs),
     /// 查询各供应商余额 / read each provider's balance
     Balance(crate::cli_engine::BalanceArgs),
+    /// 从表格批量导入订单 / import orders from a spreadsheet
+    Import(crate::cli_import::ImportArgs),
+    /// 导出订单到 xlsx 或 csv / export orders to xlsx or csv
+    Export(crate::cli_import::ExportArgs),
 }
 
 pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
@@ -62,6 +66,8 @@ pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
         Command::Run(args) => crate::cli_engine::run(args, data_dir),
         Command::Orders(args) => crate::cli_engine::orders(args, data_dir),
         Command::Balance(args) => crate::cli_engine::balance(args, data_dir),
+        Command::Import(args) => crate::cli_import::import(args, data_dir),
+        Command::Export(args) => crate::cli_import::export(args, data_dir),
     }
 }
 

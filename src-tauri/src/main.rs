@@ -6,6 +6,7 @@
 
 mod cli;
 mod cli_engine;
+mod cli_import;
 mod cmd;
 mod error;
 mod events;

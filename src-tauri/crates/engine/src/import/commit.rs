@@ -85,12 +85,22 @@ pub fn commit(book: &Book, preview: &Preview, opts: &CommitOptions) -> Result<Co
         let mut first = None;
         let mut last = None;
         let mut written = 0usize;
+        // Ids are time + 8 random characters: 100,000 drawn within a second or two collide with a
+        // probability near 0.5 %, so draw again on a collision inside the batch (the UNIQUE constraint
+        // still guards against ids already in the book: such a rare clash aborts the whole commit).
+        let mut drawn: HashSet<String> = HashSet::with_capacity(valid.len());
+        let mut fresh_id = || loop {
+            let id = new_merchant_order_id();
+            if drawn.insert(id.clone()) {
+                break id;
+            }
+        };
         for chunk in valid.chunks(CHUNK) {
             let mut orders = Vec::with_capacity(chunk.len());
             let mut notes = Vec::with_capacity(chunk.len());
             for o in chunk {
                 orders.push(NewOrder {
-                    merchant_order_id: new_merchant_order_id(),
+                    merchant_order_id: fresh_id(),
                     provider: preview.provider,
                     kind: o.kind,
                     product_id: o.product_id.clone(),

@@ -56,7 +56,9 @@ impl RowMessage {
         let sep = if zh.is_empty() { "" } else { "：" };
         let sep_en = if en.is_empty() { "" } else { ": " };
         if self.en.is_empty() {
-            format!("{}{sep}{} / {en}", zh.trim_start(), self.zh)
+            // The text is already bilingual (a provider's message).
+            let prefix = if zh.is_empty() { String::new() } else { format!("{} / {en}：", zh.trim_start()) };
+            format!("{prefix}{}", self.zh)
         } else {
             format!("{}{sep}{} / {en}{sep_en}{}", zh.trim_start(), self.zh, self.en)
         }

@@ -1,0 +1,231 @@
+//! `topup-desk import` and `topup-desk export`: thin shells over `topup_engine::import`.
+//!
+//! Exit codes: 0 imported (or a clean dry run, or exported), 1 rows are invalid or duplicate (nothing
+//! written unless `--skip-invalid`), 2 bad usage or a file that cannot be read.
+
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use topup_engine::book::{Book, OrderFilter, OrderState};
+use topup_engine::config::EngineSettings;
+use topup_engine::import::{
+    self, ColumnMapping, CommitOptions, ExportFormat, ImportError, ImportOptions, Level, Preview, RowStatus,
+    SourceFile,
+};
+use topup_engine::{ProductKind, ProviderId};
+
+const FAILED: u8 = 1;
+const USAGE: u8 = 2;
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// 表格文件（xlsx、xls、ods、csv、txt） / the spreadsheet (xlsx, xls, ods, csv, txt)
+    pub file: PathBuf,
+    /// 供应商（dingyin、oper、juhe）；默认按引擎设置的路由 / provider; default: the engine's routing
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// 无“类型”列时的产品类型（phone、electricity、game、douyin） / kind of rows without a kind column
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// 工作表名；默认第一个可见的工作表 / sheet name; default the first visible sheet
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// 列映射，如 A=account、面值(元)=face（可多次） / column mapping COL=FIELD (repeatable)
+    #[arg(long = "map", value_name = "COL=FIELD")]
+    pub map: Vec<String>,
+    /// 表格没有表头行 / the sheet has no heading row
+    #[arg(long)]
+    pub no_header: bool,
+    /// 跳过无效和重复的行，只导入有效行 / import the valid rows, leaving out invalid and duplicate ones
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// 允许重复（同一文件、同一账号和面值） / allow duplicates (same file, same account and amount)
+    #[arg(long)]
+    pub allow_duplicates: bool,
+    /// 重复检查的时间窗口（小时）；默认按引擎设置 / duplicate window in hours; default the engine setting
+    #[arg(long, value_name = "HOURS")]
+    pub window_hours: Option<u32>,
+    /// 只检查，不写入 / check only, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// 以 JSON 输出预览和结果 / print the preview and the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// 导出此批次 / export this batch
+    #[arg(long)]
+    pub batch: Option<i64>,
+    /// 只导出此状态（可多次） / only this state (repeatable)
+    #[arg(long)]
+    pub state: Vec<String>,
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// 输出文件（.xlsx 或 .csv） / output file (.xlsx or .csv)
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+fn fail(code: u8, e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("错误 / error: {}", topup_engine::redact::text(&e.to_string()));
+    ExitCode::from(code)
+}
+
+fn open_book(data_dir: Option<&Path>) -> Result<std::sync::Arc<Book>, ExitCode> {
+    let dir = topup_engine::paths::data_dir(data_dir);
+    let _ = topup_engine::logging::init(&dir, false).map(std::mem::forget);
+    topup_engine::session::open_book(&dir).map_err(|e| fail(USAGE, e))
+}
+
+fn import_error(e: ImportError) -> ExitCode {
+    fail(if e.is_usage() { USAGE } else { FAILED }, e)
+}
+
+/// The provider the user named, else the engine's routing for the kind, else the first that sells it.
+fn choose_provider(book: &Book, name: Option<&str>, kind: ProductKind) -> Result<ProviderId, ExitCode> {
+    if let Some(n) = name {
+        return n.parse::<ProviderId>().map_err(|e| fail(USAGE, e));
+    }
+    let settings = EngineSettings::load(book).map_err(|e| fail(USAGE, e))?;
+    let configured: Vec<ProviderId> =
+        ProviderId::ALL.into_iter().filter(|p| book.provider_settings(*p).ok().flatten().is_some()).collect();
+    Ok(settings
+        .default_provider(kind, &configured)
+        .or_else(|| settings.default_provider(kind, &ProviderId::ALL))
+        .unwrap_or(ProviderId::Dingyin))
+}
+
+pub fn import(args: ImportArgs, data_dir: Option<&Path>) -> ExitCode {
+    let kind = match args.kind.as_deref().map(str::parse::<ProductKind>).transpose() {
+        Ok(k) => k,
+        Err(e) => return fail(USAGE, e),
+    };
+    let mappings = match args.map.iter().map(|m| m.parse::<ColumnMapping>()).collect::<Result<Vec<_>, _>>() {
+        Ok(m) => m,
+        Err(e) => return import_error(e),
+    };
+    let file = match SourceFile::open(&args.file) {
+        Ok(f) => f,
+        Err(e) => return import_error(e),
+    };
+    let book = match open_book(data_dir) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let provider = match choose_provider(&book, args.provider.as_deref(), kind.unwrap_or(ProductKind::Phone))
+    {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let mut opts = ImportOptions::new(provider);
+    opts.kind = kind;
+    opts.sheet = args.sheet.clone();
+    opts.mappings = mappings;
+    opts.header = args.no_header.then_some(false);
+    opts.allow_duplicates = args.allow_duplicates;
+    opts.duplicate_window_ms = match args.window_hours {
+        Some(h) => i64::from(h) * 3_600_000,
+        None => EngineSettings::load(&book)
+            .map(|s| i64::try_from(s.duplicate_window_ms).unwrap_or(i64::MAX))
+            .unwrap_or(import::DEFAULT_DUPLICATE_WINDOW_MS),
+    };
+    let preview = match import::preview(&book, &file, &opts) {
+        Ok(p) => p,
+        Err(e) => return import_error(e),
+    };
+    if !args.json {
+        print_preview(&preview);
+    }
+    let blocked = !preview.is_clean() && !args.skip_invalid;
+    let already = !preview.allow_duplicates && !preview.previous_imports.is_empty();
+    if args.dry_run || blocked || already {
+        if args.json {
+            println!("{}", serde_json::json!({ "preview": preview, "committed": null }));
+        } else if blocked || already {
+            println!("未写入任何订单 / nothing was written");
+        } else {
+            println!("试运行：未写入 / dry run: nothing written");
+        }
+        return if preview.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(FAILED) };
+    }
+    match import::commit(
+        &book,
+        &preview,
+        &CommitOptions { skip_invalid: args.skip_invalid, ..Default::default() },
+    ) {
+        Ok(c) => {
+            if args.json {
+                println!("{}", serde_json::json!({ "preview": preview, "committed": c }));
+            } else {
+                println!(
+                    "已导入批次 {}：{} 笔订单（跳过 {} 行） / imported batch {}: {} orders ({} rows left out)",
+                    c.batch_id, c.orders, c.skipped_invalid, c.batch_id, c.orders, c.skipped_invalid
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => import_error(e),
+    }
+}
+
+fn print_preview(p: &Preview) {
+    let sheet = p.sheet.as_deref().map(|s| format!("，工作表 {s}")).unwrap_or_default();
+    println!(
+        "文件 / file: {} ({}{sheet})，供应商 / provider: {}",
+        p.file_name,
+        p.format.as_str(),
+        p.provider
+    );
+    for m in &p.file_messages {
+        let tag = if m.level == Level::Error { "错误 / error" } else { "警告 / warning" };
+        println!("{tag}: {}", m.describe(None));
+    }
+    for r in &p.rows {
+        for m in &r.messages {
+            let tag = match (m.level, r.status) {
+                (Level::Error, _) => "错误 / error",
+                (Level::Warning, RowStatus::Valid) => "警告 / warning",
+                (Level::Warning, _) => "提示 / note",
+            };
+            println!("{tag}: {}", m.describe(Some(r.row)));
+        }
+    }
+    let t = &p.totals;
+    println!(
+        "共 {} 行：有效 {}，无效 {}，重复 {}，空行 {}；面值合计 {} 元，预计成本 {} 元（估算） / {} rows: {} valid, {} invalid, {} duplicate, {} empty; face total {}, estimated cost {} (estimate)",
+        t.rows, t.valid, t.invalid, t.duplicates, t.skipped, t.face_total, t.estimated_cost,
+        t.rows, t.valid, t.invalid, t.duplicates, t.skipped, t.face_total, t.estimated_cost
+    );
+}
+
+pub fn export(args: ExportArgs, data_dir: Option<&Path>) -> ExitCode {
+    let Some(format) = ExportFormat::from_path(&args.out) else {
+        return fail(USAGE, "输出文件须以 .xlsx 或 .csv 结尾 / the output file must end in .xlsx or .csv");
+    };
+    let mut filter = OrderFilter { batch_id: args.batch, ..Default::default() };
+    for s in &args.state {
+        match s.parse::<OrderState>() {
+            Ok(st) => filter.states.push(st),
+            Err(e) => return fail(USAGE, e),
+        }
+    }
+    if let Some(p) = &args.provider {
+        match p.parse::<ProviderId>() {
+            Ok(p) => filter.provider = Some(p),
+            Err(e) => return fail(USAGE, e),
+        }
+    }
+    let book = match open_book(data_dir) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    match import::export_orders(&book, &filter, &args.out, format) {
+        Ok(n) => {
+            println!("已导出 {n} 笔订单到 {} / exported {n} orders", args.out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => import_error(e),
+    }
+}
