@@ -15,16 +15,22 @@ impl CmdError {
     }
 }
 
-impl From<topup_engine::book::BookError> for CmdError {
-    fn from(e: topup_engine::book::BookError) -> Self {
-        CmdError::new(e.code(), e.to_string())
-    }
+macro_rules! from_coded {
+    ($($t:ty),*) => {$(
+        impl From<$t> for CmdError {
+            fn from(e: $t) -> Self {
+                CmdError::new(e.code(), e.to_string())
+            }
+        }
+    )*};
 }
 
-impl From<topup_engine::secrets::SecretError> for CmdError {
-    fn from(e: topup_engine::secrets::SecretError) -> Self {
-        CmdError::new(e.code(), e.to_string())
-    }
-}
+from_coded!(
+    topup_engine::book::BookError,
+    topup_engine::secrets::SecretError,
+    topup_engine::run::EngineError,
+    topup_engine::console::ConsoleError,
+    topup_engine::import::ImportError
+);
 
 pub type CmdResult<T> = Result<T, CmdError>;

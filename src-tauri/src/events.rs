@@ -35,7 +35,7 @@ fn emit_status(app: &AppHandle) {
 pub fn start(app: AppHandle) {
     let state = app.state::<AppState>();
     let changes = state.book.subscribe();
-    let mut engine_state = state.engine.state();
+    watch_engine(app.clone());
     let a = app.clone();
     tauri::async_runtime::spawn(async move {
         let mut batches = topup_engine::events::coalesce(changes, Duration::from_millis(100));
@@ -44,7 +44,14 @@ pub fn start(app: AppHandle) {
             emit_status(&a);
         }
     });
+}
+
+/// Refreshes the status line whenever the current engine's state changes (call again after a restart:
+/// the old engine's watch ends with it).
+pub fn watch_engine(app: AppHandle) {
+    let mut engine_state = app.state::<AppState>().engine().state();
     tauri::async_runtime::spawn(async move {
+        emit_status(&app);
         while engine_state.changed().await.is_ok() {
             emit_status(&app);
         }

@@ -10,6 +10,7 @@ mod cli_import;
 mod cmd;
 mod error;
 mod events;
+mod notify;
 mod state;
 
 use clap::Parser;
@@ -33,16 +34,47 @@ fn main() -> std::process::ExitCode {
 
 fn run_window(state: state::AppState) {
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .manage(state)
         .setup(|app| {
             events::start(app.handle().clone());
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![cmd::status::app_status, cmd::status::set_locale])
+        .invoke_handler(tauri::generate_handler![
+            cmd::status::app_status,
+            cmd::status::set_locale,
+            cmd::orders::list_orders,
+            cmd::orders::order_detail,
+            cmd::orders::state_counts,
+            cmd::orders::batch_counts,
+            cmd::orders::order_preflight,
+            cmd::orders::add_order,
+            cmd::orders::phone_info,
+            cmd::orders::query_order,
+            cmd::orders::resolve_order,
+            cmd::orders::resubmit_order,
+            cmd::orders::export_orders,
+            cmd::balances::balances,
+            cmd::balances::test_provider,
+            cmd::balances::provider_stats,
+            cmd::settings::get_settings,
+            cmd::settings::save_provider,
+            cmd::settings::remove_provider,
+            cmd::settings::save_engine_settings,
+            cmd::import::import_preview,
+            cmd::import::import_commit,
+        ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(e) = result {
         tracing::error!(error = %e, "window failed");
         eprintln!("无法打开窗口 / cannot open the window: {e}");
         std::process::exit(1);
     }
+}
+
+/// Restarts the session (new provider accounts or listener settings) and re-attaches the status watch.
+pub async fn restart(app: &tauri::AppHandle, state: &state::AppState) -> error::CmdResult<()> {
+    state.restart().await?;
+    events::watch_engine(app.clone());
+    Ok(())
 }

@@ -1,11 +1,14 @@
 //! What the window process holds: the running session (order book, keyring, engine, callback
-//! listener, and in sandbox mode the simulator).
+//! listener, and in sandbox mode the simulator). Saving a provider account restarts the session so the
+//! engine uses the new account (requests in flight are finished and stored first).
 
 use crate::error::{CmdError, CmdResult};
 use serde::Serialize;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use topup_engine::book::Book;
+use topup_engine::console::Balances;
 use topup_engine::logging::LogGuard;
 use topup_engine::run::{Engine, EngineState};
 use topup_engine::secrets::{KeyringStatus, SecretStore};
@@ -15,10 +18,11 @@ pub struct AppState {
     pub data_dir: PathBuf,
     pub book: Arc<Book>,
     pub secrets: Arc<SecretStore>,
-    pub engine: Arc<Engine>,
+    engine: RwLock<Arc<Engine>>,
+    callback_addr: RwLock<Option<SocketAddr>>,
+    session: tokio::sync::Mutex<Option<Session>>,
+    pub balances: Mutex<Balances>,
     keyring: OnceLock<KeyringStatus>,
-    /// Kept alive for the whole run (the simulator and listener stop when it drops).
-    _session: Session,
 }
 
 /// The status line's content; also the payload of the `engine://status` event.
@@ -56,13 +60,41 @@ impl AppState {
             AppState {
                 data_dir,
                 book,
-                secrets: session.secrets.clone(),
-                engine: session.engine.clone(),
+                secrets: Arc::new(topup_engine::session::secret_store()),
+                engine: RwLock::new(session.engine.clone()),
+                callback_addr: RwLock::new(session.callback_addr),
+                session: tokio::sync::Mutex::new(Some(session)),
+                balances: Mutex::new(Balances::new()),
                 keyring: OnceLock::new(),
-                _session: session,
             },
             log,
         ))
+    }
+
+    /// The engine of the current session.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn callback_listening(&self) -> Option<String> {
+        self.callback_addr.read().unwrap_or_else(|p| p.into_inner()).map(|a| a.to_string())
+    }
+
+    /// Stops the session (finishing requests in flight) and starts a new one on the same book.
+    pub async fn restart(&self) -> CmdResult<Arc<Engine>> {
+        let mut guard = self.session.lock().await;
+        if let Some(old) = guard.take() {
+            old.stop().await;
+        }
+        let session = Session::start(&self.data_dir, self.book.clone(), SessionOptions::default())
+            .await
+            .map_err(|e| CmdError::new(e.code(), e.to_string()))?;
+        let engine = session.engine.clone();
+        *self.engine.write().unwrap_or_else(|p| p.into_inner()) = engine.clone();
+        *self.callback_addr.write().unwrap_or_else(|p| p.into_inner()) = session.callback_addr;
+        *guard = Some(session);
+        self.balances.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        Ok(engine)
     }
 
     pub fn keyring_status(&self) -> KeyringStatus {
@@ -71,16 +103,18 @@ impl AppState {
 
     pub fn status(&self) -> CmdResult<AppStatus> {
         let locale = self.book.app_setting("locale")?.unwrap_or_else(|| LOCALES[0].to_owned());
+        let engine = self.engine();
+        let state = *engine.state().borrow();
         Ok(AppStatus {
             version: env!("CARGO_PKG_VERSION"),
             data_dir: self.data_dir.display().to_string(),
             db_path: self.book.path().display().to_string(),
-            engine: *self.engine.state().borrow(),
-            sandbox: self.engine.sandbox(),
+            engine: state,
+            sandbox: engine.sandbox(),
             locale,
             attention_count: self.book.state_counts()?.attention,
             keyring: self.keyring_status(),
-            callback_url: self.engine.settings().callback.public_url,
+            callback_url: engine.settings().callback.public_url,
         })
     }
 

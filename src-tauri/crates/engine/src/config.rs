@@ -42,6 +42,10 @@ pub struct EngineSettings {
     /// The window of the "same account and amount" warning (ms).
     pub duplicate_window_ms: u64,
     pub callback: CallbackSettings,
+    /// Low-balance threshold per provider (li); below it the console warns and notifies.
+    pub low_balance: BTreeMap<String, i64>,
+    /// How often the balances screen re-reads balances (seconds; 0 = never).
+    pub auto_refresh_balance_secs: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +89,8 @@ impl Default for EngineSettings {
             fallback: BTreeMap::new(),
             duplicate_window_ms: 24 * 3600 * 1000,
             callback: CallbackSettings::default(),
+            low_balance: BTreeMap::new(),
+            auto_refresh_balance_secs: 300,
         }
     }
 }

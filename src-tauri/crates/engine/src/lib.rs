@@ -7,6 +7,7 @@
 pub mod book;
 pub mod callbacks;
 pub mod config;
+pub mod console;
 pub mod events;
 pub mod failpoint;
 pub mod ids;

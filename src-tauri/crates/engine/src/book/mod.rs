@@ -14,12 +14,14 @@ mod error;
 mod orders;
 mod schema;
 mod state;
+mod stats;
 
 pub use error::BookError;
 pub use orders::{
     Batch, Change, EventKind, NewBatch, NewOrder, Order, OrderEvent, OrderFilter, OrderPage, StateCounts,
 };
 pub use state::{OrderState, UnknownState};
+pub use stats::ProviderStats;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};

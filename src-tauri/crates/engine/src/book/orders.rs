@@ -23,7 +23,9 @@ pub struct Order {
     pub cost: Option<Li>,
     pub state: OrderState,
     pub provider_order_id: Option<String>,
+    #[serde(serialize_with = "opt_id_as_string")]
     pub batch_id: Option<i64>,
+    #[serde(serialize_with = "opt_id_as_string")]
     pub resubmit_of: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -39,11 +41,20 @@ pub struct Order {
     pub queries: i64,
     pub last_query_at: Option<i64>,
     /// The order this one replaced by automatic fallback after a definite failure.
+    #[serde(serialize_with = "opt_id_as_string")]
     pub fallback_of: Option<i64>,
 }
 
 fn id_as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&id.to_string())
+}
+
+/// Ids go to the web UI as strings: JavaScript numbers lose integers above 2^53.
+fn opt_id_as_string<S: serde::Serializer>(id: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match id {
+        Some(id) => s.serialize_str(&id.to_string()),
+        None => s.serialize_none(),
+    }
 }
 
 /// What is needed to store a new order.

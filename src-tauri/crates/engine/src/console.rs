@@ -1,0 +1,632 @@
+//! What the console window asks of the engine, as plain functions on engine types.
+//!
+//! Why a facade: Tauri commands must stay one line each and hold no logic, and the same answers must be
+//! testable without a window. Inputs arrive in the UI's shape (camelCase, money as text typed by a
+//! person, ids as strings) and are validated here into engine types, with errors that name the field.
+
+use crate::book::{Book, Order, OrderFilter, OrderState};
+use crate::config::{EngineSettings, Registry};
+use crate::run::{Engine, EngineError, OrderRequest};
+use crate::secrets::{provider_account, SecretStore};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use topup_core::{Li, ProductKind, ProviderId, Sensitive};
+use topup_providers::Carrier;
+
+/// Errors for the console, each with a stable code and a message naming the field.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("{field}：{message}")]
+    Field { field: &'static str, message: String },
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Book(#[from] crate::book::BookError),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
+    #[error(transparent)]
+    Provider(#[from] topup_providers::ProviderError),
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
+}
+
+impl ConsoleError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConsoleError::Field { .. } => "invalid_field",
+            ConsoleError::Engine(e) => e.code(),
+            ConsoleError::Book(e) => e.code(),
+            ConsoleError::Secret(e) => e.code(),
+            ConsoleError::Provider(_) => "provider_error",
+            ConsoleError::Import(e) => e.code(),
+        }
+    }
+}
+
+fn field(field: &'static str, message: impl Into<String>) -> ConsoleError {
+    ConsoleError::Field { field, message: message.into() }
+}
+
+fn parse_id(name: &'static str, id: &str) -> Result<i64, ConsoleError> {
+    id.trim().parse::<i64>().map_err(|_| field(name, format!("编号“{id}”无效 / invalid id")))
+}
+
+/// The order list query, as the UI sends it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OrderQuery {
+    pub states: Vec<OrderState>,
+    pub provider: Option<ProviderId>,
+    pub batch_id: Option<String>,
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
+    pub search: Option<String>,
+    pub needs_attention: bool,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl OrderQuery {
+    pub fn filter(&self) -> Result<OrderFilter, ConsoleError> {
+        Ok(OrderFilter {
+            states: self.states.clone(),
+            provider: self.provider,
+            batch_id: self
+                .batch_id
+                .as_deref()
+                .filter(|b| !b.is_empty())
+                .map(|b| parse_id("批次 / batch", b))
+                .transpose()?,
+            created_from: self.created_from,
+            created_to: self.created_to,
+            search: self.search.clone(),
+            needs_attention: self.needs_attention,
+            offset: self.offset,
+            limit: self.limit,
+        })
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ElectricityInput {
+    pub grid: String,
+    pub mobile: Option<String>,
+    pub id_card: Option<String>,
+    pub account_type: Option<String>,
+    pub province: Option<String>,
+    pub city: Option<String>,
+}
+
+/// A new order as typed in the order-entry screen.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewOrderInput {
+    pub provider: Option<ProviderId>,
+    pub kind: ProductKind,
+    pub account: String,
+    pub face: String,
+    pub product_id: Option<String>,
+    pub area: Option<String>,
+    pub server: Option<String>,
+    pub quantity: Option<u32>,
+    pub electricity: Option<ElectricityInput>,
+}
+
+fn blank(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+impl NewOrderInput {
+    /// Validates into an engine order request; errors name the field in Chinese and English.
+    pub fn request(&self) -> Result<OrderRequest, ConsoleError> {
+        let account: String = self.account.chars().filter(|c| !c.is_whitespace()).collect();
+        if account.is_empty() {
+            return Err(field("账号 / account", "必填 / required"));
+        }
+        if self.kind == ProductKind::Phone
+            && !(account.len() == 11
+                && account.starts_with('1')
+                && account.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(field(
+                "手机号 / phone",
+                format!("“{account}”不是 11 位手机号 / not an 11-digit mobile number"),
+            ));
+        }
+        let face = Li::parse_yuan(&self.face).map_err(|e| field("面值 / face value", e.to_string()))?;
+        if face <= Li::ZERO {
+            return Err(field("面值 / face value", "必须大于 0 / must be positive"));
+        }
+        let mut details = serde_json::Map::new();
+        if let Some(a) = blank(&self.area) {
+            details.insert("area".into(), a.into());
+        }
+        if let Some(s) = blank(&self.server) {
+            details.insert("server".into(), s.into());
+        }
+        if let Some(q) = self.quantity {
+            if q == 0 {
+                return Err(field("数量 / quantity", "必须大于 0 / must be positive"));
+            }
+            details.insert("quantity".into(), q.into());
+        }
+        if self.kind == ProductKind::Electricity {
+            let e = self
+                .electricity
+                .as_ref()
+                .ok_or_else(|| field("电网 / grid", "请选择国网或南网 / choose State or Southern Grid"))?;
+            let grid = match e.grid.as_str() {
+                "state" => "state",
+                "south" => "south",
+                other => return Err(field("电网 / grid", format!("“{other}”无效 / invalid"))),
+            };
+            if grid == "state" && blank(&e.mobile).is_none() {
+                return Err(field("缴费手机号 / payer mobile", "国网电费必填 / required for State Grid"));
+            }
+            if grid == "south" {
+                let id = blank(&e.id_card).ok_or_else(|| {
+                    field("身份证号 / ID card", "南网电费必填 / required for Southern Grid")
+                })?;
+                if !(id.len() == 15 || id.len() == 18) {
+                    return Err(field(
+                        "身份证号 / ID card",
+                        "应为 15 或 18 位 / must have 15 or 18 characters",
+                    ));
+                }
+            }
+            details.insert(
+                "electricity".into(),
+                serde_json::json!({"grid": grid, "mobile": blank(&e.mobile), "id_card": blank(&e.id_card),
+                    "account_type": blank(&e.account_type), "province": blank(&e.province), "city": blank(&e.city)}),
+            );
+        }
+        Ok(OrderRequest {
+            provider: self.provider,
+            kind: Some(self.kind),
+            account,
+            face,
+            product_id: blank(&self.product_id),
+            details: serde_json::Value::Object(details),
+        })
+    }
+}
+
+/// What is known about a mobile number.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhoneInfo {
+    pub carrier: Option<Carrier>,
+    pub province: Option<String>,
+    pub city: Option<String>,
+    /// `segment` (number prefix only: unreliable for ported numbers) or `telcheck` (juhe asked).
+    pub source: &'static str,
+    pub supported: Option<bool>,
+    pub message: Option<String>,
+}
+
+const PROVINCES: &[&str] = &[
+    "北京",
+    "天津",
+    "河北",
+    "山西",
+    "内蒙古",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "上海",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "广西",
+    "海南",
+    "重庆",
+    "四川",
+    "贵州",
+    "云南",
+    "西藏",
+    "陕西",
+    "甘肃",
+    "青海",
+    "宁夏",
+    "新疆",
+];
+
+/// Splits juhe's `game_area` ("浙江杭州移动") into province, city and carrier.
+pub fn parse_area(area: &str) -> (Option<String>, Option<String>, Option<Carrier>) {
+    let carrier = if area.ends_with("移动") {
+        Some(Carrier::Mobile)
+    } else if area.ends_with("联通") {
+        Some(Carrier::Unicom)
+    } else if area.ends_with("电信") {
+        Some(Carrier::Telecom)
+    } else {
+        None
+    };
+    let rest = area.trim_end_matches("移动").trim_end_matches("联通").trim_end_matches("电信");
+    match PROVINCES.iter().find(|p| rest.starts_with(*p)) {
+        Some(p) => {
+            let city = rest[p.len()..].trim();
+            (Some((*p).to_owned()), (!city.is_empty()).then(|| city.to_owned()), carrier)
+        }
+        None => (None, None, carrier),
+    }
+}
+
+/// The carrier from the number segment, then juhe's telcheck/telquery when juhe is available.
+pub async fn phone_info(
+    engine: &Engine,
+    number: &str,
+    face: Option<&str>,
+) -> Result<PhoneInfo, ConsoleError> {
+    let number: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
+    let mut info = PhoneInfo {
+        carrier: topup_providers::oper::segments::carrier_of(&number),
+        source: "segment",
+        ..PhoneInfo::default()
+    };
+    if number.len() != 11 {
+        return Ok(info);
+    }
+    let face = face.and_then(|f| Li::parse_yuan(f).ok()).unwrap_or(Li::from_yuan(10));
+    if let Some(juhe) = engine.provider(ProviderId::Juhe) {
+        if let (Ok(product), _) = juhe.phone_product(&number, face).await {
+            info.source = "telcheck";
+            info.supported = Some(product.supported);
+            info.message = product.message.clone().or(product.card_name.clone());
+            if let Some(area) = &product.area {
+                let (province, city, carrier) = parse_area(area);
+                info.province = province;
+                info.city = city;
+                if carrier.is_some() {
+                    info.carrier = carrier;
+                }
+            }
+        }
+    }
+    Ok(info)
+}
+
+/// What the confirmation dialog shows before money moves.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preflight {
+    pub provider: ProviderId,
+    pub phone: Option<PhoneInfo>,
+    pub cost: Option<Li>,
+    pub cost_source: Option<String>,
+    pub duplicates: Vec<Order>,
+    pub duplicate_window_ms: u64,
+    pub problems: Vec<String>,
+}
+
+pub async fn preflight(engine: &Engine, input: &NewOrderInput) -> Result<Preflight, ConsoleError> {
+    let request = input.request()?;
+    let settings = engine.settings();
+    let provider = match request.provider {
+        Some(p) => p,
+        None => settings
+            .default_provider(input.kind, &engine.providers())
+            .ok_or_else(|| field("供应商 / provider", "没有可用的供应商 / no provider available"))?,
+    };
+    let mut problems = Vec::new();
+    if let Some(client) = engine.provider(provider) {
+        let order = crate::run::submit_request(&draft(&request, provider), &settings);
+        if let Err(e) = client.validate(&order) {
+            problems.push(e.to_string());
+        }
+    } else {
+        problems.push(format!("{} 未配置 / {provider} is not configured", provider.label_zh()));
+    }
+    let since = crate::book::now_ms() - i64::try_from(settings.duplicate_window_ms).unwrap_or(i64::MAX);
+    let duplicates = engine.book().recent_same_orders(&request.account, request.face, since)?;
+    let (mut cost, mut cost_source) = (None, None);
+    let mut phone = None;
+    if input.kind == ProductKind::Phone {
+        let info = phone_info(engine, &request.account, Some(&input.face)).await?;
+        if provider == ProviderId::Juhe {
+            if let Some(juhe) = engine.provider(ProviderId::Juhe) {
+                if let (Ok(p), _) = juhe.phone_product(&request.account, request.face).await {
+                    cost = p.in_price;
+                    cost_source = cost.map(|_| "聚合 telquery 进价 / juhe telquery inprice".to_owned());
+                }
+            }
+        }
+        phone = Some(info);
+    }
+    if cost.is_none() {
+        let estimate = crate::import::estimated_cost(provider, request.face);
+        cost = Some(estimate);
+        cost_source = Some("按供应商折扣估算 / estimated from the provider's discount".to_owned());
+    }
+    Ok(Preflight {
+        provider,
+        phone,
+        cost,
+        cost_source,
+        duplicates,
+        duplicate_window_ms: settings.duplicate_window_ms,
+        problems,
+    })
+}
+
+fn draft(request: &OrderRequest, provider: ProviderId) -> Order {
+    let now = crate::book::now_ms();
+    Order {
+        id: 0,
+        merchant_order_id: "TD00000000PREVIEW".into(),
+        provider,
+        kind: request.kind.unwrap_or(ProductKind::Phone),
+        product_id: request.product_id.clone(),
+        account: request.account.clone(),
+        details: request.details.clone(),
+        face: request.face,
+        cost: None,
+        state: OrderState::New,
+        provider_order_id: None,
+        batch_id: None,
+        resubmit_of: None,
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        finished_at: None,
+        attempts: 0,
+        next_action_at: None,
+        last_error: None,
+        attention: false,
+        note: None,
+        queries: 0,
+        last_query_at: None,
+        fallback_of: None,
+    }
+}
+
+pub fn resolve(engine: &Engine, id: &str, outcome: &str, note: &str) -> Result<Order, ConsoleError> {
+    let state = match outcome {
+        "succeeded" => OrderState::Succeeded,
+        "failed" => OrderState::Failed,
+        other => return Err(field("处理结果 / outcome", format!("“{other}”无效 / invalid"))),
+    };
+    Ok(engine.resolve(parse_id("订单 / order", id)?, state, note)?)
+}
+
+pub fn order_id(id: &str) -> Result<i64, ConsoleError> {
+    parse_id("订单 / order", id)
+}
+
+/// One provider's balance as last read.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BalanceRow {
+    pub provider: ProviderId,
+    pub balance: Option<Li>,
+    pub error: Option<String>,
+    pub read_at: i64,
+    pub sandbox: bool,
+    pub low_threshold: Option<Li>,
+    pub low: bool,
+}
+
+pub async fn balance(engine: &Engine, provider: ProviderId) -> BalanceRow {
+    let settings = engine.settings();
+    let low_threshold = settings.low_balance.get(provider.as_str()).copied().map(Li);
+    let (balance, error) = match engine.provider(provider) {
+        None => (None, Some(format!("{} 未配置 / not configured", provider.label_zh()))),
+        Some(client) => match client.balance().await.0 {
+            Ok(b) => (Some(b.amount), None),
+            Err(e) => (None, Some(crate::redact::text(&e.to_string()).into_owned())),
+        },
+    };
+    let low = matches!((balance, low_threshold), (Some(b), Some(t)) if b < t);
+    BalanceRow {
+        provider,
+        balance,
+        error,
+        read_at: crate::book::now_ms(),
+        sandbox: engine.sandbox(),
+        low_threshold,
+        low,
+    }
+}
+
+/// A provider's settings for the settings screen: never the secret, only whether one is stored.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderSettingsView {
+    pub id: ProviderId,
+    pub configured: bool,
+    pub has_secret: bool,
+    pub settings: serde_json::Value,
+    pub defaults: serde_json::Value,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsView {
+    pub sandbox: bool,
+    pub providers: Vec<ProviderSettingsView>,
+    pub engine: EngineSettings,
+    pub callback_listening: Option<String>,
+    pub data_dir: String,
+    pub db_path: String,
+}
+
+pub fn settings_view(
+    book: &Book,
+    secrets: &SecretStore,
+    callback_listening: Option<String>,
+    data_dir: &std::path::Path,
+) -> Result<SettingsView, ConsoleError> {
+    let mut providers = Vec::new();
+    for id in ProviderId::ALL {
+        let stored = book.provider_settings(id)?;
+        let has_secret = stored.is_some() && matches!(secrets.get(&provider_account(id)), Ok(Some(_)));
+        providers.push(ProviderSettingsView {
+            id,
+            configured: stored.is_some(),
+            has_secret,
+            settings: stored.unwrap_or(serde_json::Value::Null),
+            defaults: topup_providers::default_settings(id),
+        });
+    }
+    Ok(SettingsView {
+        sandbox: !Registry::any_configured(book)?,
+        providers,
+        engine: EngineSettings::load(book)?,
+        callback_listening,
+        data_dir: data_dir.display().to_string(),
+        db_path: book.path().display().to_string(),
+    })
+}
+
+/// Saves a provider's settings; the secret (if given) goes to the keyring first. Settings are
+/// validated by building the client before anything is stored.
+pub fn save_provider(
+    book: &Book,
+    secrets: &SecretStore,
+    id: ProviderId,
+    settings: &serde_json::Value,
+    secret: Option<String>,
+) -> Result<(), ConsoleError> {
+    let mut settings = settings.clone();
+    if let Some(obj) = settings.as_object_mut() {
+        for k in ["secret", "key", "md5key", "appkey"] {
+            obj.remove(k);
+        }
+        obj.retain(|_, v| !v.is_null() && v.as_str() != Some(""));
+    } else {
+        return Err(field("设置 / settings", "必须是对象 / must be an object"));
+    }
+    let secret = match secret.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+        Some(s) => Sensitive::new(s),
+        None => secrets
+            .get(&provider_account(id))?
+            .ok_or_else(|| field("密钥 / secret", "首次保存必须填写密钥 / required the first time"))?,
+    };
+    topup_providers::build(id, &settings, secret.clone())?;
+    secrets.set(&provider_account(id), &secret)?;
+    book.write(|tx| tx.put_provider_settings(id, &settings))?;
+    Ok(())
+}
+
+pub fn remove_provider(book: &Book, secrets: &SecretStore, id: ProviderId) -> Result<(), ConsoleError> {
+    book.write(|tx| {
+        tx.conn().execute("DELETE FROM provider_settings WHERE provider = ?1", [id.as_str()])?;
+        tx.changed(crate::book::Change::Settings);
+        Ok(())
+    })?;
+    secrets.delete(&provider_account(id))?;
+    Ok(())
+}
+
+/// Today's local midnight, in ms.
+pub fn local_day_start() -> i64 {
+    let now = time::OffsetDateTime::now_utc()
+        .to_offset(time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC));
+    let midnight = now.replace_time(time::Time::MIDNIGHT);
+    midnight.unix_timestamp() * 1000
+}
+
+/// Provider → balance rows, kept for the low-balance notification.
+pub type Balances = BTreeMap<ProviderId, BalanceRow>;
+
+/// A spreadsheet import as the UI sends it: the file's bytes and the user's choices.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportRequest {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    pub provider: ProviderId,
+    #[serde(default)]
+    pub sheet: Option<String>,
+    /// Column (letter or heading) → field name.
+    #[serde(default)]
+    pub mapping: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub allow_duplicates: bool,
+    #[serde(default)]
+    pub has_header: Option<bool>,
+    /// Import the valid rows and leave the invalid ones out (the user confirmed this).
+    #[serde(default)]
+    pub skip_invalid: bool,
+}
+
+fn import_options(
+    engine: &Engine,
+    balances: &std::sync::Mutex<Balances>,
+    request: &ImportRequest,
+) -> Result<crate::import::ImportOptions, ConsoleError> {
+    let mut opts = crate::import::ImportOptions::new(request.provider);
+    opts.sheet = request.sheet.clone().filter(|s| !s.is_empty());
+    opts.header = request.has_header;
+    opts.allow_duplicates = request.allow_duplicates;
+    opts.duplicate_window_ms = i64::try_from(engine.settings().duplicate_window_ms).unwrap_or(i64::MAX);
+    opts.balance =
+        balances.lock().unwrap_or_else(|p| p.into_inner()).get(&request.provider).and_then(|r| r.balance);
+    for (column, field_name) in request.mapping.iter().flatten() {
+        if field_name.trim().is_empty() {
+            continue;
+        }
+        opts.mappings
+            .push(crate::import::ColumnMapping { column: column.clone(), field: field_name.parse()? });
+    }
+    Ok(opts)
+}
+
+pub fn import_preview(
+    book: &Book,
+    engine: &Engine,
+    balances: &std::sync::Mutex<Balances>,
+    request: &ImportRequest,
+) -> Result<crate::import::Preview, ConsoleError> {
+    let file = crate::import::SourceFile::from_bytes(request.file_name.clone(), request.bytes.clone())?;
+    Ok(crate::import::preview(book, &file, &import_options(engine, balances, request)?)?)
+}
+
+/// Previews again (the file and the book may have changed) and commits the batch in one transaction.
+pub fn import_commit(
+    book: &Book,
+    engine: &Engine,
+    balances: &std::sync::Mutex<Balances>,
+    request: &ImportRequest,
+) -> Result<crate::import::Committed, ConsoleError> {
+    let preview = import_preview(book, engine, balances, request)?;
+    let opts = crate::import::CommitOptions { skip_invalid: request.skip_invalid, ..Default::default() };
+    let committed = crate::import::commit(book, &preview, &opts)?;
+    engine.poke();
+    Ok(committed)
+}
+
+/// Exports the orders matching `query` to `<data dir>/exports/`. Returns the file and row count.
+pub fn export(
+    book: &Book,
+    data_dir: &std::path::Path,
+    query: &OrderQuery,
+    format: &str,
+) -> Result<(std::path::PathBuf, usize), ConsoleError> {
+    let (format, ext) = match format {
+        "xlsx" => (crate::import::ExportFormat::Xlsx, "xlsx"),
+        "csv" => (crate::import::ExportFormat::Csv, "csv"),
+        other => {
+            return Err(field(
+                "格式 / format",
+                format!("“{other}”无效，应为 xlsx 或 csv / must be xlsx or csv"),
+            ))
+        }
+    };
+    let dir = data_dir.join("exports");
+    std::fs::create_dir_all(&dir).map_err(|e| field("导出目录 / export folder", e.to_string()))?;
+    let stamp = crate::import::export::format_time(crate::book::now_ms()).replace([' ', ':', '-'], "");
+    let path = dir.join(format!("订单导出-{stamp}.{ext}"));
+    let mut filter = query.filter()?;
+    filter.offset = 0;
+    let rows = crate::import::export_orders(book, &filter, &path, format)?;
+    Ok((path, rows))
+}

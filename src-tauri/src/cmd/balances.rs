@@ -1,0 +1,27 @@
+use crate::error::CmdResult;
+use crate::state::AppState;
+use tauri::{AppHandle, State};
+use topup_engine::book::ProviderStats;
+use topup_engine::console::{self, BalanceRow};
+use topup_engine::ProviderId;
+
+#[tauri::command]
+pub async fn balances(app: AppHandle, state: State<'_, AppState>) -> CmdResult<Vec<BalanceRow>> {
+    let engine = state.engine();
+    let mut rows = Vec::new();
+    for id in engine.providers() {
+        rows.push(console::balance(&engine, id).await);
+    }
+    crate::notify::low_balances(&app, &state, &rows);
+    Ok(rows)
+}
+
+#[tauri::command]
+pub async fn test_provider(state: State<'_, AppState>, id: ProviderId) -> CmdResult<BalanceRow> {
+    Ok(console::balance(&state.engine(), id).await)
+}
+
+#[tauri::command]
+pub fn provider_stats(state: State<'_, AppState>) -> CmdResult<Vec<ProviderStats>> {
+    Ok(state.book.provider_stats(console::local_day_start())?)
+}

@@ -1,0 +1,55 @@
+use crate::error::CmdResult;
+use crate::state::AppState;
+use tauri::{AppHandle, State};
+use topup_engine::config::EngineSettings;
+use topup_engine::console::{self, SettingsView};
+use topup_engine::ProviderId;
+
+fn view(state: &AppState) -> CmdResult<SettingsView> {
+    Ok(console::settings_view(&state.book, &state.secrets, state.callback_listening(), &state.data_dir)?)
+}
+
+#[tauri::command]
+pub fn get_settings(state: State<'_, AppState>) -> CmdResult<SettingsView> {
+    view(&state)
+}
+
+#[tauri::command]
+pub async fn save_provider(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: ProviderId,
+    settings: serde_json::Value,
+    secret: Option<String>,
+) -> CmdResult<SettingsView> {
+    console::save_provider(&state.book, &state.secrets, id, &settings, secret)?;
+    crate::restart(&app, &state).await?;
+    view(&state)
+}
+
+#[tauri::command]
+pub async fn remove_provider(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: ProviderId,
+) -> CmdResult<SettingsView> {
+    console::remove_provider(&state.book, &state.secrets, id)?;
+    crate::restart(&app, &state).await?;
+    view(&state)
+}
+
+#[tauri::command]
+pub async fn save_engine_settings(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    settings: EngineSettings,
+) -> CmdResult<SettingsView> {
+    let listener_changed = settings.callback != state.engine().settings().callback;
+    settings.save(&state.book)?;
+    if listener_changed {
+        crate::restart(&app, &state).await?;
+    } else {
+        state.engine().set_settings(settings);
+    }
+    view(&state)
+}
