@@ -1,0 +1,170 @@
+//! The console facade: inputs as the window sends them, validated with errors naming the field;
+//! provider accounts through the real keyring; figures for the balances screen.
+
+use std::sync::Arc;
+use std::time::Duration;
+use topup_engine::book::{Book, OrderState};
+use topup_engine::config::{EngineSettings, Registry};
+use topup_engine::console::{self, ElectricityInput, NewOrderInput};
+use topup_engine::run::Engine;
+use topup_engine::secrets::SecretStore;
+use topup_engine::{Li, ProductKind, ProviderId};
+use topup_sim::{SimConfig, Simulator};
+
+fn input(kind: ProductKind, account: &str, face: &str) -> NewOrderInput {
+    NewOrderInput {
+        provider: None,
+        kind,
+        account: account.into(),
+        face: face.into(),
+        product_id: None,
+        area: None,
+        server: None,
+        quantity: None,
+        electricity: None,
+    }
+}
+
+fn message(r: Result<topup_engine::run::OrderRequest, console::ConsoleError>) -> String {
+    match r {
+        Err(e) => {
+            assert_eq!(e.code(), "invalid_field");
+            e.to_string()
+        }
+        Ok(_) => panic!("expected a field error"),
+    }
+}
+
+#[test]
+fn order_input_errors_name_the_field() {
+    assert!(message(input(ProductKind::Phone, "1381234567", "50").request()).contains("手机号"));
+    assert!(message(input(ProductKind::Phone, "13812345678", "5O").request()).contains("面值"));
+    assert!(message(input(ProductKind::Phone, "13812345678", "0").request()).contains("面值"));
+    assert!(message(input(ProductKind::Phone, "13812345678", "1.0005").request()).contains("面值"));
+    assert!(message(input(ProductKind::Douyin, "  ", "10").request()).contains("账号"));
+    let mut e = input(ProductKind::Electricity, "0301234567", "100");
+    assert!(message(e.request()).contains("电网"));
+    e.electricity = Some(ElectricityInput {
+        grid: "south".into(),
+        mobile: None,
+        id_card: Some("4401011990".into()),
+        account_type: None,
+        province: None,
+        city: None,
+    });
+    assert!(message(e.request()).contains("身份证"));
+    e.electricity.as_mut().unwrap().grid = "state".into();
+    assert!(message(e.request()).contains("缴费手机号"));
+    // Spaces inside a typed phone number are removed; the amount is exact.
+    let ok = input(ProductKind::Phone, "138 1234 5678", "49.9").request().unwrap();
+    assert_eq!((ok.account.as_str(), ok.face), ("13812345678", Li(49_900)));
+}
+
+#[test]
+fn juhe_area_text_splits_into_province_city_and_carrier() {
+    use topup_providers::Carrier;
+    assert_eq!(
+        console::parse_area("浙江杭州移动"),
+        (Some("浙江".into()), Some("杭州".into()), Some(Carrier::Mobile))
+    );
+    assert_eq!(console::parse_area("内蒙古呼和浩特联通"), (Some("内蒙古".into()), Some("呼和浩特".into()), Some(Carrier::Unicom)));
+    assert_eq!(console::parse_area("北京电信"), (Some("北京".into()), None, Some(Carrier::Telecom)));
+    assert_eq!(console::parse_area("未知"), (None, None, None));
+}
+
+async fn sandbox_engine(book: Arc<Book>) -> (Simulator, Arc<Engine>) {
+    let sim = Simulator::start(SimConfig { settle_after: Duration::from_millis(100), ..SimConfig::sandbox() })
+        .await
+        .unwrap();
+    let registry = Registry::sandbox(&sim.base_url(), &sim.dingyin_query_base_url(), None).unwrap();
+    (sim, Engine::new(book, registry, EngineSettings::default()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_warns_of_the_same_account_and_amount_and_shows_the_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = Arc::new(Book::open(&dir.path().join("orders.sqlite3")).unwrap());
+    let (sim, engine) = sandbox_engine(book.clone()).await;
+    let mut order = input(ProductKind::Phone, "13912345678", "50");
+    order.provider = Some(ProviderId::Juhe);
+    let first = console::preflight(&engine, &order).await.unwrap();
+    assert!(first.duplicates.is_empty());
+    assert!(first.problems.is_empty(), "{:?}", first.problems);
+    // juhe's telquery price from the simulator: 50 yuan × 1.002.
+    assert_eq!(first.cost, Some(Li(50_100)));
+    let phone = first.phone.unwrap();
+    assert_eq!(phone.source, "telcheck");
+    engine.add_order(order.request().unwrap()).unwrap();
+    let second = console::preflight(&engine, &order).await.unwrap();
+    assert_eq!(second.duplicates.len(), 1, "the order just placed is a duplicate within the window");
+    // A face value juhe does not sell is a problem before anything is stored.
+    let mut odd = order.clone();
+    odd.face = "7".into();
+    assert!(!console::preflight(&engine, &odd).await.unwrap().problems.is_empty());
+    sim.shutdown().await;
+}
+
+#[test]
+fn provider_accounts_go_to_the_keyring_and_never_into_the_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = Book::open(&dir.path().join("orders.sqlite3")).unwrap();
+    let secrets = SecretStore::new(format!("topup-desk-test-console-{}", std::process::id()));
+    let settings = serde_json::json!({"base_url": "http://127.0.0.1:9", "openid": "JHopenid", "appkey": "must-not-be-stored"});
+    // The first save needs a secret.
+    assert!(console::save_provider(&book, &secrets, ProviderId::Juhe, &settings, None).is_err());
+    console::save_provider(&book, &secrets, ProviderId::Juhe, &settings, Some("juhe-secret-key-123".into())).unwrap();
+    let view = console::settings_view(&book, &secrets, None, dir.path()).unwrap();
+    assert!(!view.sandbox, "a configured provider ends sandbox mode");
+    let juhe = view.providers.iter().find(|p| p.id == ProviderId::Juhe).unwrap();
+    assert!(juhe.configured && juhe.has_secret);
+    let shown = serde_json::to_string(&view).unwrap();
+    assert!(!shown.contains("juhe-secret-key-123") && !shown.contains("must-not-be-stored"), "{shown}");
+    let stored = book.provider_settings(ProviderId::Juhe).unwrap().unwrap().to_string();
+    assert!(!stored.contains("must-not-be-stored"), "secret-like fields are dropped from SQLite: {stored}");
+    // Saving again without a secret keeps the stored one.
+    console::save_provider(&book, &secrets, ProviderId::Juhe, &settings, None).unwrap();
+    assert!(secrets.get("provider/juhe").unwrap().is_some());
+    console::remove_provider(&book, &secrets, ProviderId::Juhe).unwrap();
+    assert!(secrets.get("provider/juhe").unwrap().is_none());
+    assert!(console::settings_view(&book, &secrets, None, dir.path()).unwrap().sandbox);
+}
+
+#[test]
+fn provider_stats_count_today_per_provider() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = Book::open(&dir.path().join("orders.sqlite3")).unwrap();
+    let day = console::local_day_start();
+    book.write(|tx| {
+        for (i, end) in [OrderState::Succeeded, OrderState::Succeeded, OrderState::Failed, OrderState::New]
+            .into_iter()
+            .enumerate()
+        {
+            let id = tx.insert_order(&topup_engine::book::NewOrder {
+                merchant_order_id: format!("TDS{i:08}"),
+                provider: ProviderId::Oper,
+                kind: ProductKind::Phone,
+                product_id: None,
+                account: "13800000000".into(),
+                details: serde_json::json!({}),
+                face: Li::from_yuan(10),
+                batch_id: None,
+                resubmit_of: None,
+                fallback_of: None,
+            })?;
+            if end != OrderState::New {
+                tx.transition(id, OrderState::Submitting, "")?;
+                tx.transition(id, end, "")?;
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    let stats = book.provider_stats(day).unwrap();
+    let oper = stats.iter().find(|s| s.provider == Some(ProviderId::Oper)).unwrap();
+    assert_eq!((oper.orders_today, oper.succeeded_today, oper.failed_today, oper.pending_today), (4, 2, 1, 1));
+    assert_eq!(oper.spend_today, Li::from_yuan(20));
+    assert_eq!(oper.success_rate_bp, 6666);
+    assert_eq!(oper.hourly.iter().sum::<i64>(), 4);
+    let juhe = stats.iter().find(|s| s.provider == Some(ProviderId::Juhe)).unwrap();
+    assert_eq!(juhe.orders_today, 0);
+}
