@@ -24,8 +24,19 @@ export function isScreenId(v: unknown): v is ScreenId {
   return SCREENS.some((s) => s.id === v);
 }
 
-/** Screen named by the URL hash (`#orders`), so a screen can be deep-linked in e2e tests. */
+/** Screen named by the URL hash (`#orders`, `#orders?batch=42`), so a screen can be deep-linked. */
 export function screenFromHash(hash: string): ScreenId {
-  const id = hash.replace(/^#\/?/, '');
+  const id = hash.replace(/^#\/?/, '').split('?')[0];
   return isScreenId(id) ? id : DEFAULT_SCREEN;
+}
+
+/** Parameters after `?` in the hash: `#orders?batch=42` → `batch=42`. */
+export function hashParams(hash: string): URLSearchParams {
+  const i = hash.indexOf('?');
+  return new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
+}
+
+/** Link to the order board filtered by one import batch. */
+export function batchLink(batchId: string): string {
+  return `#orders?batch=${encodeURIComponent(batchId)}`;
 }

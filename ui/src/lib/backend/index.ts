@@ -3,7 +3,31 @@
 import { invoke as tauriInvoke } from '@tauri-apps/api/core';
 import { listen as tauriListen } from '@tauri-apps/api/event';
 import { BackendError } from './error';
-import { EVENTS, type AppStatus, type Locale } from './types';
+import {
+  EVENTS,
+  type AppStatus,
+  type BalanceRow,
+  type ChangeBatch,
+  type Committed,
+  type EngineSettings,
+  type ExportFormat,
+  type ExportResult,
+  type ImportPreview,
+  type ImportRequest,
+  type Locale,
+  type NewOrderInput,
+  type Order,
+  type OrderDetail,
+  type OrderPage,
+  type OrderQuery,
+  type PhoneInfo,
+  type Preflight,
+  type ProviderId,
+  type ProviderStats,
+  type ResolveOutcome,
+  type SettingsView,
+  type StateCounts,
+} from './types';
 
 export { BackendError, isBackendError } from './error';
 export * from './types';
@@ -82,13 +106,129 @@ export async function setLocale(locale: Locale): Promise<void> {
   await call<null>('set_locale', { locale });
 }
 
+// ---------------------------------------------------------------- orders
+
+/** `list_orders`: one page of orders matching the query (filtering and paging in SQLite). */
+export function listOrders(query: OrderQuery): Promise<OrderPage> {
+  return call<OrderPage>('list_orders', { query });
+}
+
+/** `order_detail`: the order and its timeline. */
+export function orderDetail(id: string): Promise<OrderDetail> {
+  return call<OrderDetail>('order_detail', { id });
+}
+
+/** `state_counts`: how many orders are in each state (all orders). */
+export function stateCounts(): Promise<StateCounts> {
+  return call<StateCounts>('state_counts');
+}
+
+/** `batch_counts`: the same for one import batch. */
+export function batchCounts(batchId: string): Promise<StateCounts> {
+  return call<StateCounts>('batch_counts', { batchId });
+}
+
+/** `order_preflight`: provider, cost, duplicates and problems of an order before it is placed. */
+export function orderPreflight(input: NewOrderInput): Promise<Preflight> {
+  return call<Preflight>('order_preflight', { input });
+}
+
+/** `add_order`: place the order (money moves). */
+export function addOrder(input: NewOrderInput): Promise<Order> {
+  return call<Order>('add_order', { input });
+}
+
+/** `phone_info`: carrier and province of a mobile number (juhe telcheck when configured). */
+export function phoneInfo(number: string, face: string | null): Promise<PhoneInfo> {
+  return call<PhoneInfo>('phone_info', { number, face });
+}
+
+/** `query_order`: ask the provider now. */
+export function queryOrder(id: string): Promise<Order> {
+  return call<Order>('query_order', { id });
+}
+
+/** `resolve_order`: a human settles an order in manual review. */
+export function resolveOrder(id: string, outcome: ResolveOutcome, note: string): Promise<Order> {
+  return call<Order>('resolve_order', { id, outcome, note });
+}
+
+/** `resubmit_order`: place a failed order again (a new order). */
+export function resubmitOrder(id: string): Promise<Order> {
+  return call<Order>('resubmit_order', { id });
+}
+
+/** `export_orders`: write the orders matching the query to a file. */
+export function exportOrders(query: OrderQuery, format: ExportFormat): Promise<ExportResult> {
+  return call<ExportResult>('export_orders', { query, format });
+}
+
+// ---------------------------------------------------------------- balances
+
+/** `balances`: read every provider's balance. */
+export function balances(): Promise<BalanceRow[]> {
+  return call<BalanceRow[]>('balances');
+}
+
+/** `provider_stats`: today's orders, spend and success rate per provider. */
+export function providerStats(): Promise<ProviderStats[]> {
+  return call<ProviderStats[]>('provider_stats');
+}
+
+// ---------------------------------------------------------------- settings
+
+export function getSettings(): Promise<SettingsView> {
+  return call<SettingsView>('get_settings');
+}
+
+/** `save_provider`: `secret` null keeps the stored one (secrets are never returned). */
+export function saveProvider(
+  id: ProviderId,
+  settings: Record<string, unknown>,
+  secret: string | null,
+): Promise<SettingsView> {
+  return call<SettingsView>('save_provider', { id, settings, secret });
+}
+
+export function removeProvider(id: ProviderId): Promise<SettingsView> {
+  return call<SettingsView>('remove_provider', { id });
+}
+
+/** `test_provider`: read the balance with the saved account. */
+export function testProvider(id: ProviderId): Promise<BalanceRow> {
+  return call<BalanceRow>('test_provider', { id });
+}
+
+export function saveEngineSettings(settings: EngineSettings): Promise<SettingsView> {
+  return call<SettingsView>('save_engine_settings', { settings });
+}
+
+// ------------------------------------------------------------------ import
+
+export function importPreview(request: ImportRequest): Promise<ImportPreview> {
+  return call<ImportPreview>('import_preview', { request });
+}
+
+export function importCommit(request: ImportRequest): Promise<Committed> {
+  return call<Committed>('import_commit', { request });
+}
+
 // ------------------------------------------------------------------ events
 
 /** `engine://status`: same payload as `app_status`, pushed on every change. */
-export async function onEngineStatus(handler: (status: AppStatus) => void): Promise<Unlisten> {
+export function onEngineStatus(handler: (status: AppStatus) => void): Promise<Unlisten> {
+  return listenTo<AppStatus>(EVENTS.engineStatus, handler);
+}
+
+/** `orders://changed`: coalesced order changes (at most ~10 per second). */
+export function onOrdersChanged(handler: (batch: ChangeBatch) => void): Promise<Unlisten> {
+  return listenTo<ChangeBatch>(EVENTS.ordersChanged, handler);
+}
+
+async function listenTo<T>(event: string, handler: (payload: T) => void): Promise<Unlisten> {
   const t = await getTransport();
   try {
-    return await t.listen<AppStatus>(EVENTS.engineStatus, handler);
+    return await t.listen<T>(event, handler);
   } catch (raw) {
     throw BackendError.from(raw);
   }
