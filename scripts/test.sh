@@ -29,5 +29,5 @@ dbus-run-session -- bash -c '
   # A throw-away login keyring, unlocked with a throw-away password, only for this session.
   printf %s topup-desk-test | XDG_DATA_HOME="$0" gnome-keyring-daemon --unlock --components=secrets >/dev/null
   export TOPUP_DESK_KEYRING_SERVICE=topup-desk-test
-  xvfb-run -a -s "-screen 0 1366x900x24" cargo test --workspace --locked "${@}"
+  xvfb-run -a -s "-screen 0 1366x900x24" cargo test --workspace --locked --features topup-desk/failpoints "${@}"
 ' "$KEYRING_HOME" "$@"
