@@ -67,15 +67,19 @@ fn juhe_area_text_splits_into_province_city_and_carrier() {
         console::parse_area("浙江杭州移动"),
         (Some("浙江".into()), Some("杭州".into()), Some(Carrier::Mobile))
     );
-    assert_eq!(console::parse_area("内蒙古呼和浩特联通"), (Some("内蒙古".into()), Some("呼和浩特".into()), Some(Carrier::Unicom)));
+    assert_eq!(
+        console::parse_area("内蒙古呼和浩特联通"),
+        (Some("内蒙古".into()), Some("呼和浩特".into()), Some(Carrier::Unicom))
+    );
     assert_eq!(console::parse_area("北京电信"), (Some("北京".into()), None, Some(Carrier::Telecom)));
     assert_eq!(console::parse_area("未知"), (None, None, None));
 }
 
 async fn sandbox_engine(book: Arc<Book>) -> (Simulator, Arc<Engine>) {
-    let sim = Simulator::start(SimConfig { settle_after: Duration::from_millis(100), ..SimConfig::sandbox() })
-        .await
-        .unwrap();
+    let sim =
+        Simulator::start(SimConfig { settle_after: Duration::from_millis(100), ..SimConfig::sandbox() })
+            .await
+            .unwrap();
     let registry = Registry::sandbox(&sim.base_url(), &sim.dingyin_query_base_url(), None).unwrap();
     (sim, Engine::new(book, registry, EngineSettings::default()))
 }
@@ -112,7 +116,8 @@ fn provider_accounts_go_to_the_keyring_and_never_into_the_view() {
     let settings = serde_json::json!({"base_url": "http://127.0.0.1:9", "openid": "JHopenid", "appkey": "must-not-be-stored"});
     // The first save needs a secret.
     assert!(console::save_provider(&book, &secrets, ProviderId::Juhe, &settings, None).is_err());
-    console::save_provider(&book, &secrets, ProviderId::Juhe, &settings, Some("juhe-secret-key-123".into())).unwrap();
+    console::save_provider(&book, &secrets, ProviderId::Juhe, &settings, Some("juhe-secret-key-123".into()))
+        .unwrap();
     let view = console::settings_view(&book, &secrets, None, dir.path()).unwrap();
     assert!(!view.sandbox, "a configured provider ends sandbox mode");
     let juhe = view.providers.iter().find(|p| p.id == ProviderId::Juhe).unwrap();
@@ -161,7 +166,10 @@ fn provider_stats_count_today_per_provider() {
     .unwrap();
     let stats = book.provider_stats(day).unwrap();
     let oper = stats.iter().find(|s| s.provider == Some(ProviderId::Oper)).unwrap();
-    assert_eq!((oper.orders_today, oper.succeeded_today, oper.failed_today, oper.pending_today), (4, 2, 1, 1));
+    assert_eq!(
+        (oper.orders_today, oper.succeeded_today, oper.failed_today, oper.pending_today),
+        (4, 2, 1, 1)
+    );
     assert_eq!(oper.spend_today, Li::from_yuan(20));
     assert_eq!(oper.success_rate_bp, 6666);
     assert_eq!(oper.hourly.iter().sum::<i64>(), 4);
