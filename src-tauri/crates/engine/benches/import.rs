@@ -16,7 +16,7 @@ const ROWS: u32 = 100_000;
 
 fn generate(path: &Path) {
     let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet_with_constant_memory();
+    let ws = wb.add_worksheet();
     let faces = [10.0, 20.0, 30.0, 50.0, 100.0];
     ws.write_string(0, 0, "手机号").unwrap();
     ws.write_string(0, 1, "面值").unwrap();
@@ -68,6 +68,10 @@ fn main() {
     let size = std::fs::metadata(&xlsx).unwrap().len();
     let book = Book::open(&dir.path().join("orders.sqlite3")).unwrap();
     let hwm_start = vm_hwm_kib();
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "n/a".into());
 
     let t = Instant::now();
     let file = SourceFile::open(&xlsx).unwrap();
@@ -92,7 +96,8 @@ fn main() {
         "## Import (issue 6)\n\n\
          `cargo bench -p topup-engine --bench import` (release build, `BENCH_WRITE_DOCS=1` rewrites this section). \
          A generated xlsx of {ROWS} rows (手机号 as text, 面值 as a number, 备注), {:.1} MiB, provider juhe, \
-         into a fresh order book in a temporary directory. {} CPU(s).\n\n\
+         into a fresh order book in a temporary directory. {} CPU(s), load average {} at the start (other builds \
+         share this machine: the times scale with it, the ratio to openpyxl much less).\n\n\
          | step | time | target |\n|---|---|---|\n\
          | read + validate + duplicate checks + preview | {preview_s:.3} s | < 1 s |\n\
          | commit (one transaction: batch, {ROWS} orders, {ROWS} `created` events, fsync) | {commit_s:.3} s | < 1 s |\n\
@@ -100,6 +105,7 @@ fn main() {
          Peak memory of the importing process (VmHWM): {} before, {} after preview, {} after commit.\n",
         size as f64 / 1_048_576.0,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
+        load,
         mib(hwm_start),
         mib(hwm_preview),
         mib(hwm_commit),
