@@ -92,18 +92,27 @@ describe('navigation', () => {
     expect(screen.getByTestId('screen-order')).toBeInTheDocument();
   });
 
-  it('shows honest placeholders and empty states', async () => {
+  it('renders the real screens (no placeholders left)', async () => {
     const user = userEvent.setup();
     await renderReady();
-    expect(within(screen.getByTestId('screen-order')).getByText('此功能正在开发中')).toBeVisible();
+    expect(within(screen.getByTestId('screen-order')).getByTestId('order-account')).toBeVisible();
     await user.click(screen.getByTestId('nav-import'));
-    expect(within(screen.getByTestId('screen-import')).getByText('此功能正在开发中')).toBeVisible();
+    expect(within(screen.getByTestId('screen-import')).getByTestId('import-file')).toBeInTheDocument();
     await user.click(screen.getByTestId('nav-orders'));
-    expect(screen.getByTestId('screen-orders')).toHaveTextContent(
-      '还没有订单。在“下单”或“批量导入”中创建第一笔订单。',
-    );
+    expect(within(screen.getByTestId('screen-orders')).getByTestId('orders-viewport')).toBeInTheDocument();
     await user.click(screen.getByTestId('nav-balances'));
-    expect(screen.getByTestId('screen-balances')).toHaveTextContent(/^尚未配置供应商/);
+    expect(within(screen.getByTestId('screen-balances')).getByTestId('balances-refresh')).toBeInTheDocument();
+    expect(screen.queryByTestId('wip')).not.toBeInTheDocument();
+  });
+
+  it('opens the order board filtered by a batch from #orders?batch=…, also on hashchange', async () => {
+    history.replaceState(null, '', '/#orders?batch=42');
+    await renderReady();
+    expect(screen.getByTestId('screen-orders')).toBeInTheDocument();
+    expect(screen.getByTestId('orders-filter-batch')).toHaveValue('42');
+    history.replaceState(null, '', '/#orders?batch=43');
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    await waitFor(() => expect(screen.getByTestId('orders-filter-batch')).toHaveValue('43'));
   });
 });
 

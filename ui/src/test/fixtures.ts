@@ -1,4 +1,12 @@
-import type { AppStatus } from '$lib/backend/types';
+import type {
+  AppStatus,
+  BalanceRow,
+  ImportPreview,
+  Order,
+  ProviderStats,
+  SettingsView,
+  StateCounts,
+} from '$lib/backend/types';
 
 export function makeStatus(over: Partial<AppStatus> = {}): AppStatus {
   return {
@@ -10,6 +18,127 @@ export function makeStatus(over: Partial<AppStatus> = {}): AppStatus {
     locale: 'zh-CN',
     attentionCount: 0,
     keyring: { available: true, message: null },
+    ...over,
+  };
+}
+
+export function makeOrder(over: Partial<Order> = {}): Order {
+  return {
+    id: '1',
+    merchantOrderId: 'TD250101120000ABCDEFGH',
+    provider: 'juhe',
+    kind: 'phone',
+    productId: null,
+    account: '13812345678',
+    details: {},
+    face: 50_000,
+    cost: 49_750,
+    state: 'accepted',
+    providerOrderId: 'J1',
+    batchId: null,
+    resubmitOf: null,
+    fallbackOf: null,
+    createdAt: Date.UTC(2025, 0, 1, 4, 0, 0),
+    updatedAt: Date.UTC(2025, 0, 1, 4, 0, 0),
+    submittedAt: null,
+    finishedAt: null,
+    attempts: 1,
+    nextActionAt: null,
+    lastError: null,
+    attention: false,
+    note: null,
+    queries: 0,
+    lastQueryAt: null,
+    ...over,
+  };
+}
+
+export function makeCounts(over: Partial<StateCounts> = {}): StateCounts {
+  return { new: 0, submitting: 0, accepted: 0, unknown: 0, succeeded: 0, failed: 0, manualReview: 0, attention: 0, ...over };
+}
+
+export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
+  return {
+    sandbox: false,
+    providers: [
+      {
+        id: 'dingyin',
+        configured: true,
+        hasSecret: true,
+        settings: { base_url: 'https://dy.example/api', userid: '10086', timeout_ms: 9000 },
+        defaults: { base_url: 'https://default.example/api', query_base_url: 'https://q.example', userid: '', timeout_ms: 15000, concurrency: 8 },
+      },
+      { id: 'oper', configured: false, hasSecret: false, settings: {}, defaults: { base_url: 'https://oper.example', uid: '', notify_url: '' } },
+      { id: 'juhe', configured: true, hasSecret: true, settings: { openid: 'OPENID1' }, defaults: { base_url: 'https://juhe.example', openid: '' } },
+    ],
+    engine: {
+      query_delays_ms: [10000, 30000],
+      retry_delay_ms: 5000,
+      resend_after_not_found_ms: 60000,
+      max_not_found_resends: 3,
+      manual_review_after_ms: 172800000,
+      routing: { phone: 'juhe' },
+      fallback: {},
+      duplicate_window_ms: 86_400_000,
+      callback: {
+        enabled: true,
+        bind: '127.0.0.1',
+        port: 18600,
+        public_url: null,
+        max_body_bytes: 16384,
+        max_connections: 256,
+        max_requests_per_second: 5000,
+      },
+      low_balance: { oper: 500_000 },
+      auto_refresh_balance_secs: 0,
+    },
+    callbackListening: '127.0.0.1:18600',
+    dataDir: '/data/topup',
+    dbPath: '/data/topup/orders.sqlite3',
+    ...over,
+  };
+}
+
+export function makeBalance(over: Partial<BalanceRow> = {}): BalanceRow {
+  return { provider: 'dingyin', balance: 12_345_678, error: null, readAt: Date.UTC(2025, 0, 1, 4, 0, 0), sandbox: false, lowThreshold: null, low: false, ...over };
+}
+
+export function makeStats(over: Partial<ProviderStats> = {}): ProviderStats {
+  const hourly = Array.from({ length: 24 }, (_, h) => (h === 9 ? 12 : h === 10 ? 3 : 0));
+  return { provider: 'dingyin', ordersToday: 15, succeededToday: 12, failedToday: 2, pendingToday: 1, spendToday: 1_234_560, successRateBp: 8571, hourly, ...over };
+}
+
+export function makePreview(over: Partial<ImportPreview> = {}): ImportPreview {
+  const acc = { letter: 'A', header: '手机号' };
+  const face = { letter: 'B', header: '面值(元)' };
+  return {
+    fileName: 'orders.xlsx',
+    contentHash: 'abc',
+    format: 'xlsx',
+    encoding: null,
+    sheets: [
+      { name: '订单', hidden: false },
+      { name: '旧数据', hidden: true },
+    ],
+    sheet: '订单',
+    sheetHidden: false,
+    provider: 'juhe',
+    layout: { headerRow: 1, columns: [['account', acc], ['face', face]], unmapped: [{ letter: 'C', header: '备注' }] },
+    allowDuplicates: false,
+    duplicateWindowMs: 86_400_000,
+    previousImports: [],
+    fileMessages: [],
+    rows: [
+      { row: 2, status: 'valid', duplicate: false, messages: [], order: { kind: 'phone', account: '13812345678', face: 50_000, productId: null, details: {}, note: null, estimatedCost: 49_750 } },
+      { row: 3, status: 'invalid', duplicate: false, messages: [{ level: 'error', code: 'not_a_phone', column: acc, zh: '“1391234567”不是 11 位手机号', en: '“1391234567” is not an 11-digit mobile number' }], order: null },
+      { row: 4, status: 'invalid', duplicate: false, messages: [{ level: 'error', code: 'face_not_sold', column: face, zh: '聚合不销售 25 元面值', en: 'juhe does not sell ¥25' }], order: null },
+      { row: 5, status: 'duplicate', duplicate: true, messages: [{ level: 'error', code: 'duplicate_in_file', column: acc, zh: '与第 2 行重复', en: 'same as row 2' }], order: { kind: 'phone', account: '13812345678', face: 50_000, productId: null, details: {}, note: null, estimatedCost: 49_750 } },
+      { row: 6, status: 'skipped', duplicate: false, messages: [], order: null },
+    ],
+    totals: { rows: 5, valid: 1, invalid: 2, duplicates: 1, skipped: 1, warnings: 0, faceTotal: 50_000, estimatedCost: 49_750 },
+    balance: 20_000,
+    balanceSufficient: false,
+    previewedAt: Date.UTC(2025, 0, 1),
     ...over,
   };
 }

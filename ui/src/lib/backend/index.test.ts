@@ -75,4 +75,92 @@ describe('inside Tauri', () => {
     stop();
     expect(off).toHaveBeenCalled();
   });
+
+  it('sends every command with the argument names the Rust side expects', async () => {
+    const be = await freshBackend();
+    invoke.mockResolvedValue({});
+    const query = {
+      states: [],
+      provider: null,
+      batchId: null,
+      createdFrom: null,
+      createdTo: null,
+      search: null,
+      needsAttention: false,
+      offset: 0,
+      limit: 200,
+    };
+    const input = {
+      provider: null,
+      kind: 'phone' as const,
+      account: '13812345678',
+      face: '50',
+      productId: null,
+      area: null,
+      server: null,
+      quantity: null,
+      electricity: null,
+    };
+    const request = {
+      fileName: 'a.csv',
+      bytes: [1, 2],
+      provider: 'juhe' as const,
+      sheet: null,
+      mapping: null,
+      allowDuplicates: false,
+      hasHeader: null,
+    };
+    await be.listOrders(query);
+    await be.orderDetail('5');
+    await be.stateCounts();
+    await be.batchCounts('42');
+    await be.orderPreflight(input);
+    await be.addOrder(input);
+    await be.phoneInfo('13812345678', null);
+    await be.queryOrder('5');
+    await be.resolveOrder('5', 'failed', 'n');
+    await be.resubmitOrder('5');
+    await be.balances();
+    await be.providerStats();
+    await be.getSettings();
+    await be.saveProvider('juhe', { openid: 'x' }, null);
+    await be.removeProvider('oper');
+    await be.testProvider('dingyin');
+    await be.importPreview(request);
+    await be.importCommit(request);
+    await be.exportOrders(query, 'csv');
+    expect(invoke.mock.calls).toEqual([
+      ['list_orders', { query }],
+      ['order_detail', { id: '5' }],
+      ['state_counts', undefined],
+      ['batch_counts', { batchId: '42' }],
+      ['order_preflight', { input }],
+      ['add_order', { input }],
+      ['phone_info', { number: '13812345678', face: null }],
+      ['query_order', { id: '5' }],
+      ['resolve_order', { id: '5', outcome: 'failed', note: 'n' }],
+      ['resubmit_order', { id: '5' }],
+      ['balances', undefined],
+      ['provider_stats', undefined],
+      ['get_settings', undefined],
+      ['save_provider', { id: 'juhe', settings: { openid: 'x' }, secret: null }],
+      ['remove_provider', { id: 'oper' }],
+      ['test_provider', { id: 'dingyin' }],
+      ['import_preview', { request }],
+      ['import_commit', { request }],
+      ['export_orders', { query, format: 'csv' }],
+    ]);
+  });
+
+  it('listens to orders://changed', async () => {
+    const be = await freshBackend();
+    listen.mockImplementation(async (_n: string, cb: (e: { payload: unknown }) => void) => {
+      cb({ payload: { orders: { '1': 'failed' }, batches: [], settings: false, lagged: false } });
+      return () => {};
+    });
+    const seen: unknown[] = [];
+    await be.onOrdersChanged((b) => seen.push(b));
+    expect(listen).toHaveBeenCalledWith('orders://changed', expect.any(Function));
+    expect(seen).toEqual([{ orders: { '1': 'failed' }, batches: [], settings: false, lagged: false }]);
+  });
 });

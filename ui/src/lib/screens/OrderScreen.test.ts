@@ -1,0 +1,220 @@
+import { render, screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import OrderScreen from './OrderScreen.svelte';
+import {
+  addOrder,
+  getSettings,
+  onOrdersChanged,
+  orderDetail,
+  orderPreflight,
+  phoneInfo,
+  type NewOrderInput,
+  type Preflight,
+} from '$lib/backend';
+import { setUiLocale } from '$lib/i18n';
+import { makeOrder, makeSettings } from '../../test/fixtures';
+import { changeFeed } from '../../test/backend-mock';
+
+vi.mock('$lib/backend', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('$lib/backend')>();
+  return {
+    ...actual,
+    addOrder: vi.fn(),
+    getSettings: vi.fn(),
+    onOrdersChanged: vi.fn(),
+    orderDetail: vi.fn(),
+    orderPreflight: vi.fn(),
+    phoneInfo: vi.fn(),
+  };
+});
+
+const mPreflight = vi.mocked(orderPreflight);
+const mAdd = vi.mocked(addOrder);
+let feed: ReturnType<typeof changeFeed>;
+
+function preflight(over: Partial<Preflight> = {}): Preflight {
+  return { provider: 'juhe', phone: null, cost: 49_750, costSource: 'inprice', duplicates: [], duplicateWindowMs: 86_400_000, problems: [], ...over };
+}
+
+beforeEach(() => {
+  setUiLocale('zh-CN');
+  feed = changeFeed();
+  vi.mocked(getSettings).mockReset().mockResolvedValue(makeSettings());
+  vi.mocked(onOrdersChanged).mockReset().mockImplementation(feed.listen);
+  vi.mocked(phoneInfo)
+    .mockReset()
+    .mockResolvedValue({ carrier: 'mobile', province: '广东', city: '深圳', source: 'telcheck', supported: true, message: null });
+  mPreflight.mockReset().mockResolvedValue(preflight());
+  mAdd.mockReset();
+  vi.mocked(orderDetail).mockReset();
+});
+
+async function fill(account: string, face: string) {
+  const user = userEvent.setup();
+  render(OrderScreen);
+  await user.type(screen.getByTestId('order-account'), account);
+  if (face) await user.type(screen.getByTestId('order-face'), face);
+  return user;
+}
+
+describe('order entry', () => {
+  it('refuses face values that are not exact yuan amounts and never places the order', async () => {
+    const user = await fill('13812345678', '10.0001');
+    expect(screen.getByTestId('order-face-error')).toHaveTextContent('面值最多 3 位小数（厘）');
+    await user.click(screen.getByTestId('order-submit'));
+    expect(screen.queryByTestId('confirm-dialog')).not.toBeInTheDocument();
+    await user.clear(screen.getByTestId('order-face'));
+    await user.type(screen.getByTestId('order-face'), 'abc');
+    expect(screen.getByTestId('order-face-error')).toHaveTextContent('面值应为数字');
+    await user.clear(screen.getByTestId('order-face'));
+    await user.type(screen.getByTestId('order-face'), '0');
+    expect(screen.getByTestId('order-face-error')).toHaveTextContent('面值必须大于 0');
+    expect(mAdd).not.toHaveBeenCalled();
+    // The preflight is only asked about valid input.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(mPreflight).not.toHaveBeenCalled();
+  });
+
+  it('requires an 11-digit mobile number for 话费', async () => {
+    const user = await fill('1381234', '50');
+    await user.click(screen.getByTestId('order-submit'));
+    expect(screen.getByTestId('order-account-error')).toHaveTextContent('11 位数字');
+    expect(mAdd).not.toHaveBeenCalled();
+  });
+
+  it('shows carrier and province from phone_info as the number is typed', async () => {
+    await fill('13812345678', '');
+    await waitFor(() => expect(screen.getByTestId('phone-carrier')).toHaveTextContent('移动'));
+    expect(screen.getByTestId('phone-region')).toHaveTextContent('广东 深圳');
+    expect(screen.getByTestId('phone-telcheck')).toHaveTextContent('聚合核验：可以充值');
+    expect(phoneInfo).toHaveBeenLastCalledWith('13812345678', null);
+  });
+
+  it('quick face buttons fill the face; problems from the preflight are shown in the current language', async () => {
+    const user = await fill('13812345678', '');
+    mPreflight.mockResolvedValue(
+      preflight({ problems: ['聚合只销售 1、2、5、10、20、30、50、100、300 元 / juhe sells only ¥1, 2, 5, 10, 20, 30, 50, 100, 300'] }),
+    );
+    await user.click(screen.getByTestId('face-quick-200'));
+    expect(screen.getByTestId('order-face')).toHaveValue('200');
+    const problems = await screen.findByTestId('order-problems');
+    expect(problems).toHaveTextContent('聚合只销售 1、2、5、10、20、30、50、100、300 元');
+    expect(problems).not.toHaveTextContent('juhe sells');
+    expect(screen.getByTestId('order-submit')).toBeDisabled();
+    const input = mPreflight.mock.calls.slice(-1)[0][0];
+    expect(input).toMatchObject({ kind: 'phone', account: '13812345678', face: '200', provider: 'juhe' });
+  });
+
+  it('confirms account, face, provider and cost before money moves', async () => {
+    const user = await fill('13812345678', '50');
+    await waitFor(() => expect(screen.getByTestId('order-cost')).toHaveTextContent('¥49.75'));
+    await user.click(screen.getByTestId('order-submit'));
+    const dialog = await screen.findByTestId('confirm-dialog');
+    expect(within(dialog).getByTestId('confirm-account')).toHaveTextContent('13812345678');
+    expect(within(dialog).getByTestId('confirm-face')).toHaveTextContent('¥50.00');
+    expect(within(dialog).getByTestId('confirm-provider')).toHaveTextContent('聚合数据');
+    expect(within(dialog).getByTestId('confirm-cost')).toHaveTextContent('¥49.75');
+    expect(within(dialog).getByTestId('confirm-product')).toHaveTextContent('话费');
+    expect(within(dialog).queryByTestId('duplicate-warning')).not.toBeInTheDocument();
+    expect(mAdd).not.toHaveBeenCalled();
+
+    mAdd.mockResolvedValue(makeOrder({ id: '77', state: 'submitting' }));
+    await user.click(within(dialog).getByTestId('confirm-ok'));
+    expect(mAdd).toHaveBeenCalledTimes(1);
+    const input: NewOrderInput = mAdd.mock.calls[0][0];
+    expect(input).toEqual({
+      provider: 'juhe',
+      kind: 'phone',
+      account: '13812345678',
+      face: '50',
+      productId: null,
+      area: null,
+      server: null,
+      quantity: null,
+      electricity: null,
+    });
+    await waitFor(() => expect(screen.queryByTestId('confirm-dialog')).not.toBeInTheDocument());
+    expect(screen.getByTestId('order-result')).toHaveAttribute('data-state', 'submitting');
+  });
+
+  it('cancelling the confirmation places nothing', async () => {
+    const user = await fill('13812345678', '50');
+    await user.click(screen.getByTestId('order-submit'));
+    await user.click(await screen.findByTestId('confirm-cancel'));
+    expect(screen.queryByTestId('confirm-dialog')).not.toBeInTheDocument();
+    expect(mAdd).not.toHaveBeenCalled();
+  });
+
+  it('warns about a same account and amount order within the window and needs a second confirmation', async () => {
+    const earlier = makeOrder({ id: '5', state: 'succeeded', createdAt: Date.now() - 3_600_000 });
+    mPreflight.mockResolvedValue(preflight({ duplicates: [earlier] }));
+    const user = await fill('13812345678', '50');
+    await user.click(screen.getByTestId('order-submit'));
+    const dialog = await screen.findByTestId('confirm-dialog');
+    const warning = within(dialog).getByTestId('duplicate-warning');
+    expect(warning).toHaveTextContent('24 小时内已有相同账号和面值的订单');
+    expect(warning).toHaveTextContent('13812345678');
+    expect(warning).toHaveTextContent('¥50.00');
+    const ok = within(dialog).getByTestId('confirm-ok');
+    expect(ok).toBeDisabled();
+    await user.click(ok);
+    expect(mAdd).not.toHaveBeenCalled();
+
+    mAdd.mockResolvedValue(makeOrder({ id: '78', state: 'submitting' }));
+    await user.click(within(dialog).getByTestId('duplicate-confirm'));
+    expect(ok).toBeEnabled();
+    await user.click(ok);
+    expect(mAdd).toHaveBeenCalledTimes(1);
+  });
+
+  it('follows the new order live through orders://changed', async () => {
+    const user = await fill('13812345678', '50');
+    mAdd.mockResolvedValue(makeOrder({ id: '79', state: 'submitting' }));
+    vi.mocked(orderDetail).mockResolvedValue({ order: makeOrder({ id: '79', state: 'succeeded', cost: 49_750 }), events: [] });
+    await user.click(screen.getByTestId('order-submit'));
+    await user.click(await screen.findByTestId('confirm-ok'));
+    const row = await screen.findByTestId('order-result');
+    expect(row).toHaveAttribute('data-state', 'submitting');
+    feed.push({ orders: { '79': 'accepted', '12': 'failed' } });
+    await waitFor(() => expect(row).toHaveAttribute('data-state', 'succeeded'));
+    expect(orderDetail).toHaveBeenCalledWith('79');
+  });
+
+  it('shows the backend error message in the current language when placing fails', async () => {
+    const user = await fill('13812345678', '50');
+    const { BackendError } = await import('$lib/backend');
+    mAdd.mockRejectedValue(new BackendError('insufficient_balance', '余额不足 / balance too low'));
+    await user.click(screen.getByTestId('order-submit'));
+    await user.click(await screen.findByTestId('confirm-ok'));
+    expect(await screen.findByTestId('order-error')).toHaveTextContent(/^余额不足$/);
+  });
+
+  it('electricity asks 国网 for the payer mobile and 南网 for the ID card', async () => {
+    const user = userEvent.setup();
+    render(OrderScreen);
+    await user.click(screen.getByTestId('order-kind-electricity'));
+    expect(screen.getByTestId('order-mobile')).toBeInTheDocument();
+    expect(screen.queryByTestId('order-id-card')).not.toBeInTheDocument();
+    await user.click(screen.getByTestId('order-grid-south'));
+    expect(screen.queryByTestId('order-mobile')).not.toBeInTheDocument();
+    await user.type(screen.getByTestId('order-account'), '0301234567');
+    await user.type(screen.getByTestId('order-id-card'), '44010619900101123X');
+    await user.type(screen.getByTestId('order-province'), '广东');
+    await user.type(screen.getByTestId('order-face'), '100');
+    mPreflight.mockResolvedValue(preflight({ provider: 'dingyin', cost: 98_500 }));
+    await user.click(screen.getByTestId('order-submit'));
+    await screen.findByTestId('confirm-dialog');
+    expect(mPreflight.mock.calls.slice(-1)[0][0]).toEqual({
+      provider: 'dingyin',
+      kind: 'electricity',
+      account: '0301234567',
+      face: '100',
+      productId: null,
+      area: null,
+      server: null,
+      quantity: null,
+      electricity: { grid: 'south', mobile: null, idCard: '44010619900101123X', accountType: null, province: '广东', city: null },
+    });
+  });
+});
