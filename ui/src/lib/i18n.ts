@@ -352,6 +352,7 @@ const zhCN = {
   'settings.dupHours': "重复提醒时间窗（小时）",
   'settings.autoRefresh': "余额自动刷新（秒，0 为关闭）",
   'settings.engineHint': "在时间窗内再次给同一账号充值相同面值时，下单前会额外提醒。",
+  'orders.exportView': "导出当前视图：",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
@@ -505,7 +506,7 @@ const en: Dictionary = {
   'orders.showAttention': "Show them",
   'orders.stateFilter': "Filter by state",
   'orders.search': "Search",
-  'orders.searchPlaceholder': "Search account or order no.",
+  'orders.searchPlaceholder': "Account or order no.",
   'orders.provider': "Provider",
   'orders.allProviders': "All providers",
   'orders.batch': "Batch",
@@ -706,6 +707,7 @@ const en: Dictionary = {
   'settings.dupHours': "Duplicate warning window (hours)",
   'settings.autoRefresh': "Balance auto-refresh (seconds, 0 = off)",
   'settings.engineHint': "A second order for the same account and amount inside the window asks for an extra confirmation.",
+  'orders.exportView': "Export this view:",
 };
 
 export const dictionaries: Record<Locale, Dictionary> = { 'zh-CN': zhCN, en };
