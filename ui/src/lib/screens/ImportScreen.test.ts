@@ -86,6 +86,15 @@ describe('batch import', () => {
     expect(screen.getByTestId('import-row-3')).toHaveTextContent('column A (手机号): “1391234567” is not an 11-digit mobile number');
   });
 
+  it('splits an already bilingual message (empty en) by locale', async () => {
+    const p = makePreview();
+    p.rows[1].messages[0] = { ...p.rows[1].messages[0], zh: '号码已停机 / number suspended', en: '' };
+    mPreview.mockResolvedValue(p);
+    await upload();
+    const msg = within(screen.getByTestId('import-row-3')).getByTestId('import-row-message');
+    expect(msg).toHaveTextContent(/^A 列（手机号）：号码已停机$/);
+  });
+
   it('labels hidden sheets, warns about a file imported before, and re-previews on sheet and mapping changes', async () => {
     mPreview.mockResolvedValue(
       makePreview({ previousImports: [{ batchId: 12, fileName: 'orders.xlsx', createdAt: Date.UTC(2025, 0, 1) }] }),
