@@ -151,6 +151,7 @@ pub struct OrderFilter {
     pub states: Vec<OrderState>,
     pub provider: Option<ProviderId>,
     pub batch_id: Option<i64>,
+    /// Both bounds inclusive (ms): the UI sends local midnight and the day's last millisecond.
     pub created_from: Option<i64>,
     pub created_to: Option<i64>,
     /// Matches account, merchant order id or provider order id (prefix or exact).
@@ -534,7 +535,7 @@ impl Book {
             args.push(from.into());
         }
         if let Some(to) = filter.created_to {
-            clauses.push("created_at < ?".into());
+            clauses.push("created_at <= ?".into());
             args.push(to.into());
         }
         if let Some(q) = filter.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
