@@ -4,6 +4,7 @@
 
 mod book;
 mod console;
+mod fault_mix;
 mod import;
 mod keyring;
 mod run;
