@@ -109,6 +109,7 @@ describe('inside Tauri', () => {
       mapping: null,
       allowDuplicates: false,
       hasHeader: null,
+      skipInvalid: false,
     };
     await be.listOrders(query);
     await be.orderDetail('5');

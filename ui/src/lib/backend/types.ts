@@ -323,6 +323,8 @@ export interface ImportRequest {
   mapping: Record<string, ImportField> | null;
   allowDuplicates: boolean;
   hasHeader: boolean | null;
+  /** Import the valid rows and leave the invalid / duplicate ones out (the user ticked it). */
+  skipInvalid: boolean;
 }
 
 export interface ColumnRef {

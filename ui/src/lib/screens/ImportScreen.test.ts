@@ -66,6 +66,20 @@ describe('batch import', () => {
     expect(valid).toHaveTextContent('¥49.75');
   });
 
+  it('imports only the valid rows when the user explicitly leaves the bad ones out', async () => {
+    vi.mocked(importCommit).mockResolvedValue({ batchId: '7', orders: 1 } as never);
+    vi.mocked(batchCounts).mockResolvedValue(makeCounts());
+    const user = await upload();
+    expect(screen.getByTestId('import-commit')).toBeDisabled();
+    await user.click(screen.getByTestId('import-skip-invalid'));
+    expect(screen.getByTestId('import-commit')).toBeEnabled();
+    await user.click(screen.getByTestId('import-commit'));
+    expect(await screen.findByTestId('import-confirm-skipped')).toHaveTextContent('3 行无效或重复，不会导入');
+    await user.click(screen.getByTestId('import-confirm-ok'));
+    await waitFor(() => expect(importCommit).toHaveBeenCalled());
+    expect(vi.mocked(importCommit).mock.calls[0][0]).toMatchObject({ skipInvalid: true });
+  });
+
   it('shows the totals against the balance and blocks the commit while rows are bad', async () => {
     await upload();
     expect(screen.getByTestId('import-total-rows')).toHaveTextContent('5');
