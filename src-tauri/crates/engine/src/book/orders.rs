@@ -657,48 +657,95 @@ impl Tx<'_> {
         orders: &[NewOrder],
         notes: &[Option<String>],
     ) -> Result<Vec<i64>, BookError> {
+        const PER_STATEMENT: usize = 50;
+        const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?)";
+        const HEAD: &str =
+            "INSERT INTO orders (merchant_order_id, provider, kind, product_id, account, details, \
+             face_li, state, batch_id, resubmit_of, fallback_of, created_at, updated_at, note) VALUES ";
+        if orders.iter().any(|o| o.face <= Li::ZERO) {
+            return Err(BookError::Invalid("面值必须大于 0 / face value must be positive".into()));
+        }
         let now = now_ms();
-        let mut insert = self.tx.prepare_cached(
-            "INSERT INTO orders (merchant_order_id, provider, kind, product_id, account, details, face_li, state, \
-             batch_id, resubmit_of, fallback_of, created_at, updated_at, note) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new', ?8, ?9, ?10, ?11, ?11, ?12)",
-        )?;
-        let mut event = self.tx.prepare_cached(
-            "INSERT INTO order_events (order_id, at, kind, from_state, to_state, detail) \
-             VALUES (?1, ?2, 'created', NULL, 'new', '')",
-        )?;
         let mut ids = Vec::with_capacity(orders.len());
-        for (i, order) in orders.iter().enumerate() {
-            if order.face <= Li::ZERO {
-                return Err(BookError::Invalid("面值必须大于 0 / face value must be positive".into()));
+        // Rows go in groups of PER_STATEMENT per INSERT (far less per-statement work for SQLite); the
+        // remainder one by one. A failed multi-row INSERT is rolled back as a whole statement.
+        let many = format!("{HEAD}{}", vec![ROW; PER_STATEMENT].join(", "));
+        let one = format!("{HEAD}{ROW}");
+        let mut start = 0;
+        while start < orders.len() {
+            let n = if orders.len() - start >= PER_STATEMENT { PER_STATEMENT } else { 1 };
+            let group = &orders[start..start + n];
+            let mut st = self.tx.prepare_cached(if n == 1 { &one } else { &many })?;
+            let mut p = 1;
+            for (k, order) in group.iter().enumerate() {
+                let note = notes.get(start + k).cloned().flatten();
+                st.raw_bind_parameter(p, &order.merchant_order_id)?;
+                st.raw_bind_parameter(p + 1, order.provider.as_str())?;
+                st.raw_bind_parameter(p + 2, order.kind.as_str())?;
+                st.raw_bind_parameter(p + 3, &order.product_id)?;
+                st.raw_bind_parameter(p + 4, &order.account)?;
+                st.raw_bind_parameter(p + 5, order.details.to_string())?;
+                st.raw_bind_parameter(p + 6, order.face.0)?;
+                st.raw_bind_parameter(p + 7, order.batch_id)?;
+                st.raw_bind_parameter(p + 8, order.resubmit_of)?;
+                st.raw_bind_parameter(p + 9, order.fallback_of)?;
+                st.raw_bind_parameter(p + 10, now)?;
+                st.raw_bind_parameter(p + 11, now)?;
+                st.raw_bind_parameter(p + 12, note)?;
+                p += 13;
             }
-            let inserted = insert.execute(params![
-                order.merchant_order_id,
-                order.provider.as_str(),
-                order.kind.as_str(),
-                order.product_id,
-                order.account,
-                order.details.to_string(),
-                order.face.0,
-                order.batch_id,
-                order.resubmit_of,
-                order.fallback_of,
-                now,
-                notes.get(i).cloned().flatten(),
-            ]);
-            match inserted {
+            match st.raw_execute() {
                 Ok(_) => {}
                 Err(rusqlite::Error::SqliteFailure(e, _))
                     if e.code == rusqlite::ErrorCode::ConstraintViolation =>
                 {
-                    return Err(BookError::DuplicateMerchantId(order.merchant_order_id.clone()));
+                    drop(st);
+                    return Err(BookError::DuplicateMerchantId(self.clashing_id(group)));
                 }
                 Err(e) => return Err(e.into()),
             }
-            let id = self.tx.last_insert_rowid();
-            event.execute(params![id, now])?;
-            ids.push(id);
+            // Rowids of an INTEGER PRIMARY KEY table are max + 1 per row, and this transaction holds
+            // the write lock: the group's ids are consecutive and end at the last one.
+            let last = self.tx.last_insert_rowid();
+            ids.extend((last - n as i64 + 1)..=last);
+            start += n;
+        }
+        // The `created` events in one statement: the ids are ours (this transaction holds the write
+        // lock), and one INSERT … SELECT is far cheaper than 100,000 single inserts.
+        if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
+            let mut events = self.tx.prepare_cached(
+                "INSERT INTO order_events (order_id, at, kind, from_state, to_state, detail) \
+                 SELECT id, ?3, 'created', NULL, 'new', '' FROM orders WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+            )?;
+            let n = events.execute(params![first, last, now])?;
+            if n != ids.len() {
+                return Err(BookError::Corrupt(format!("created events: {n} for {} orders", ids.len())));
+            }
         }
         Ok(ids)
+    }
+}
+
+impl Tx<'_> {
+    /// Which merchant id of a group that failed its UNIQUE check clashes (with the book or within it).
+    fn clashing_id(&self, group: &[NewOrder]) -> String {
+        let mut seen = std::collections::HashSet::new();
+        for o in group {
+            let exists = self
+                .tx
+                .query_row(
+                    "SELECT 1 FROM orders WHERE merchant_order_id = ?1",
+                    [&o.merchant_order_id],
+                    |_| Ok(()),
+                )
+                .optional()
+                .ok()
+                .flatten()
+                .is_some();
+            if exists || !seen.insert(o.merchant_order_id.as_str()) {
+                return o.merchant_order_id.clone();
+            }
+        }
+        group.first().map(|o| o.merchant_order_id.clone()).unwrap_or_default()
     }
 }
