@@ -10,3 +10,6 @@ mod harness;
 
 #[path = "e2e/shell.rs"]
 mod shell;
+
+#[path = "e2e/console.rs"]
+mod console;

@@ -39,11 +39,17 @@ fn tauri_driver() -> PathBuf {
 impl App {
     /// Starts the app on a fresh data directory and waits until its shell has rendered.
     pub async fn start() -> App {
+        App::start_with(|_| {}).await
+    }
+
+    /// Like [`App::start`], after `setup` has prepared the data directory (e.g. seeded orders).
+    pub async fn start_with(setup: impl FnOnce(&Path)) -> App {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no X display: run the end-to-end tests through scripts/test.sh (it starts Xvfb)"
         );
         let data_dir = tempfile::tempdir().expect("temp dir");
+        setup(data_dir.path());
         let (port, native_port) = (free_port(), free_port());
         let driver = Command::new(tauri_driver())
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
@@ -121,11 +127,53 @@ impl App {
         Ok(v.as_str().unwrap_or_default().to_owned())
     }
 
+    /// Types `text` into the input matching `css`.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.wait_for(css).await;
+        el.clear().await.unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        el.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// The value of attribute `name` of the first element matching `css`.
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        let v = self
+            .client
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;",
+                vec![json!(css), json!(name)],
+            )
+            .await
+            .ok()?;
+        v.as_str().map(str::to_owned)
+    }
+
+    /// Waits until attribute `name` of `css` satisfies `pred`.
+    pub async fn wait_attr(&self, css: &str, name: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        let mut last = None;
+        while started.elapsed() < PATIENCE {
+            last = self.attr(css, name).await;
+            if let Some(v) = &last {
+                if pred(v) {
+                    return v.clone();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css}[{name}]: expected {what}, last saw {last:?}");
+    }
+
+    /// Opens the order book of this app's data directory (a second connection; WAL allows it).
+    pub fn book(&self) -> topup_engine::book::Book {
+        topup_engine::book::Book::open(&self.data_path().join("orders.sqlite3")).expect("open the order book")
+    }
+
     pub async fn click(&self, css: &str) {
         self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
-    /// Saves a screenshot of the window (for people to look at; tests do not compare pixels).
+    /// Saves a screenshot of the window to `target/e2e-screenshots/` (for people to look at; tests do
+    /// not compare pixels; the ones worth keeping are copied to docs/screenshots/ by hand).
     pub async fn screenshot(&self, name: &str) {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");
         let _ = std::fs::create_dir_all(&dir);

@@ -172,6 +172,13 @@ fn normalise_number_text(raw: &str, strip_dashes: bool) -> (String, Option<(Stri
     (out, Some((zh, en)))
 }
 
+/// How many significant digits the mantissa of a scientific text carries (`1.38123E+10` → 6).
+fn significant_digits(t: &str) -> usize {
+    let mantissa = t.split(['e', 'E']).next().unwrap_or("");
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').len()
+}
+
 /// A decimal or scientific text (`13812345678.0`, `1.38123E+10`) as integer digits when it is a whole
 /// number. `None`: not such a text; `Some(Err)`: a number but not whole.
 fn whole_number_digits(t: &str) -> Option<Result<String, ()>> {
@@ -282,6 +289,16 @@ fn number_like(
                 return Some(t);
             }
             match whole_number_digits(&t) {
+                Some(Ok(n)) if t.contains(['e', 'E']) && significant_digits(&t) < n.len() => {
+                    // `1.38123E+10` is what Excel *shows* for 13812345678 in a narrow column: the
+                    // digits after the sixth are gone, and a top-up to a guessed number cannot be undone.
+                    msgs.push(err(
+                        "scientific_truncated",
+                        format!("{}“{t}”是科学计数法，只剩 {} 位有效数字，号码已不完整：请把该列设为文本后重新导出", what.0, significant_digits(&t)),
+                        format!("{} “{t}” is in scientific notation with only {} significant digits: the number is incomplete; format the column as text and export again", what.1, significant_digits(&t)),
+                    ));
+                    None
+                }
                 Some(Ok(n)) => {
                     let scientific = t.contains(['e', 'E']);
                     let (zh, en) = if scientific {

@@ -1,0 +1,138 @@
+//! Issue 7: a reseller's day in the real window, in sandbox mode (the built-in simulator): enter one
+//! order and see it succeed; import a spreadsheet with good and bad rows, see the errors, confirm,
+//! see the successes; read balances; find a manual-review order and resolve it.
+
+use crate::harness::App;
+use serde_json::json;
+use topup_engine::book::{Book, NewOrder, OrderFilter, OrderState};
+use topup_engine::{Li, ProductKind, ProviderId};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_order_is_entered_confirmed_and_succeeds() {
+    let app = App::start().await;
+    app.click("[data-testid=nav-order]").await;
+    app.type_into("[data-testid=order-account]", "13812345678").await;
+    app.click("[data-testid=face-quick-50]").await;
+    app.click("[data-testid=order-submit]").await;
+    let confirm = app
+        .wait_text("[data-testid=confirm-dialog]", "the confirmation", |t| t.contains("13812345678"))
+        .await;
+    assert!(confirm.contains("50"), "{confirm}");
+    app.screenshot("order-confirm").await;
+    app.click("[data-testid=confirm-ok]").await;
+    app.wait_attr("[data-testid=order-result]", "data-state", "succeeded", |s| s == "succeeded").await;
+    app.screenshot("order-succeeded").await;
+    let page = app.book().list_orders(&OrderFilter::default()).unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.orders[0].account, "13812345678");
+    assert_eq!(page.orders[0].face, Li::from_yuan(50));
+    assert_eq!(page.orders[0].state, OrderState::Succeeded);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spreadsheet_with_good_and_bad_rows_is_previewed_confirmed_and_paid() {
+    let app = App::start().await;
+    let file = app.data_path().join("今日订单.csv");
+    // Row 3: a 10-digit number; row 4: a face value juhe does not sell.
+    std::fs::write(&file, "手机号,面值\n13800000001,10\n1380000000,10\n13800000002,25\n13800000003,20\n")
+        .unwrap();
+    app.click("[data-testid=nav-import]").await;
+    let input = app.wait_for("[data-testid=import-file]").await;
+    input.send_keys(&file.display().to_string()).await.expect("choose the file");
+    app.wait_for("[data-testid=import-preview-table]").await;
+    app.wait_attr("[data-testid=import-row-3]", "data-status", "invalid", |s| s == "invalid").await;
+    let row3 = app.text_of("[data-testid=import-row-3]").await.unwrap();
+    assert!(row3.contains("A 列"), "the error names the column: {row3}");
+    app.wait_attr("[data-testid=import-row-4]", "data-status", "invalid", |s| s == "invalid").await;
+    assert_eq!(app.attr("[data-testid=import-row-2]", "data-status").await.as_deref(), Some("valid"));
+    app.wait_text("[data-testid=import-total-valid]", "2 valid rows", |t| t.contains('2')).await;
+    app.screenshot("import-preview").await;
+    app.click("[data-testid=import-skip-invalid]").await;
+    app.click("[data-testid=import-commit]").await;
+    app.wait_text("[data-testid=import-confirm-skipped]", "the skipped rows named", |t| t.contains('2'))
+        .await;
+    app.click("[data-testid=import-confirm-ok]").await;
+    app.wait_attr("[data-testid=import-progress]", "data-done", "the batch to finish", |s| s == "true").await;
+    app.wait_text("[data-testid=import-count-succeeded]", "2 succeeded", |t| t.contains('2')).await;
+    app.screenshot("import-done").await;
+    let orders = app.book().list_orders(&OrderFilter::default()).unwrap().orders;
+    let mut accounts: Vec<_> = orders.iter().map(|o| (o.account.as_str(), o.state)).collect();
+    accounts.sort_by_key(|(a, _)| *a);
+    assert_eq!(
+        accounts,
+        [("13800000001", OrderState::Succeeded), ("13800000003", OrderState::Succeeded)],
+        "only the valid rows became orders"
+    );
+    assert!(orders.iter().all(|o| o.batch_id.is_some() && o.batch_id == orders[0].batch_id));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balances_are_read_from_every_provider() {
+    let app = App::start().await;
+    app.click("[data-testid=nav-balances]").await;
+    for p in ["juhe", "oper", "dingyin"] {
+        app.wait_text(&format!("[data-testid=balance-{p}-amount]"), "the simulator's balance", |t| {
+            t.contains("10,000") || t.contains("10000")
+        })
+        .await;
+    }
+    app.screenshot("balances").await;
+    app.click("[data-testid=nav-settings]").await;
+    app.wait_attr("[data-testid=settings-sandbox]", "data-sandbox", "sandbox mode", |s| s == "true").await;
+    app.screenshot("settings").await;
+    app.stop().await;
+}
+
+fn seed_manual_review(dir: &std::path::Path) {
+    let book = Book::open(&dir.join("orders.sqlite3")).unwrap();
+    book.write(|tx| {
+        let id = tx.insert_order(&NewOrder {
+            merchant_order_id: "TD2611230000MANUAL01".into(),
+            provider: ProviderId::Oper,
+            kind: ProductKind::Phone,
+            product_id: None,
+            account: "13700000009".into(),
+            details: json!({}),
+            face: Li::from_yuan(100),
+            batch_id: None,
+            resubmit_of: None,
+            fallback_of: None,
+        })?;
+        tx.transition(id, OrderState::Submitting, "提交 / submitting")?;
+        tx.transition(id, OrderState::Unknown, "超时，结果未知 / timed out, outcome unknown")?;
+        tx.transition(
+            id,
+            OrderState::ManualReview,
+            "查询期已过仍无结果 / query window closed without a result",
+        )
+    })
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_review_order_is_impossible_to_miss_and_is_resolved() {
+    let app = App::start_with(seed_manual_review).await;
+    app.wait_text("[data-testid=nav-orders-badge]", "the attention badge", |t| t.trim() == "1").await;
+    app.click("[data-testid=nav-orders]").await;
+    app.click("[data-testid=orders-filter-attention]").await;
+    app.wait_attr("[data-testid=orders-row]", "data-state", "the manual-review row", |s| {
+        s == "manual_review"
+    })
+    .await;
+    app.click("[data-testid=orders-row]").await;
+    app.wait_text("[data-testid=order-timeline]", "the order's history", |t| t.contains("超时")).await;
+    app.screenshot("orders-manual-review").await;
+    app.click("[data-testid=action-resolve]").await;
+    app.click("[data-testid=resolve-succeeded]").await;
+    app.type_into("[data-testid=resolve-note]", "客服确认已到账").await;
+    app.click("[data-testid=resolve-ok]").await;
+    app.wait_text("[data-testid=detail-state]", "resolved", |t| t.contains("成功")).await;
+    let order = app.book().order_by_merchant_id("TD2611230000MANUAL01").unwrap().unwrap();
+    assert_eq!(order.state, OrderState::Succeeded);
+    assert_eq!(order.note.as_deref(), Some("客服确认已到账"));
+    app.wait_text("[data-testid=nav-orders]", "no badge any more", |t| !t.contains('1')).await;
+    app.screenshot("orders-resolved").await;
+    app.stop().await;
+}
