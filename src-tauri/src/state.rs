@@ -97,6 +97,16 @@ impl AppState {
         Ok(engine)
     }
 
+    /// Reads a provider's balance into the cache unless it is there already (import previews compare
+    /// the batch's cost with it).
+    pub async fn ensure_balance(&self, provider: topup_engine::ProviderId) {
+        let cached = self.balances.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&provider);
+        if !cached {
+            let row = topup_engine::console::balance(&self.engine(), provider).await;
+            self.balances.lock().unwrap_or_else(|p| p.into_inner()).insert(provider, row);
+        }
+    }
+
     pub fn keyring_status(&self) -> KeyringStatus {
         self.keyring.get_or_init(|| self.secrets.status()).clone()
     }

@@ -47,6 +47,10 @@ async fn a_spreadsheet_with_good_and_bad_rows_is_previewed_confirmed_and_paid() 
     app.wait_attr("[data-testid=import-row-4]", "data-status", "invalid", |s| s == "invalid").await;
     assert_eq!(app.attr("[data-testid=import-row-2]", "data-status").await.as_deref(), Some("valid"));
     app.wait_text("[data-testid=import-total-valid]", "2 valid rows", |t| t.contains('2')).await;
+    app.wait_text("[data-testid=import-balance]", "the provider's balance", |t| {
+        t.contains("10,000") || t.contains("10000")
+    })
+    .await;
     app.screenshot("import-preview").await;
     app.click("[data-testid=import-skip-invalid]").await;
     app.click("[data-testid=import-commit]").await;

@@ -5,7 +5,8 @@ use topup_engine::console::{self, ImportRequest};
 use topup_engine::import::{Committed, Preview};
 
 #[tauri::command]
-pub fn import_preview(state: State<'_, AppState>, request: ImportRequest) -> CmdResult<Preview> {
+pub async fn import_preview(state: State<'_, AppState>, request: ImportRequest) -> CmdResult<Preview> {
+    state.ensure_balance(request.provider).await;
     Ok(console::import_preview(&state.book, &state.engine(), &state.balances, &request)?)
 }
 
