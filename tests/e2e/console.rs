@@ -82,9 +82,15 @@ async fn balances_are_read_from_every_provider() {
         })
         .await;
     }
+    app.wait_for("[data-testid=balance-juhe-chart]").await;
     app.screenshot("balances").await;
     app.click("[data-testid=nav-settings]").await;
     app.wait_attr("[data-testid=settings-sandbox]", "data-sandbox", "sandbox mode", |s| s == "true").await;
+    app.wait_for("[data-testid=settings-provider-juhe]").await;
+    app.wait_attr("[data-testid=callback-status]", "data-listening", "the callback listener", |s| {
+        s == "true"
+    })
+    .await;
     app.screenshot("settings").await;
     app.stop().await;
 }

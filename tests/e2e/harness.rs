@@ -15,7 +15,12 @@ pub struct App {
     pub client: Client,
     pub data_dir: tempfile::TempDir,
     driver: Child,
+    /// One app at a time: two WebKit windows on 2 cores slow each other down, and free ports picked
+    /// by two tests at once could collide.
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
+
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
@@ -48,6 +53,7 @@ impl App {
             std::env::var_os("DISPLAY").is_some(),
             "no X display: run the end-to-end tests through scripts/test.sh (it starts Xvfb)"
         );
+        let turn = TURN.lock().await;
         let data_dir = tempfile::tempdir().expect("temp dir");
         setup(data_dir.path());
         let (port, native_port) = (free_port(), free_port());
@@ -62,9 +68,12 @@ impl App {
         let url = format!("http://127.0.0.1:{port}");
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("wry"));
+        // TOPUP_DESK_BIN: another build of the app (e.g. the release build, for the benchmarks).
+        let application =
+            std::env::var("TOPUP_DESK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_topup-desk").to_owned());
         caps.insert(
             "tauri:options".into(),
-            json!({ "application": env!("CARGO_BIN_EXE_topup-desk"), "args": ["--data-dir", data_dir.path()] }),
+            json!({ "application": application, "args": ["--data-dir", data_dir.path()] }),
         );
         let started = Instant::now();
         let client = loop {
@@ -79,7 +88,7 @@ impl App {
                 Err(e) => panic!("could not start a WebDriver session with the app: {e}"),
             }
         };
-        let app = App { client, data_dir, driver };
+        let app = App { client, data_dir, driver, _turn: turn };
         app.wait_for("[data-testid=page-title]").await;
         app
     }
