@@ -40,6 +40,8 @@ struct Opts {
     callbacks_per_sec: u32,
     callback_secs: u64,
     callback_start_secs: u64,
+    /// Where the order book lives (default: a temporary directory under $TMPDIR, on disk).
+    book_dir: Option<std::path::PathBuf>,
 }
 
 fn opts() -> Opts {
@@ -49,6 +51,7 @@ fn opts() -> Opts {
         callbacks_per_sec: 2_000,
         callback_secs: 10,
         callback_start_secs: 10,
+        book_dir: None,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut it = args.iter().skip(1);
@@ -60,6 +63,7 @@ fn opts() -> Opts {
             "--callbacks-per-sec" => o.callbacks_per_sec = u32::try_from(num()).unwrap_or(2_000),
             "--callback-secs" => o.callback_secs = num(),
             "--callback-start" => o.callback_start_secs = num(),
+            "--book-dir" => o.book_dir = it.next().map(std::path::PathBuf::from),
             _ => {} // cargo bench passes --bench
         }
     }
@@ -207,7 +211,12 @@ fn main() {
             ..SimConfig::sandbox()
         }))
         .expect("simulator");
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = match &o.book_dir {
+        Some(d) => tempfile::tempdir_in(d),
+        None => tempfile::tempdir(),
+    }
+    .expect("temp dir");
+    println!("order book in {}", dir.path().display());
     let book = Arc::new(Book::open(&dir.path().join("orders.sqlite3")).expect("book"));
 
     let settings_json = serde_json::json!({"base_url": sim.base_url(), "query_base_url": sim.dingyin_query_base_url(),
