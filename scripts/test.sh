@@ -31,3 +31,13 @@ dbus-run-session -- bash -c '
   export TOPUP_DESK_KEYRING_SERVICE=topup-desk-test
   xvfb-run -a -s "-screen 0 1366x900x24" cargo test --workspace --locked --features topup-desk/failpoints "${@}"
 ' "$KEYRING_HOME" "$@"
+
+say "TypeScript bindings (ts-rs) match the Rust types"
+# The cargo tests above regenerated ui/src/lib/backend/bindings/ from the Rust types; the committed
+# files must be what they wrote (no change, no new file). Fix: run the tests, commit the bindings.
+if ! git diff --exit-code --stat -- ui/src/lib/backend/bindings \
+  || [ -n "$(git status --porcelain -- ui/src/lib/backend/bindings)" ]; then
+  git status --short -- ui/src/lib/backend/bindings
+  echo "ui/src/lib/backend/bindings/ is out of date: commit what cargo test generated" >&2
+  exit 1
+fi

@@ -26,7 +26,8 @@ pub struct AppState {
 }
 
 /// The status line's content; also the payload of the `engine://status` event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct AppStatus {
     pub version: &'static str,

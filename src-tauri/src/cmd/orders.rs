@@ -5,13 +5,15 @@ use tauri::State;
 use topup_engine::book::{Order, OrderEvent, OrderPage, StateCounts};
 use topup_engine::console::{self, NewOrderInput, OrderQuery, PhoneInfo, Preflight};
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct OrderDetail {
     order: Order,
     events: Vec<OrderEvent>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ExportResult {
     path: String,
     rows: usize,

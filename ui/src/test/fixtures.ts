@@ -18,6 +18,7 @@ export function makeStatus(over: Partial<AppStatus> = {}): AppStatus {
     locale: 'zh-CN',
     attentionCount: 0,
     keyring: { available: true, message: null },
+    callbackUrl: null,
     ...over,
   };
 }

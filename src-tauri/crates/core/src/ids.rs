@@ -5,7 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 
 /// One of the three upstream providers the product knows. Stored in SQLite by [`ProviderId::as_str`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderId {
     Dingyin,
@@ -14,7 +15,8 @@ pub enum ProviderId {
 }
 
 /// What is being topped up. Decides which fields an order needs and which provider is the default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "lowercase")]
 pub enum ProductKind {
     /// 话费

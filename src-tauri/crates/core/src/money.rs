@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// An amount of money in 厘 (0.001 yuan). Signed, so that balances can go negative on credit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, ts_rs::TS,
+)]
+#[ts(export, type = "number")]
 #[serde(transparent)]
 pub struct Li(pub i64);
 

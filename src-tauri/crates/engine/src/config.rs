@@ -18,7 +18,8 @@ use topup_providers::{Provider, ProviderError};
 pub const ENGINE_SETTINGS_KEY: &str = "engine";
 
 /// How the engine schedules, routes and listens. Every field has a default.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(default)]
 pub struct EngineSettings {
     /// Delays before the 1st, 2nd, … status query of an accepted or unknown order (ms); the last one
@@ -48,7 +49,8 @@ pub struct EngineSettings {
     pub auto_refresh_balance_secs: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(default)]
 pub struct CallbackSettings {
     pub enabled: bool,

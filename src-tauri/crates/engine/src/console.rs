@@ -52,7 +52,8 @@ fn parse_id(name: &'static str, id: &str) -> Result<i64, ConsoleError> {
 }
 
 /// The order list query, as the UI sends it.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase", default)]
 pub struct OrderQuery {
     pub states: Vec<OrderState>,
@@ -87,7 +88,8 @@ impl OrderQuery {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ElectricityInput {
     pub grid: String,
@@ -99,7 +101,8 @@ pub struct ElectricityInput {
 }
 
 /// A new order as typed in the order-entry screen.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct NewOrderInput {
     pub provider: Option<ProviderId>,
@@ -193,13 +196,15 @@ impl NewOrderInput {
 }
 
 /// What is known about a mobile number.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct PhoneInfo {
     pub carrier: Option<Carrier>,
     pub province: Option<String>,
     pub city: Option<String>,
     /// `segment` (number prefix only: unreliable for ported numbers) or `telcheck` (juhe asked).
+    #[ts(type = "\"segment\" | \"telcheck\"")]
     pub source: &'static str,
     pub supported: Option<bool>,
     pub message: Option<String>,
@@ -295,7 +300,8 @@ pub async fn phone_info(
 }
 
 /// What the confirmation dialog shows before money moves.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Preflight {
     pub provider: ProviderId,
@@ -402,7 +408,8 @@ pub fn order_id(id: &str) -> Result<i64, ConsoleError> {
 }
 
 /// One provider's balance as last read.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct BalanceRow {
     pub provider: ProviderId,
@@ -437,17 +444,22 @@ pub async fn balance(engine: &Engine, provider: ProviderId) -> BalanceRow {
 }
 
 /// A provider's settings for the settings screen: never the secret, only whether one is stored.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderSettingsView {
     pub id: ProviderId,
     pub configured: bool,
     pub has_secret: bool,
+    /// As stored (snake_case keys); `{}` when the provider is not configured.
+    #[ts(type = "Record<string, unknown>")]
     pub settings: serde_json::Value,
+    #[ts(type = "Record<string, unknown>")]
     pub defaults: serde_json::Value,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct SettingsView {
     pub sandbox: bool,
@@ -472,7 +484,7 @@ pub fn settings_view(
             id,
             configured: stored.is_some(),
             has_secret,
-            settings: stored.unwrap_or(serde_json::Value::Null),
+            settings: stored.unwrap_or_else(|| serde_json::json!({})),
             defaults: topup_providers::default_settings(id),
         });
     }
@@ -538,7 +550,8 @@ pub fn local_day_start() -> i64 {
 pub type Balances = BTreeMap<ProviderId, BalanceRow>;
 
 /// A spreadsheet import as the UI sends it: the file's bytes and the user's choices.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportRequest {
     pub file_name: String,

@@ -10,7 +10,8 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 
 /// Changes gathered over one interval.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeBatch {
     /// Order id (as a string, for JavaScript) → its latest state.

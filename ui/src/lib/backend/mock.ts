@@ -10,7 +10,9 @@ import type {
   AppStatus,
   BalanceRow,
   ChangeBatch,
+  Committed,
   EngineSettings,
+  ImportField,
   ImportPreview,
   ImportRequest,
   Locale,
@@ -488,7 +490,7 @@ export function createMockTransport(search: string): Transport {
     const col = (letter: string, header: string) => ({ letter, header });
     const mapping = req.mapping;
     const columns: ImportPreview['layout']['columns'] = mapping
-      ? Object.entries(mapping).map(([c, f]) => [f, col(c, ({ A: '手机号', B: '面值(元)', C: '备注', D: '运营商' } as Record<string, string>)[c] ?? c)])
+      ? Object.entries(mapping).map(([c, f]) => [f as ImportField, col(c, ({ A: '手机号', B: '面值(元)', C: '备注', D: '运营商' } as Record<string, string>)[c] ?? c)])
       : [
           ['account', col('A', '手机号')],
           ['face', col('B', '面值(元)')],
@@ -826,7 +828,14 @@ export function createMockTransport(search: string): Transport {
             run(o, 500 + k * 450);
             k += 1;
           }
-          return out({ batchId, orders: k });
+          const committed: Committed = {
+            batchId,
+            orders: k,
+            skippedInvalid: 0,
+            firstMerchantOrderId: null,
+            lastMerchantOrderId: null,
+          };
+          return out(committed);
         }
         default:
           throw fail('unknown_command', `mock backend has no command ${cmd}`);

@@ -111,7 +111,7 @@ describe('batch import', () => {
 
   it('labels hidden sheets, warns about a file imported before, and re-previews on sheet and mapping changes', async () => {
     mPreview.mockResolvedValue(
-      makePreview({ previousImports: [{ batchId: 12, fileName: 'orders.xlsx', createdAt: Date.UTC(2025, 0, 1) }] }),
+      makePreview({ previousImports: [{ batchId: '12', fileName: 'orders.xlsx', createdAt: Date.UTC(2025, 0, 1) }] }),
     );
     const user = await upload();
     const sheet = screen.getByTestId('import-sheet');
@@ -141,7 +141,13 @@ describe('batch import', () => {
       balanceSufficient: true,
     });
     mPreview.mockResolvedValue(clean);
-    vi.mocked(importCommit).mockResolvedValue({ batchId: '42', orders: 2 });
+    vi.mocked(importCommit).mockResolvedValue({
+      batchId: '42',
+      orders: 2,
+      skippedInvalid: 0,
+      firstMerchantOrderId: null,
+      lastMerchantOrderId: null,
+    });
     vi.mocked(batchCounts).mockResolvedValue(makeCounts({ submitting: 1, accepted: 1 }));
     const user = await upload();
     expect(screen.queryByTestId('import-balance-warning')).not.toBeInTheDocument();

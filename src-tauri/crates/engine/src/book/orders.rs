@@ -7,25 +7,30 @@ use std::str::FromStr;
 use topup_core::{Li, ProductKind, ProviderId};
 
 /// An order as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
     #[serde(serialize_with = "id_as_string")]
+    #[ts(type = "string")]
     pub id: i64,
     pub merchant_order_id: String,
     pub provider: ProviderId,
     pub kind: ProductKind,
     pub product_id: Option<String>,
     pub account: String,
-    /// Kind-specific fields (game area/server, electricity details, quantity), as JSON.
+    /// Kind-specific fields (game area/server, electricity details, quantity), as a JSON object.
+    #[ts(type = "Record<string, unknown>")]
     pub details: serde_json::Value,
     pub face: Li,
     pub cost: Option<Li>,
     pub state: OrderState,
     pub provider_order_id: Option<String>,
     #[serde(serialize_with = "opt_id_as_string")]
+    #[ts(type = "string | null")]
     pub batch_id: Option<i64>,
     #[serde(serialize_with = "opt_id_as_string")]
+    #[ts(type = "string | null")]
     pub resubmit_of: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -42,6 +47,7 @@ pub struct Order {
     pub last_query_at: Option<i64>,
     /// The order this one replaced by automatic fallback after a definite failure.
     #[serde(serialize_with = "opt_id_as_string")]
+    #[ts(type = "string | null")]
     pub fallback_of: Option<i64>,
 }
 
@@ -73,7 +79,8 @@ pub struct NewOrder {
 }
 
 /// What the history of an order records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Created,
@@ -98,12 +105,16 @@ impl EventKind {
 }
 
 /// One line of an order's history. `detail` is already redacted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderEvent {
     #[serde(serialize_with = "id_as_string")]
+    #[ts(type = "string")]
     pub id: i64,
     pub at: i64,
+    /// One of [`EventKind`]'s names.
+    #[ts(as = "EventKind")]
     pub kind: String,
     pub from_state: Option<OrderState>,
     pub to_state: Option<OrderState>,
@@ -119,10 +130,12 @@ pub enum Change {
 }
 
 /// A batch of imported orders.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Batch {
     #[serde(serialize_with = "id_as_string")]
+    #[ts(type = "string")]
     pub id: i64,
     pub file_name: String,
     pub content_hash: String,
@@ -162,7 +175,8 @@ pub struct OrderFilter {
     pub limit: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderPage {
     pub total: i64,
@@ -170,7 +184,8 @@ pub struct OrderPage {
 }
 
 /// Orders per state.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct StateCounts {
     pub new: i64,
@@ -206,7 +221,7 @@ fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         kind: parsed(row, 3)?,
         product_id: row.get(4)?,
         account: row.get(5)?,
-        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+        details: serde_json::from_str(&details).unwrap_or_else(|_| serde_json::json!({})),
         face: Li(row.get(7)?),
         cost: row.get::<_, Option<i64>>(8)?.map(Li),
         state: parsed(row, 9)?,

@@ -6,7 +6,8 @@ use serde::Serialize;
 use topup_core::{Li, ProviderId};
 
 /// One provider's day.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderStats {
     pub provider: Option<ProviderId>,

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 /// What a column means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub enum Field {
     /// Phone number, game account, 抖音 id, or electricity 户号.
@@ -250,7 +251,8 @@ pub fn normalise_heading(text: &str) -> String {
 }
 
 /// An explicit mapping: `column` is a letter (`A`) or heading text.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ColumnMapping {
     pub column: String,
@@ -272,7 +274,8 @@ impl FromStr for ColumnMapping {
 }
 
 /// A column as the user sees it: letter and heading.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ColumnRef {
     /// 0-based absolute column index.
@@ -283,7 +286,8 @@ pub struct ColumnRef {
 }
 
 /// The decided layout of a sheet.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Layout {
     /// Index into `Grid::cells` of the heading row, when there is one.

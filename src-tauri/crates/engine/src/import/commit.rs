@@ -26,10 +26,12 @@ pub struct CommitOptions {
 }
 
 /// What was written.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Committed {
     #[serde(serialize_with = "as_string")]
+    #[ts(type = "string")]
     pub batch_id: i64,
     pub orders: usize,
     pub skipped_invalid: usize,
@@ -37,7 +39,7 @@ pub struct Committed {
     pub last_merchant_order_id: Option<String>,
 }
 
-fn as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+pub(super) fn as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&id.to_string())
 }
 

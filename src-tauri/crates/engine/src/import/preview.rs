@@ -26,7 +26,8 @@ pub fn estimated_cost(provider: ProviderId, face: Li) -> Li {
     Li(i64::try_from(cost).unwrap_or(i64::MAX))
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "lowercase")]
 pub enum RowStatus {
     Valid,
@@ -36,7 +37,8 @@ pub enum RowStatus {
 }
 
 /// One row of the file and what became of it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct RowResult {
     /// Spreadsheet row number as the user sees it (1-based, heading row included).
@@ -49,15 +51,20 @@ pub struct RowResult {
     pub order: Option<ImportedOrder>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct PreviousImport {
+    /// A string for JavaScript, like every id the UI sees.
+    #[serde(serialize_with = "super::commit::as_string")]
+    #[ts(type = "string")]
     pub batch_id: i64,
     pub file_name: String,
     pub created_at: i64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
     /// Data rows (below the heading row), empty ones included.
@@ -76,7 +83,8 @@ pub struct Totals {
 }
 
 /// What an import would do.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Preview {
     pub file_name: String,

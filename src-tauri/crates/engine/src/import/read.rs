@@ -28,7 +28,8 @@ pub struct SourceFile {
 }
 
 /// What the bytes are, whatever the file is called.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "lowercase")]
 pub enum FileFormat {
     Xlsx,
@@ -52,7 +53,8 @@ impl FileFormat {
 }
 
 /// A sheet of a workbook, as offered to the user.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct SheetInfo {
     pub name: String,
@@ -60,7 +62,8 @@ pub struct SheetInfo {
 }
 
 /// The text encoding a delimited file was read with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "kebab-case")]
 pub enum TextEncoding {
     Utf8,

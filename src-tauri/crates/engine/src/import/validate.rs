@@ -16,7 +16,8 @@ use topup_core::{Li, ProductKind, ProviderId};
 use topup_providers::{Carrier, Electricity, Grid as PowerGrid, SubmitRequest};
 
 /// How serious a message is. Errors make the row invalid; warnings are shown and the row goes on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Error,
@@ -24,7 +25,8 @@ pub enum Level {
 }
 
 /// One finding about one row (or about the file, when `column` and the row are absent).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct RowMessage {
     pub level: Level,
@@ -66,7 +68,8 @@ impl RowMessage {
 }
 
 /// A validated order, with its normalised values, ready to be stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportedOrder {
     pub kind: ProductKind,
@@ -75,6 +78,7 @@ pub struct ImportedOrder {
     pub product_id: Option<String>,
     /// What goes into `orders.details`: `quantity`, `area`, `server`, `carrier`, `electricity`
     /// (the providers crate's [`Electricity`] as JSON).
+    #[ts(type = "Record<string, unknown>")]
     pub details: serde_json::Value,
     pub note: Option<String>,
     /// Estimated cost at the provider's price (see `preview::ESTIMATED_PRICE_PERMILLE`).

@@ -57,7 +57,8 @@ impl EngineError {
 }
 
 /// What the engine is doing, for the status line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum EngineState {
     Idle,

@@ -40,7 +40,8 @@ impl SecretError {
 }
 
 /// Whether the keyring can be used, for the status line.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct KeyringStatus {
     pub available: bool,
     /// Chinese (then English) explanation when unavailable.
