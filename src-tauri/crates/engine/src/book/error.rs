@@ -23,6 +23,8 @@ pub enum BookError {
     Io(String, String),
     #[error("{0}")]
     Invalid(String),
+    #[error("订单库提交失败，本次写入未保存：{0} / the order book commit failed, nothing was saved: {0}")]
+    CommitFailed(String),
 }
 
 impl BookError {
@@ -37,6 +39,7 @@ impl BookError {
             BookError::Corrupt(_) => "db_corrupt",
             BookError::Io(..) => "io_error",
             BookError::Invalid(_) => "invalid",
+            BookError::CommitFailed(_) => "db_commit_failed",
         }
     }
 }

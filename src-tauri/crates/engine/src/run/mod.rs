@@ -371,7 +371,8 @@ impl Engine {
             "供应商查无此单，用同一单号重新提交 / provider has no such order: resending the same id"
                 .to_owned()
         };
-        match self.book.write(|tx| tx.transition(order.id, OrderState::Submitting, &detail)) {
+        let id = order.id;
+        match self.write(move |tx| tx.transition(id, OrderState::Submitting, &detail)).await {
             Ok(_) => {}
             // Someone else (another engine on the same book) moved it first: not ours to send.
             Err(BookError::IllegalTransition { .. }) => return Ok(()),
@@ -380,11 +381,11 @@ impl Engine {
         crate::failpoint!("after_intent_commit");
         let outcome = slot.entry.client.submit(&request).await;
         crate::failpoint!("after_send_before_store");
-        let applied = self.book.write(|tx| apply::submit_reply(tx, &order, &outcome, &settings))?;
-        if let Verdict::Failed = outcome.reply.verdict {
-            if outcome.reply.retry_later {
-                slot.limits.back_off(settings.retry_delay(1));
-            }
+        let (retry_later, failed) = (outcome.reply.retry_later, outcome.reply.verdict == Verdict::Failed);
+        let (o, s) = (order.clone(), settings.clone());
+        let applied = self.write(move |tx| apply::submit_reply(tx, &o, &outcome, &s)).await?;
+        if failed && retry_later {
+            slot.limits.back_off(settings.retry_delay(1));
         }
         self.after_apply(&order, applied)?;
         Ok(())
@@ -409,13 +410,15 @@ impl Engine {
         let fresh = self.book.order(order.id)?;
         if fresh.state.is_final() {
             // A callback settled it while we were asking: record the exchange only.
-            self.book.write(|tx| apply::record_exchanges(tx, fresh.id, &outcome))?;
-            return Ok(Some(outcome.reply.verdict));
+            let (id, verdict) = (fresh.id, outcome.reply.verdict);
+            self.write(move |tx| apply::record_exchanges(tx, id, &outcome)).await?;
+            return Ok(Some(verdict));
         }
         let resend = !manual && apply::should_resend(&fresh, &outcome, &settings);
-        let applied = self
-            .book
-            .write(|tx| apply::query_reply(tx, &fresh, &outcome, &settings, window, manual, resend))?;
+        let verdict = outcome.reply.verdict;
+        let (f, s) = (fresh.clone(), settings.clone());
+        let applied =
+            self.write(move |tx| apply::query_reply(tx, &f, &outcome, &s, window, manual, resend)).await?;
         self.after_apply(&fresh, applied)?;
         if resend {
             let again = self.book.order(order.id)?;
@@ -424,7 +427,7 @@ impl Engine {
                 Box::pin(self.submit(again)).await?;
             }
         }
-        Ok(Some(outcome.reply.verdict))
+        Ok(Some(verdict))
     }
 
     /// Follow-ups after a reply was stored: automatic fallback after a definite failure.
@@ -482,6 +485,21 @@ impl Engine {
         })?;
         self.wake.notify_one();
         Ok(())
+    }
+
+    /// A write through the group commit, from a blocking thread so that concurrent writes can meet
+    /// in one transaction. `Ok` means committed.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut crate::book::Tx<'_>) -> Result<T, BookError> + Send + 'static,
+    ) -> Result<T, BookError> {
+        let book = self.book.clone();
+        match tokio::task::spawn_blocking(move || book.write_grouped(f)).await {
+            Ok(result) => result,
+            // The task did not finish: treat the write as not made (a submit is then not sent;
+            // crash recovery covers a commit that did happen).
+            Err(e) => Err(BookError::CommitFailed(format!("写入任务中断 / write task interrupted: {e}"))),
+        }
     }
 
     // ----- manual actions -------------------------------------------------------------------
@@ -603,12 +621,13 @@ impl Engine {
             )));
         }
         let raw = crate::redact::text(&String::from_utf8_lossy(&request.body)).into_owned();
-        let confirm = self.book.write(|tx| apply::callback(tx, &order, &update, &raw))?;
+        let ack = update.ack;
+        let confirm = self.book.write_grouped(move |tx| apply::callback(tx, &order, &update, &raw))?;
         crate::failpoint!("after_callback_store_before_ack");
         if confirm {
             self.wake.notify_one();
         }
-        Ok(update.ack)
+        Ok(ack)
     }
 }
 

@@ -218,3 +218,37 @@ fn settings_round_trip_without_secrets() {
     book.write(|tx| tx.put_app_setting("locale", "en")).unwrap();
     assert_eq!(book.app_setting("locale").unwrap().as_deref(), Some("en"));
 }
+
+#[test]
+fn grouped_writes_from_many_threads_all_commit_and_one_failure_undoes_only_itself() {
+    let (_dir, book) = open();
+    let book = std::sync::Arc::new(book);
+    book.write(|tx| tx.insert_order(&new_order("TDG00000000", "13800000000"))).unwrap();
+    let mut threads = Vec::new();
+    for i in 1..=40 {
+        let book = book.clone();
+        threads.push(std::thread::spawn(move || {
+            // Thread 20 reuses an existing id: its write fails, inside a group with others.
+            let id = if i == 20 { "TDG00000000".to_owned() } else { format!("TDG{i:08}") };
+            book.write_grouped(move |tx| {
+                let order = tx.insert_order(&new_order(&id, "13800000000"))?;
+                tx.transition(order, OrderState::Submitting, "grouped")?;
+                Ok(order)
+            })
+        }));
+    }
+    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    for (i, r) in results.iter().enumerate() {
+        if i + 1 == 20 {
+            assert_eq!(r.as_ref().unwrap_err().code(), "duplicate_order_id");
+        } else {
+            let id = *r.as_ref().unwrap();
+            // Returned means committed: a fresh connection sees it.
+            assert_eq!(book.order(id).unwrap().state, OrderState::Submitting);
+        }
+    }
+    assert_eq!(book.list_orders(&OrderFilter::default()).unwrap().total, 40);
+    let submitting =
+        book.list_orders(&OrderFilter { states: vec![OrderState::Submitting], ..Default::default() });
+    assert_eq!(submitting.unwrap().total, 39, "the failed write left no half-done order behind");
+}
