@@ -292,6 +292,19 @@ async fn measure_under_changes(app: &App, secs: u64) {
     eprintln!("BENCH filter under load: {c:.1} ms");
 }
 
+/// The same samples with the engine idle (100,000 final orders, board open): the baseline of this
+/// machine for the two tests below.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with --ignored under Xvfb (docs/benchmarks.md)"]
+async fn window_idle_baseline() {
+    eprintln!("load average before: {}", loadavg());
+    let app = App::start_with(seed_100k).await;
+    exec_ms(&app, OPEN_BOARD, vec![]).await;
+    measure_under_changes(&app, 10).await;
+    eprintln!("load average after: {}", loadavg());
+    app.stop().await;
+}
+
 /// The engine's sandbox (built-in simulator, 50 requests/s per provider) works through 20,000 new
 /// orders while the board is open on 100,000 more.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
