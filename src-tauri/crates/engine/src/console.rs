@@ -363,10 +363,9 @@ pub async fn preflight(engine: &Engine, input: &NewOrderInput) -> Result<Preflig
     })
 }
 
+/// The order a request would become, for checks before anything is stored.
 fn draft(request: &OrderRequest, provider: ProviderId) -> Order {
-    let now = crate::book::now_ms();
-    Order {
-        id: 0,
+    crate::run::new_as_order(&crate::book::NewOrder {
         merchant_order_id: "TD00000000PREVIEW".into(),
         provider,
         kind: request.kind.unwrap_or(ProductKind::Phone),
@@ -374,24 +373,10 @@ fn draft(request: &OrderRequest, provider: ProviderId) -> Order {
         account: request.account.clone(),
         details: request.details.clone(),
         face: request.face,
-        cost: None,
-        state: OrderState::New,
-        provider_order_id: None,
         batch_id: None,
         resubmit_of: None,
-        created_at: now,
-        updated_at: now,
-        submitted_at: None,
-        finished_at: None,
-        attempts: 0,
-        next_action_at: None,
-        last_error: None,
-        attention: false,
-        note: None,
-        queries: 0,
-        last_query_at: None,
         fallback_of: None,
-    }
+    })
 }
 
 pub fn resolve(engine: &Engine, id: &str, outcome: &str, note: &str) -> Result<Order, ConsoleError> {

@@ -199,6 +199,23 @@ pub struct StateCounts {
     pub attention: i64,
 }
 
+impl StateCounts {
+    /// Sets the count of the state stored as `state` (its `as_str` name).
+    pub(crate) fn set(&mut self, state: &str, n: i64) -> Result<(), BookError> {
+        let slot = match state.parse::<OrderState>().map_err(|e| BookError::Corrupt(e.to_string()))? {
+            OrderState::New => &mut self.new,
+            OrderState::Submitting => &mut self.submitting,
+            OrderState::Accepted => &mut self.accepted,
+            OrderState::Unknown => &mut self.unknown,
+            OrderState::Succeeded => &mut self.succeeded,
+            OrderState::Failed => &mut self.failed,
+            OrderState::ManualReview => &mut self.manual_review,
+        };
+        *slot = n;
+        Ok(())
+    }
+}
+
 const ORDER_COLUMNS: &str = "id, merchant_order_id, provider, kind, product_id, account, details, face_li, cost_li, \
      state, provider_order_id, batch_id, resubmit_of, created_at, updated_at, submitted_at, finished_at, attempts, \
      next_action_at, last_error, attention, note, queries, last_query_at, fallback_of";
@@ -595,16 +612,7 @@ impl Book {
             while let Some(r) = rows.next()? {
                 let state: String = r.get(0)?;
                 let n: i64 = r.get(1)?;
-                match state.parse::<OrderState>() {
-                    Ok(OrderState::New) => counts.new = n,
-                    Ok(OrderState::Submitting) => counts.submitting = n,
-                    Ok(OrderState::Accepted) => counts.accepted = n,
-                    Ok(OrderState::Unknown) => counts.unknown = n,
-                    Ok(OrderState::Succeeded) => counts.succeeded = n,
-                    Ok(OrderState::Failed) => counts.failed = n,
-                    Ok(OrderState::ManualReview) => counts.manual_review = n,
-                    Err(e) => return Err(BookError::Corrupt(e.to_string())),
-                }
+                counts.set(&state, n)?;
             }
             counts.attention = c.query_row(
                 "SELECT COUNT(*) FROM orders WHERE state = 'manual_review' OR attention = 1",

@@ -80,16 +80,7 @@ impl Book {
                 let state: String = r.get(0)?;
                 let n: i64 = r.get(1)?;
                 let flagged: i64 = r.get(2)?;
-                match state.parse::<OrderState>() {
-                    Ok(OrderState::New) => counts.new = n,
-                    Ok(OrderState::Submitting) => counts.submitting = n,
-                    Ok(OrderState::Accepted) => counts.accepted = n,
-                    Ok(OrderState::Unknown) => counts.unknown = n,
-                    Ok(OrderState::Succeeded) => counts.succeeded = n,
-                    Ok(OrderState::Failed) => counts.failed = n,
-                    Ok(OrderState::ManualReview) => counts.manual_review = n,
-                    Err(e) => return Err(BookError::Corrupt(e.to_string())),
-                }
+                counts.set(&state, n)?;
                 counts.attention += if state == "manual_review" { n } else { flagged };
             }
             Ok(counts)

@@ -671,7 +671,8 @@ pub fn submit_request(order: &Order, _settings: &EngineSettings) -> SubmitReques
     }
 }
 
-fn new_as_order(n: &NewOrder) -> Order {
+/// A not-yet-stored order as the engine would store it (for validation before insert).
+pub(crate) fn new_as_order(n: &NewOrder) -> Order {
     let now = crate::book::now_ms();
     Order {
         id: 0,
