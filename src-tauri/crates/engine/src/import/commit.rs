@@ -130,12 +130,16 @@ fn insert_all(
             break id;
         }
     };
-    for chunk in valid.chunks(CHUNK) {
+    // Sorted, so that 100,000 inserts append to the UNIQUE index on merchant ids instead of
+    // scattering across it (the ids are otherwise random within the same second).
+    let mut ids: Vec<String> = (0..valid.len()).map(|_| fresh_id()).collect();
+    ids.sort_unstable();
+    for (chunk, chunk_ids) in valid.chunks(CHUNK).zip(ids.chunks(CHUNK)) {
         let mut orders = Vec::with_capacity(chunk.len());
         let mut notes = Vec::with_capacity(chunk.len());
-        for o in chunk {
+        for (o, id) in chunk.iter().zip(chunk_ids) {
             orders.push(NewOrder {
-                merchant_order_id: fresh_id(),
+                merchant_order_id: id.clone(),
                 provider: preview.provider,
                 kind: o.kind,
                 product_id: o.product_id.clone(),
