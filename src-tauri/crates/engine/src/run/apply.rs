@@ -89,8 +89,10 @@ pub fn submit_reply(
 }
 
 /// Whether a query answer allows resending the same id: the provider says it has no such order, the
-/// order's outcome is unknown (never confirmed accepted), enough time has passed since the last send
-/// for the provider to have recorded it, and the resend budget is not spent.
+/// order's outcome is unknown (never confirmed accepted), `resend_after_not_found_ms` has passed since
+/// the order last changed (its last send, query or reschedule — measured from `updated_at`, which is
+/// later than the last send, so this errs on the side of waiting longer), and the resend budget is
+/// not spent.
 pub fn should_resend(order: &Order, outcome: &Outcome, settings: &EngineSettings) -> bool {
     let since_send = order.updated_at.max(order.submitted_at.unwrap_or(0));
     order.state == OrderState::Unknown
