@@ -9,8 +9,9 @@
 //!
 //! Layout: one folder per provider (`dingyin/`, `oper/`, `juhe/`), each with request building and
 //! signing, reply classification, and callback verification; `http` holds the one HTTP client setup,
-//! `form` and `json` the byte-exact wire helpers, `sign` the MD5 helpers. [`build`] creates any
-//! provider from its stored JSON settings and its secret.
+//! `form` and `json` the byte-exact wire helpers, `sign` the MD5 helpers, `phone_segments` the embedded
+//! 7-digit number-segment table (province, city, carrier). [`build`] creates any provider from its
+//! stored JSON settings and its secret.
 
 pub mod dingyin;
 pub mod form;
@@ -18,6 +19,7 @@ pub mod http;
 pub mod json;
 pub mod juhe;
 pub mod oper;
+pub mod phone_segments;
 #[cfg(test)]
 mod proptests;
 pub mod sign;
