@@ -11,7 +11,7 @@ use crate::secrets::{provider_account, SecretStore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use topup_core::{Li, ProductKind, ProviderId, Sensitive};
-use topup_providers::Carrier;
+use topup_providers::{Carrier, PhoneProduct};
 
 /// Errors for the console, each with a stable code and a message naming the field.
 #[derive(Debug, thiserror::Error)]
@@ -200,7 +200,10 @@ impl NewOrderInput {
 #[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct PhoneInfo {
+    /// The segment's original carrier, or juhe's answer (right for ported numbers).
     pub carrier: Option<Carrier>,
+    /// From the 7-digit number segment (porting keeps a number in its province), or juhe's area when
+    /// it names a province.
     pub province: Option<String>,
     pub city: Option<String>,
     /// `segment` (number prefix only: unreliable for ported numbers) or `telcheck` (juhe asked).
@@ -265,35 +268,58 @@ pub fn parse_area(area: &str) -> (Option<String>, Option<String>, Option<Carrier
     }
 }
 
-/// The carrier from the number segment, then juhe's telcheck/telquery when juhe is available.
+/// What the number segment alone says, without asking anyone: carrier, province and city from the
+/// 7-digit table ([`topup_providers::phone_segments`], data of April 2020); for segments opened since,
+/// the carrier from oper's 3-digit list and no region. `number` is the 11 digits (anything else: all
+/// `None`).
+pub fn segment_info(number: &str) -> PhoneInfo {
+    let segment = topup_providers::phone_segments::lookup(number);
+    PhoneInfo {
+        carrier: segment.map(|s| s.carrier).or_else(|| topup_providers::oper::segments::carrier_of(number)),
+        province: segment.map(|s| s.province.to_owned()),
+        city: segment.map(|s| s.city.to_owned()),
+        source: "segment",
+        ..PhoneInfo::default()
+    }
+}
+
+/// Puts juhe's telcheck/telquery answer over the segment's: its carrier when it names one (right for
+/// ported numbers), its province and city when it names a province (the segment's city is kept only
+/// when juhe names the same province and no city).
+pub fn apply_telcheck(info: &mut PhoneInfo, product: &PhoneProduct) {
+    info.source = "telcheck";
+    info.supported = Some(product.supported);
+    info.message = product.message.clone().or(product.card_name.clone());
+    if let Some(area) = &product.area {
+        let (province, city, carrier) = parse_area(area);
+        if let Some(province) = province {
+            if info.province.as_deref() != Some(province.as_str()) || city.is_some() {
+                info.city = city;
+            }
+            info.province = Some(province);
+        }
+        if carrier.is_some() {
+            info.carrier = carrier;
+        }
+    }
+}
+
+/// The carrier, province and city from the number segment, then juhe's telcheck/telquery when juhe
+/// is available.
 pub async fn phone_info(
     engine: &Engine,
     number: &str,
     face: Option<&str>,
 ) -> Result<PhoneInfo, ConsoleError> {
     let number: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
-    let mut info = PhoneInfo {
-        carrier: topup_providers::oper::segments::carrier_of(&number),
-        source: "segment",
-        ..PhoneInfo::default()
-    };
+    let mut info = segment_info(&number);
     if number.len() != 11 {
         return Ok(info);
     }
     let face = face.and_then(|f| Li::parse_yuan(f).ok()).unwrap_or(Li::from_yuan(10));
     if let Some(juhe) = engine.provider(ProviderId::Juhe) {
         if let (Ok(product), _) = juhe.phone_product(&number, face).await {
-            info.source = "telcheck";
-            info.supported = Some(product.supported);
-            info.message = product.message.clone().or(product.card_name.clone());
-            if let Some(area) = &product.area {
-                let (province, city, carrier) = parse_area(area);
-                info.province = province;
-                info.city = city;
-                if carrier.is_some() {
-                    info.carrier = carrier;
-                }
-            }
+            apply_telcheck(&mut info, &product);
         }
     }
     Ok(info)

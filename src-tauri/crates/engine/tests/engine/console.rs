@@ -75,6 +75,86 @@ fn juhe_area_text_splits_into_province_city_and_carrier() {
     assert_eq!(console::parse_area("未知"), (None, None, None));
 }
 
+/// Province and city come from the 7-digit segment table; the expected values are phone.dat's answers
+/// (`python3 scripts/gen-segments.py phone-0.4.3.tar.gz --lookup 13812345678 18108001234`: "江苏 连云港
+/// 移动", "四川 成都 电信").
+#[test]
+fn the_number_segment_gives_carrier_province_and_city() {
+    use topup_providers::Carrier;
+    let info = console::segment_info("13812345678");
+    assert_eq!(
+        (info.carrier, info.province.as_deref(), info.city.as_deref(), info.source),
+        (Some(Carrier::Mobile), Some("江苏"), Some("连云港"), "segment")
+    );
+    let info = console::segment_info("18108001234");
+    assert_eq!((info.province.as_deref(), info.city.as_deref()), (Some("四川"), Some("成都")));
+    assert_eq!(info.carrier, Some(Carrier::Telecom));
+    // 197 opened after the table's data (April 2020): the carrier from the 3-digit list, no region.
+    let info = console::segment_info("19712345678");
+    assert_eq!((info.carrier, info.province, info.city), (Some(Carrier::Mobile), None, None));
+    for bad in ["", "1381234567", "138123456789", "1381234567x", "23812345678"] {
+        assert_eq!(
+            console::segment_info(bad),
+            console::PhoneInfo { source: "segment", ..Default::default() }
+        );
+    }
+}
+
+#[test]
+fn juhe_telcheck_overrides_the_segment_where_it_says_more() {
+    use topup_providers::{Carrier, PhoneProduct};
+    let product = |area: Option<&str>| PhoneProduct {
+        supported: true,
+        card_id: None,
+        card_name: Some("江苏移动话费50元".into()),
+        in_price: None,
+        area: area.map(str::to_owned),
+        message: None,
+    };
+    let region = |i: &console::PhoneInfo| (i.carrier, i.province.clone(), i.city.clone(), i.source);
+    let s = |x: &str| Some(x.to_owned());
+    // A ported number: juhe knows the carrier today; province and city are juhe's too.
+    let mut info = console::segment_info("13812345678");
+    console::apply_telcheck(&mut info, &product(Some("江苏南京联通")));
+    assert_eq!(region(&info), (Some(Carrier::Unicom), s("江苏"), s("南京"), "telcheck"));
+    assert_eq!((info.supported, info.message.as_deref()), (Some(true), Some("江苏移动话费50元")));
+    // Same province, no city: the segment's city stays.
+    let mut info = console::segment_info("13812345678");
+    console::apply_telcheck(&mut info, &product(Some("江苏移动")));
+    assert_eq!(region(&info), (Some(Carrier::Mobile), s("江苏"), s("连云港"), "telcheck"));
+    // Another province without a city: the segment's city goes with the segment's province.
+    let mut info = console::segment_info("13812345678");
+    console::apply_telcheck(&mut info, &product(Some("浙江电信")));
+    assert_eq!(region(&info), (Some(Carrier::Telecom), s("浙江"), None, "telcheck"));
+    // No province in the answer ("全国移动", or no area): the segment's region stays.
+    for area in [Some("全国联通"), None] {
+        let mut info = console::segment_info("13812345678");
+        console::apply_telcheck(&mut info, &product(area));
+        let carrier = if area.is_some() { Carrier::Unicom } else { Carrier::Mobile };
+        assert_eq!(region(&info), (Some(carrier), s("江苏"), s("连云港"), "telcheck"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_info_uses_the_segment_and_asks_juhe_when_it_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = Arc::new(Book::open(&dir.path().join("orders.sqlite3")).unwrap());
+    let (sim, engine) = sandbox_engine(book.clone()).await;
+    // The simulator's juhe answers "全国移动": the carrier from juhe, the region from the segment.
+    let info = console::phone_info(&engine, "138 1234 5678", Some("50")).await.unwrap();
+    assert_eq!(info.source, "telcheck");
+    assert_eq!((info.province.as_deref(), info.city.as_deref()), (Some("江苏"), Some("连云港")));
+    assert_eq!(info.supported, Some(true));
+    // Without juhe: the segment only, and nothing is asked.
+    let mut registry = Registry::sandbox(&sim.base_url(), &sim.dingyin_query_base_url(), None).unwrap();
+    registry.providers.remove(&ProviderId::Juhe);
+    let no_juhe = Engine::new(book, registry, EngineSettings::default());
+    let info = console::phone_info(&no_juhe, "13812345678", Some("50")).await.unwrap();
+    assert_eq!(info, console::segment_info("13812345678"));
+    assert_eq!(info.province.as_deref(), Some("江苏"));
+    sim.shutdown().await;
+}
+
 async fn sandbox_engine(book: Arc<Book>) -> (Simulator, Arc<Engine>) {
     let sim =
         Simulator::start(SimConfig { settle_after: Duration::from_millis(100), ..SimConfig::sandbox() })

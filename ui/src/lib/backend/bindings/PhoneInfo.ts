@@ -4,7 +4,16 @@ import type { Carrier } from "./Carrier";
 /**
  * What is known about a mobile number.
  */
-export type PhoneInfo = { carrier: Carrier | null, province: string | null, city: string | null, 
+export type PhoneInfo = { 
+/**
+ * The segment's original carrier, or juhe's answer (right for ported numbers).
+ */
+carrier: Carrier | null, 
+/**
+ * From the 7-digit number segment (porting keeps a number in its province), or juhe's area when
+ * it names a province.
+ */
+province: string | null, city: string | null, 
 /**
  * `segment` (number prefix only: unreliable for ported numbers) or `telcheck` (juhe asked).
  */
