@@ -61,31 +61,46 @@ function parseFaceText(text: string): number | null {
   return Number(m[1]) * 1000 + Number((m[2] ?? '').padEnd(3, '0'));
 }
 
+/**
+ * A few real 7-digit segments (the backend embeds all of them: src-tauri/crates/providers/data/,
+ * from phone.dat 2004; these answers are `scripts/gen-segments.py … --lookup NUMBER`'s), then the
+ * carrier alone by the first 3 digits, like the backend for segments the table does not know.
+ */
 const SEGMENTS: [string, PhoneInfo['carrier'], string, string][] = [
-  ['138', 'mobile', '广东', '深圳'],
-  ['139', 'mobile', '浙江', '杭州'],
-  ['135', 'mobile', '江苏', '南京'],
-  ['186', 'unicom', '北京', '北京'],
-  ['156', 'unicom', '山东', '济南'],
-  ['131', 'unicom', '河南', '郑州'],
-  ['189', 'telecom', '上海', '上海'],
-  ['177', 'telecom', '四川', '成都'],
-  ['153', 'telecom', '湖北', '武汉'],
+  ['1380013', 'mobile', '北京', '北京'],
+  ['1381234', 'mobile', '江苏', '连云港'],
+  ['1391234', 'mobile', '江苏', '常州'],
+  ['1351234', 'mobile', '重庆', '重庆'],
+  ['1592000', 'mobile', '广东', '深圳'],
+  ['1861234', 'unicom', '北京', '北京'],
+  ['1561234', 'unicom', '河北', '张家口'],
+  ['1311234', 'unicom', '广东', '珠海'],
+  ['1891234', 'telecom', '江苏', '常州'],
+  ['1810800', 'telecom', '四川', '成都'],
+  ['1531234', 'telecom', '江苏', '淮安'],
 ];
+const CARRIER_BY_3: Record<string, PhoneInfo['carrier']> = {
+  ...Object.fromEntries(
+    '134 135 136 137 138 139 147 150 151 152 157 158 159 172 178 182 183 184 187 188 195 197 198'
+      .split(' ')
+      .map((p) => [p, 'mobile']),
+  ),
+  ...Object.fromEntries('130 131 132 145 155 156 166 171 175 176 185 186 196'.split(' ').map((p) => [p, 'unicom'])),
+  ...Object.fromEntries('133 149 153 173 177 180 181 189 190 191 193 199'.split(' ').map((p) => [p, 'telecom'])),
+};
 
 function phoneInfoOf(number: string, juheConfigured: boolean, faceLi: number | null): PhoneInfo {
   const seg = SEGMENTS.find(([p]) => number.startsWith(p));
-  if (!seg) {
-    return { carrier: null, province: null, city: null, source: 'segment', supported: null, message: null };
+  const carrier = seg ? seg[1] : (CARRIER_BY_3[number.slice(0, 3)] ?? null);
+  const region = { province: seg ? seg[2] : null, city: seg ? seg[3] : null };
+  if (!juheConfigured || carrier === null) {
+    return { carrier, ...region, source: 'segment', supported: null, message: null };
   }
-  if (!juheConfigured) {
-    return { carrier: seg[1], province: seg[2], city: seg[3], source: 'segment', supported: null, message: null };
-  }
+  // The simulator's juhe names the carrier only ("全国移动"): the region stays the segment's.
   const ok = faceLi === null || JUHE_FACES.includes(faceLi / 1000);
   return {
-    carrier: seg[1],
-    province: seg[2],
-    city: seg[3],
+    carrier,
+    ...region,
     source: 'telcheck',
     supported: ok,
     message: ok ? '可以充值 / can be topped up' : '该面值暂不支持 / face value not sold',

@@ -91,6 +91,51 @@ describe('order entry', () => {
     expect(phoneInfo).toHaveBeenLastCalledWith('13812345678', null);
   });
 
+  it('without juhe shows carrier, province and city from the number segment, with the segment hint', async () => {
+    vi.mocked(phoneInfo).mockResolvedValue({
+      carrier: 'mobile',
+      province: '江苏',
+      city: '连云港',
+      source: 'segment',
+      supported: null,
+      message: null,
+    });
+    await fill('13812345678', '');
+    await waitFor(() => expect(screen.getByTestId('phone-region')).toHaveTextContent('江苏 连云港'));
+    expect(screen.getByTestId('phone-carrier')).toHaveTextContent('移动');
+    expect(screen.getByTestId('phone-info')).toHaveTextContent('按号段识别（携号转网的号码可能不准）');
+    expect(screen.queryByTestId('phone-telcheck')).not.toBeInTheDocument();
+  });
+
+  it('names a municipality once and says when the segment is unknown', async () => {
+    vi.mocked(phoneInfo).mockResolvedValue({
+      carrier: 'unicom',
+      province: '北京',
+      city: '北京',
+      source: 'segment',
+      supported: null,
+      message: null,
+    });
+    const user = await fill('18612345678', '');
+    await waitFor(() => expect(screen.getByTestId('phone-carrier')).toHaveTextContent('联通'));
+    expect(screen.getByTestId('phone-region').textContent).toBe('北京');
+    vi.mocked(phoneInfo).mockResolvedValue({
+      carrier: null,
+      province: null,
+      city: null,
+      source: 'segment',
+      supported: null,
+      message: null,
+    });
+    await user.clear(screen.getByTestId('order-account'));
+    await user.type(screen.getByTestId('order-account'), '19212345678');
+    await waitFor(() => expect(phoneInfo).toHaveBeenLastCalledWith('19212345678', null));
+    await waitFor(() => expect(screen.queryByTestId('phone-carrier')).not.toBeInTheDocument());
+    expect(screen.getByTestId('phone-region').textContent).toBe('');
+    expect(screen.getByTestId('phone-info')).toHaveTextContent('未识别运营商');
+    expect(screen.getByTestId('phone-info')).toHaveTextContent('按号段识别');
+  });
+
   it('quick face buttons fill the face; problems from the preflight are shown in the current language', async () => {
     const user = await fill('13812345678', '');
     mPreflight.mockResolvedValue(
