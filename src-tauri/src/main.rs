@@ -11,6 +11,7 @@ mod cmd;
 mod error;
 mod events;
 mod notify;
+mod render;
 mod state;
 
 use clap::Parser;
@@ -18,16 +19,19 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     let args = cli::Args::parse();
     match args.command {
-        None => match state::AppState::open(args.data_dir.as_deref()) {
-            Ok((state, _log)) => {
-                run_window(state);
-                std::process::ExitCode::SUCCESS
+        None => {
+            render::choose();
+            match state::AppState::open(args.data_dir.as_deref()) {
+                Ok((state, _log)) => {
+                    run_window(state);
+                    std::process::ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    std::process::ExitCode::from(2)
+                }
             }
-            Err(e) => {
-                eprintln!("{e}");
-                std::process::ExitCode::from(2)
-            }
-        },
+        }
         Some(command) => cli::run(command, args.data_dir.as_deref()),
     }
 }
