@@ -22,6 +22,6 @@ pub async fn test_provider(state: State<'_, AppState>, id: ProviderId) -> CmdRes
 }
 
 #[tauri::command]
-pub fn provider_stats(state: State<'_, AppState>) -> CmdResult<Vec<ProviderStats>> {
-    Ok(state.book.provider_stats(console::local_day_start())?)
+pub async fn provider_stats(app: AppHandle) -> CmdResult<Vec<ProviderStats>> {
+    super::blocking(app, |s| Ok(s.book.provider_stats(console::local_day_start())?)).await
 }

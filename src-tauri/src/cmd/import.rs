@@ -1,6 +1,7 @@
+use super::blocking;
 use crate::error::CmdResult;
 use crate::state::AppState;
-use tauri::State;
+use tauri::{AppHandle, State};
 use topup_engine::console::{self, ImportRequest};
 use topup_engine::import::{Committed, Preview};
 
@@ -11,6 +12,6 @@ pub async fn import_preview(state: State<'_, AppState>, request: ImportRequest) 
 }
 
 #[tauri::command]
-pub fn import_commit(state: State<'_, AppState>, request: ImportRequest) -> CmdResult<Committed> {
-    Ok(console::import_commit(&state.book, &state.engine(), &state.balances, &request)?)
+pub async fn import_commit(app: AppHandle, request: ImportRequest) -> CmdResult<Committed> {
+    blocking(app, move |s| Ok(console::import_commit(&s.book, &s.engine(), &s.balances, &request)?)).await
 }

@@ -1,7 +1,8 @@
+use super::blocking;
 use crate::error::CmdResult;
 use crate::state::AppState;
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, State};
 use topup_engine::book::{Order, OrderEvent, OrderPage, StateCounts};
 use topup_engine::console::{self, NewOrderInput, OrderQuery, PhoneInfo, Preflight};
 
@@ -20,24 +21,25 @@ pub struct ExportResult {
 }
 
 #[tauri::command]
-pub fn list_orders(state: State<'_, AppState>, query: OrderQuery) -> CmdResult<OrderPage> {
-    Ok(state.book.list_orders(&query.filter()?)?)
+pub async fn list_orders(app: AppHandle, query: OrderQuery) -> CmdResult<OrderPage> {
+    blocking(app, move |s| Ok(s.book.list_orders(&query.filter()?)?)).await
 }
 
 #[tauri::command]
-pub fn order_detail(state: State<'_, AppState>, id: String) -> CmdResult<OrderDetail> {
+pub async fn order_detail(app: AppHandle, id: String) -> CmdResult<OrderDetail> {
     let id = console::order_id(&id)?;
-    Ok(OrderDetail { order: state.book.order(id)?, events: state.book.events(id)? })
+    blocking(app, move |s| Ok(OrderDetail { order: s.book.order(id)?, events: s.book.events(id)? })).await
 }
 
 #[tauri::command]
-pub fn state_counts(state: State<'_, AppState>) -> CmdResult<StateCounts> {
-    Ok(state.book.state_counts()?)
+pub async fn state_counts(app: AppHandle) -> CmdResult<StateCounts> {
+    blocking(app, |s| Ok(s.book.state_counts()?)).await
 }
 
 #[tauri::command]
-pub fn batch_counts(state: State<'_, AppState>, batch_id: String) -> CmdResult<StateCounts> {
-    Ok(state.book.batch_counts(console::order_id(&batch_id)?)?)
+pub async fn batch_counts(app: AppHandle, batch_id: String) -> CmdResult<StateCounts> {
+    let id = console::order_id(&batch_id)?;
+    blocking(app, move |s| Ok(s.book.batch_counts(id)?)).await
 }
 
 #[tauri::command]
@@ -46,8 +48,9 @@ pub async fn order_preflight(state: State<'_, AppState>, input: NewOrderInput) -
 }
 
 #[tauri::command]
-pub fn add_order(state: State<'_, AppState>, input: NewOrderInput) -> CmdResult<Order> {
-    Ok(state.engine().add_order(input.request()?)?)
+pub async fn add_order(app: AppHandle, input: NewOrderInput) -> CmdResult<Order> {
+    let request = input.request()?;
+    blocking(app, move |s| Ok(s.engine().add_order(request)?)).await
 }
 
 #[tauri::command]
@@ -65,26 +68,21 @@ pub async fn query_order(state: State<'_, AppState>, id: String) -> CmdResult<Or
 }
 
 #[tauri::command]
-pub fn resolve_order(
-    state: State<'_, AppState>,
-    id: String,
-    outcome: String,
-    note: String,
-) -> CmdResult<Order> {
-    Ok(console::resolve(&state.engine(), &id, &outcome, &note)?)
+pub async fn resolve_order(app: AppHandle, id: String, outcome: String, note: String) -> CmdResult<Order> {
+    blocking(app, move |s| Ok(console::resolve(&s.engine(), &id, &outcome, &note)?)).await
 }
 
 #[tauri::command]
-pub fn resubmit_order(state: State<'_, AppState>, id: String) -> CmdResult<Order> {
-    Ok(state.engine().resubmit(console::order_id(&id)?)?)
+pub async fn resubmit_order(app: AppHandle, id: String) -> CmdResult<Order> {
+    let id = console::order_id(&id)?;
+    blocking(app, move |s| Ok(s.engine().resubmit(id)?)).await
 }
 
 #[tauri::command]
-pub fn export_orders(
-    state: State<'_, AppState>,
-    query: OrderQuery,
-    format: String,
-) -> CmdResult<ExportResult> {
-    let (path, rows) = console::export(&state.book, &state.data_dir, &query, &format)?;
-    Ok(ExportResult { path: path.display().to_string(), rows })
+pub async fn export_orders(app: AppHandle, query: OrderQuery, format: String) -> CmdResult<ExportResult> {
+    blocking(app, move |s| {
+        let (path, rows) = console::export(&s.book, &s.data_dir, &query, &format)?;
+        Ok(ExportResult { path: path.display().to_string(), rows })
+    })
+    .await
 }

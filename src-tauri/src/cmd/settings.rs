@@ -10,8 +10,8 @@ fn view(state: &AppState) -> CmdResult<SettingsView> {
 }
 
 #[tauri::command]
-pub fn get_settings(state: State<'_, AppState>) -> CmdResult<SettingsView> {
-    view(&state)
+pub async fn get_settings(app: AppHandle) -> CmdResult<SettingsView> {
+    super::blocking(app, view).await
 }
 
 #[tauri::command]

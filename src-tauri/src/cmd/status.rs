@@ -1,13 +1,14 @@
+use super::blocking;
 use crate::error::CmdResult;
-use crate::state::{AppState, AppStatus};
-use tauri::State;
+use crate::state::AppStatus;
+use tauri::AppHandle;
 
 #[tauri::command]
-pub fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
-    state.status()
+pub async fn app_status(app: AppHandle) -> CmdResult<AppStatus> {
+    blocking(app, |s| s.status()).await
 }
 
 #[tauri::command]
-pub fn set_locale(state: State<'_, AppState>, locale: String) -> CmdResult<()> {
-    state.set_locale(&locale)
+pub async fn set_locale(app: AppHandle, locale: String) -> CmdResult<()> {
+    blocking(app, move |s| s.set_locale(&locale)).await
 }
