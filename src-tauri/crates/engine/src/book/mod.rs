@@ -72,6 +72,7 @@ impl Book {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
         )?;
         reader.busy_timeout(Duration::from_secs(5))?;
+        reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let (changes, _) = broadcast::channel(4096);
         Ok(Book {
             path: path.to_owned(),
@@ -217,15 +218,18 @@ impl Tx<'_> {
 
     /// Runs `f` in a savepoint: its writes and published changes are undone if it fails.
     fn savepoint<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, BookError>) -> Result<T, BookError> {
-        self.tx.execute_batch("SAVEPOINT grouped_write")?;
+        // Cached statements: `execute_batch` would compile these three for every write.
+        let run = |tx: &rusqlite::Transaction<'_>, sql: &str| tx.prepare_cached(sql)?.execute([]);
+        run(&self.tx, "SAVEPOINT grouped_write")?;
         let mark = self.changes.len();
         match f(self) {
             Ok(v) => {
-                self.tx.execute_batch("RELEASE grouped_write")?;
+                run(&self.tx, "RELEASE grouped_write")?;
                 Ok(v)
             }
             Err(e) => {
-                self.tx.execute_batch("ROLLBACK TO grouped_write; RELEASE grouped_write")?;
+                run(&self.tx, "ROLLBACK TO grouped_write")?;
+                run(&self.tx, "RELEASE grouped_write")?;
                 self.changes.truncate(mark);
                 Err(e)
             }
@@ -233,8 +237,12 @@ impl Tx<'_> {
     }
 }
 
+/// Prepared statements kept per connection: every hot-path statement of the engine fits.
+const STATEMENT_CACHE: usize = 64;
+
 fn configure(conn: &Connection) -> Result<(), BookError> {
     conn.busy_timeout(Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(BookError::Corrupt(format!("journal_mode is {mode}, expected wal")));
