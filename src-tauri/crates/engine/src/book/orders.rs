@@ -49,6 +49,11 @@ pub struct Order {
     #[serde(serialize_with = "opt_id_as_string")]
     #[ts(type = "string | null")]
     pub fallback_of: Option<i64>,
+    /// When the last submit request of this order left (ms); `None` before its first send and for
+    /// orders sent by a version before schema 3. Engine bookkeeping: not sent to the UI.
+    #[serde(skip_serializing)]
+    #[ts(skip)]
+    pub last_sent_at: Option<i64>,
 }
 
 fn id_as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -221,7 +226,7 @@ macro_rules! order_columns {
     () => {
         "id, merchant_order_id, provider, kind, product_id, account, details, face_li, cost_li, \
          state, provider_order_id, batch_id, resubmit_of, created_at, updated_at, submitted_at, finished_at, \
-         attempts, next_action_at, last_error, attention, note, queries, last_query_at, fallback_of"
+         attempts, next_action_at, last_error, attention, note, queries, last_query_at, fallback_of, last_sent_at"
     };
 }
 const ORDER_COLUMNS: &str = order_columns!();
@@ -266,6 +271,7 @@ fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         queries: row.get(22)?,
         last_query_at: row.get(23)?,
         fallback_of: row.get(24)?,
+        last_sent_at: row.get(25)?,
     })
 }
 
@@ -340,10 +346,14 @@ impl Tx<'_> {
         let finished = to.is_final().then_some(now);
         let submitted = (to == OrderState::Submitting && current.submitted_at.is_none()).then_some(now);
         let attempts_inc = i64::from(to == OrderState::Submitting);
+        // The intent is committed just before the request leaves: its time is the send time until the
+        // reply is stored with the exact one ([`Tx::mark_sent`]).
+        let sent = (to == OrderState::Submitting).then_some(now);
         self.exec(
             "UPDATE orders SET state = ?2, updated_at = ?3, finished_at = COALESCE(?4, finished_at), \
-             submitted_at = COALESCE(submitted_at, ?5), attempts = attempts + ?6 WHERE id = ?1",
-            params![id, to.as_str(), now, finished, submitted, attempts_inc],
+             submitted_at = COALESCE(submitted_at, ?5), attempts = attempts + ?6, \
+             last_sent_at = COALESCE(?7, last_sent_at) WHERE id = ?1",
+            params![id, to.as_str(), now, finished, submitted, attempts_inc, sent],
         )?;
         self.add_event(id, EventKind::State, Some(from), Some(to), detail)?;
         self.changed(super::Change::Order { id, state: to });
@@ -354,8 +364,15 @@ impl Tx<'_> {
             finished_at: finished.or(current.finished_at),
             submitted_at: current.submitted_at.or(submitted),
             attempts: current.attempts + attempts_inc,
+            last_sent_at: sent.or(current.last_sent_at),
             ..current
         })
+    }
+
+    /// Records when a submit request of the order left (ms since the epoch).
+    pub fn mark_sent(&mut self, id: i64, at: i64) -> Result<(), BookError> {
+        self.exec("UPDATE orders SET last_sent_at = ?2 WHERE id = ?1", params![id, at])?;
+        Ok(())
     }
 
     /// Appends a line to an order's history. `detail` must already be redacted.
@@ -507,6 +524,27 @@ impl Book {
                 "SELECT MIN(COALESCE(next_action_at, 0)) FROM orders WHERE state IN ('new', 'accepted', 'unknown')",
             )?
             .query_row([], |r| r.get(0))?)
+        })
+    }
+
+    /// Whether any order is not yet final and not waiting for a human (stops at the first one).
+    pub fn has_pending(&self) -> Result<bool, BookError> {
+        self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM orders WHERE state IN ('new', 'submitting', 'accepted', 'unknown'))",
+            )?
+            .query_row([], |r| r.get(0))?)
+        })
+    }
+
+    /// The ids of `submitting` orders last changed at or before `cutoff` (ms), oldest first.
+    pub fn submitting_since_before(&self, cutoff: i64) -> Result<Vec<i64>, BookError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id FROM orders WHERE state = 'submitting' AND updated_at <= ?1 ORDER BY updated_at, id",
+            )?;
+            let rows = st.query_map([cutoff], |r| r.get::<_, i64>(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
 

@@ -45,12 +45,15 @@ pub fn record_exchanges(tx: &mut Tx<'_>, order_id: i64, outcome: &Outcome) -> Re
 }
 
 /// A submit answer. The order is in `submitting` (its intent was committed before the send).
+/// `sent_at` is when the request left (ms), the start of the "resend after not found" wait.
 pub fn submit_reply(
     tx: &mut Tx<'_>,
     order: &Order,
     outcome: &Outcome,
     settings: &EngineSettings,
+    sent_at: i64,
 ) -> Result<Applied, BookError> {
+    tx.mark_sent(order.id, sent_at)?;
     record_exchanges(tx, order.id, outcome)?;
     let r = &outcome.reply;
     tx.set_provider_facts(order.id, r.provider_order_id.as_deref(), r.cost)?;
@@ -88,17 +91,26 @@ pub fn submit_reply(
     Ok(applied)
 }
 
+/// When the order's last submit left: `last_sent_at`, or for an order sent by a version that did not
+/// record it, the latest time the book has for it (`updated_at` is bumped by every query, so that
+/// errs on the side of waiting longer).
+fn last_send(order: &Order) -> i64 {
+    order.last_sent_at.unwrap_or_else(|| order.updated_at.max(order.submitted_at.unwrap_or(0)))
+}
+
+/// When a "not found" order may be resent: `resend_after_not_found_ms` after its last send.
+fn resend_due(order: &Order, settings: &EngineSettings) -> i64 {
+    last_send(order).saturating_add(i64::try_from(settings.resend_after_not_found_ms).unwrap_or(i64::MAX))
+}
+
 /// Whether a query answer allows resending the same id: the provider says it has no such order, the
 /// order's outcome is unknown (never confirmed accepted), `resend_after_not_found_ms` has passed since
-/// the order last changed (its last send, query or reschedule — measured from `updated_at`, which is
-/// later than the last send, so this errs on the side of waiting longer), and the resend budget is
-/// not spent.
+/// its last send (queries in between do not restart the wait), and the resend budget is not spent.
 pub fn should_resend(order: &Order, outcome: &Outcome, settings: &EngineSettings) -> bool {
-    let since_send = order.updated_at.max(order.submitted_at.unwrap_or(0));
     order.state == OrderState::Unknown
         && outcome.reply.not_found
         && outcome.reply.verdict == Verdict::Unknown
-        && now_ms() - since_send >= i64::try_from(settings.resend_after_not_found_ms).unwrap_or(i64::MAX)
+        && now_ms() >= resend_due(order, settings)
         && order.attempts <= i64::from(settings.max_not_found_resends)
 }
 
@@ -118,7 +130,14 @@ pub fn query_reply(
     tx.set_provider_facts(order.id, r.provider_order_id.as_deref(), r.cost)?;
     let why = describe(outcome);
     let now = now_ms();
-    let next = now + ms(settings.query_delay(order.queries + 1));
+    let mut next = now + ms(settings.query_delay(order.queries + 1));
+    if order.state == OrderState::Unknown
+        && r.not_found
+        && order.attempts <= i64::from(settings.max_not_found_resends)
+    {
+        // Not there (yet): ask again no later than when a resend becomes allowed.
+        next = next.min(resend_due(order, settings).max(now + 1));
+    }
     let applied = match r.verdict {
         Verdict::Succeeded => {
             tx.transition(order.id, OrderState::Succeeded, &why)?;

@@ -19,16 +19,31 @@ pub mod limits;
 use crate::book::{Book, BookError, EventKind, NewOrder, Order, OrderState};
 use crate::config::{EngineSettings, Registry};
 use apply::Applied;
+use rusqlite::OptionalExtension;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use topup_core::{Li, ProductKind, ProviderId};
 use topup_providers::{CallbackRequest, Outcome, QueryRequest, SubmitRequest, Verdict};
 
-/// How many orders may be in the engine's hands at once (waiting for a slot or in flight).
+/// How many orders may be in the engine's hands at once (waiting for a slot or in flight), all
+/// providers together. Each provider is held to less: see [`Engine::hold_cap`].
 const MAX_IN_FLIGHT: usize = 2000;
+
+/// How many due orders one scan takes on per provider at most.
+const MAX_PICK_PER_SCAN: usize = 500;
+
+/// A `submitting` order that no request of this process is working on becomes `unknown` (and is
+/// queried) once it has not changed for this long: a write that was cancelled between the intent and
+/// the reply left it behind. Far longer than any request (30 s timeout by default), so another process
+/// on the same order book (the command line next to the window) is never overtaken mid-request.
+const STALE_SUBMITTING_AFTER: Duration = Duration::from_secs(300);
+
+/// How often the loop looks for such orders.
+const STALE_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// The loop scans the book at most this often, however many requests finish in between.
 const MIN_SCAN_GAP: Duration = Duration::from_millis(20);
@@ -77,7 +92,10 @@ pub struct Engine {
     settings: Mutex<EngineSettings>,
     slots: BTreeMap<ProviderId, Slot>,
     sandbox: bool,
-    in_flight: Mutex<HashSet<i64>>,
+    /// Orders in this process's hands (waiting for a send slot or in flight), with their provider.
+    in_flight: Mutex<HashMap<i64, ProviderId>>,
+    /// [`STALE_SUBMITTING_AFTER`], in ms; tests shorten it.
+    stale_submitting_after_ms: AtomicU64,
     wake: Notify,
     state: watch::Sender<EngineState>,
 }
@@ -109,7 +127,10 @@ impl Engine {
             settings: Mutex::new(settings),
             slots,
             sandbox: registry.sandbox,
-            in_flight: Mutex::new(HashSet::new()),
+            in_flight: Mutex::new(HashMap::new()),
+            stale_submitting_after_ms: AtomicU64::new(
+                u64::try_from(STALE_SUBMITTING_AFTER.as_millis()).unwrap_or(u64::MAX),
+            ),
             wake: Notify::new(),
             state,
         })
@@ -221,6 +242,70 @@ impl Engine {
         Ok(stuck.len())
     }
 
+    /// How long a `submitting` order that no request of this process is working on may stay so before
+    /// the running loop makes it `unknown` (default [`STALE_SUBMITTING_AFTER`]).
+    pub fn set_stale_submitting_after(&self, after: Duration) {
+        let ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
+        self.stale_submitting_after_ms.store(ms, Ordering::Relaxed);
+        self.wake.notify_one();
+    }
+
+    /// Recovery while running: a `submitting` order that none of this process's requests is working
+    /// on and that has not changed for the stale bound (a cancelled write between its intent and its
+    /// reply left it so) becomes `unknown` and is queried at once — as at start, never resent
+    /// blindly. Returns how many were recovered.
+    fn recover_stale(&self) -> Result<usize, EngineError> {
+        let after = self.stale_submitting_after_ms.load(Ordering::Relaxed);
+        let cutoff = crate::book::now_ms().saturating_sub(i64::try_from(after).unwrap_or(i64::MAX));
+        let candidates = self.book.submitting_since_before(cutoff)?;
+        let mut recovered = 0;
+        for id in candidates {
+            // Every request of this process holds its order in `in_flight` from before its intent is
+            // written until its reply is stored, and nothing else moves an order to `submitting`.
+            if self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&id) {
+                continue;
+            }
+            let done = self.book.write(|tx| {
+                let o = tx.order(id)?;
+                if o.state != OrderState::Submitting || o.updated_at > cutoff {
+                    return Ok(false);
+                }
+                tx.transition(
+                    id,
+                    OrderState::Unknown,
+                    "提交中断（未保存回复），结果未知，将查询 / submit interrupted before its reply was stored: outcome unknown, querying",
+                )?;
+                tx.schedule(id, Some(crate::book::now_ms()), None)?;
+                Ok(true)
+            })?;
+            recovered += usize::from(done);
+        }
+        if recovered > 0 {
+            tracing::warn!(count = recovered, "recovered stale submitting orders while running");
+        }
+        Ok(recovered)
+    }
+
+    /// How many orders of `provider` the loop holds at once: its concurrency plus one second of its
+    /// rate — enough that a free send slot never waits for the loop (which scans whenever a request
+    /// finishes and at least every second), few enough that orders waiting for a slot cost little
+    /// memory and the due scan stays short. A provider that is not configured: a few (its orders are
+    /// only rescheduled).
+    fn hold_cap(&self, provider: ProviderId) -> usize {
+        let cap = match self.slots.get(&provider) {
+            Some(slot) => {
+                let concurrency = slot.entry.concurrency as usize;
+                let per_second = match slot.entry.requests_per_second {
+                    0 => concurrency.max(64),
+                    r => r as usize,
+                };
+                concurrency + per_second
+            }
+            None => 16,
+        };
+        cap.clamp(8, MAX_IN_FLIGHT)
+    }
+
     /// Runs until `stop` becomes true: recovers, then submits and queries due orders.
     pub async fn run(self: &Arc<Self>, mut stop: watch::Receiver<bool>) -> Result<(), EngineError> {
         self.recover()?;
@@ -228,6 +313,7 @@ impl Engine {
         let mut tasks = tokio::task::JoinSet::new();
         let mut last_scan =
             tokio::time::Instant::now().checked_sub(MIN_SCAN_GAP).unwrap_or_else(tokio::time::Instant::now);
+        let mut last_stale_check = tokio::time::Instant::now();
         loop {
             if *stop.borrow() {
                 break;
@@ -246,54 +332,75 @@ impl Engine {
                 }
             }
             last_scan = tokio::time::Instant::now();
+            if last_stale_check.elapsed() >= STALE_CHECK_EVERY {
+                last_stale_check = tokio::time::Instant::now();
+                self.recover_stale()?;
+            }
             let now = crate::book::now_ms();
-            let in_flight = self.in_flight_len();
-            let room = MAX_IN_FLIGHT.saturating_sub(in_flight);
-            if room > 0 {
-                // Ids only, enough to see past the orders already in our hands (waiting for a slot);
-                // full rows are read for the new ones alone.
-                let want = i64::try_from(in_flight + room.min(500)).unwrap_or(500);
-                let mut picked = Vec::new();
-                {
-                    let mut held = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-                    for id in self.due_ids(now, want)? {
-                        if picked.len() >= room {
+            // Per provider, the due orders it has room for (ids only, in due order, enough to see past
+            // the ones already in our hands); full rows are read for the new ones alone.
+            let mut picked = Vec::new();
+            let mut backlog = false;
+            {
+                let mut held = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                for provider in ProviderId::ALL {
+                    let mine = held.values().filter(|p| **p == provider).count();
+                    let room = self
+                        .hold_cap(provider)
+                        .saturating_sub(mine)
+                        .min(MAX_IN_FLIGHT.saturating_sub(held.len()))
+                        .min(MAX_PICK_PER_SCAN);
+                    if room == 0 {
+                        continue;
+                    }
+                    let want = mine + room;
+                    let due = self.due_ids(provider, now, want)?;
+                    let mut taken = 0;
+                    for &id in &due {
+                        if taken >= room {
                             break;
                         }
-                        if held.insert(id) {
+                        if let std::collections::hash_map::Entry::Vacant(e) = held.entry(id) {
+                            e.insert(provider);
                             picked.push(id);
+                            taken += 1;
                         }
                     }
-                }
-                for id in picked {
-                    let order = match self.book.order(id) {
-                        Ok(o) => o,
-                        Err(e) => {
-                            self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-                            return Err(e.into());
-                        }
-                    };
-                    let engine = self.clone();
-                    tasks.spawn(async move {
-                        let id = order.id;
-                        if let Err(e) = engine.process(order).await {
-                            tracing::error!(order = id, error = %e, "processing an order failed");
-                        }
-                        engine.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-                        engine.wake.notify_one();
-                    });
+                    // The scan stopped at its limit with room left: more may be due right now.
+                    backlog |= due.len() >= want && taken < room;
                 }
             }
+            for id in picked {
+                let order = match self.book.order(id) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                        return Err(e.into());
+                    }
+                };
+                let engine = self.clone();
+                tasks.spawn(async move {
+                    let id = order.id;
+                    if let Err(e) = engine.process(order).await {
+                        tracing::error!(order = id, error = %e, "processing an order failed");
+                    }
+                    engine.in_flight.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                    engine.wake.notify_one();
+                });
+            }
             while tasks.try_join_next().is_some() {}
-            let pending = self.book.pending_count()?;
-            self.state.send_replace(if pending > 0 { EngineState::Running } else { EngineState::Idle });
-            // Sleep until the next order is due, something wakes us, or at most a second.
-            let wait = match self.book.next_due_at()? {
-                Some(t) if t > now => Duration::from_millis(u64::try_from(t - now).unwrap_or(1000).min(1000)),
-                Some(_) if self.in_flight_len() < MAX_IN_FLIGHT && self.due_not_in_flight(now)? => {
-                    Duration::from_millis(5)
+            let pending = self.book.has_pending()?;
+            self.state.send_replace(if pending { EngineState::Running } else { EngineState::Idle });
+            // Sleep until the next order falls due, something wakes us (a new order, a finished
+            // request: due orders not taken now are held back only by a full provider, and a finished
+            // request frees it), or at most a second.
+            let wait = if backlog {
+                MIN_SCAN_GAP
+            } else {
+                match self.next_due_after(now)? {
+                    Some(t) => Duration::from_millis(u64::try_from(t - now).unwrap_or(1000).min(1000)),
+                    None => Duration::from_millis(1000),
                 }
-                _ => Duration::from_millis(1000),
             };
             tokio::select! {
                 _ = self.wake.notified() => {}
@@ -311,28 +418,43 @@ impl Engine {
         self.in_flight.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
-    fn due_not_in_flight(&self, now: i64) -> Result<bool, EngineError> {
-        let want = i64::try_from(self.in_flight_len() + 1).unwrap_or(i64::MAX);
-        let due = self.due_ids(now, want)?;
-        let in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(due.iter().any(|id| !in_flight.contains(id)))
-    }
-
-    /// The ids of the orders to act on now, in the order of [`Book::due_orders`].
-    fn due_ids(&self, now: i64, limit: i64) -> Result<Vec<i64>, EngineError> {
+    /// The ids of `provider`'s orders to act on now, oldest due first (index `orders_due`).
+    fn due_ids(&self, provider: ProviderId, now: i64, limit: usize) -> Result<Vec<i64>, EngineError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         Ok(self.book.read(|c| {
             let mut st = c.prepare_cached(
-                "SELECT id FROM orders WHERE state IN ('new', 'accepted', 'unknown') \
-                 AND COALESCE(next_action_at, 0) <= ?1 ORDER BY COALESCE(next_action_at, 0), id LIMIT ?2",
+                "SELECT id FROM orders WHERE provider = ?1 AND state IN ('new', 'accepted', 'unknown') \
+                 AND COALESCE(next_action_at, 0) <= ?2 ORDER BY COALESCE(next_action_at, 0), id LIMIT ?3",
             )?;
-            let rows = st.query_map(rusqlite::params![now, limit], |r| r.get::<_, i64>(0))?;
+            let rows =
+                st.query_map(rusqlite::params![provider.as_str(), now, limit], |r| r.get::<_, i64>(0))?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })?)
     }
 
+    /// The earliest time after `now` at which a pending order falls due, if any.
+    fn next_due_after(&self, now: i64) -> Result<Option<i64>, EngineError> {
+        let mut next: Option<i64> = None;
+        for provider in ProviderId::ALL {
+            let t: Option<i64> = self.book.read(|c| {
+                let mut st = c.prepare_cached(
+                    "SELECT COALESCE(next_action_at, 0) FROM orders WHERE provider = ?1 \
+                     AND state IN ('new', 'accepted', 'unknown') AND COALESCE(next_action_at, 0) > ?2 \
+                     ORDER BY COALESCE(next_action_at, 0) LIMIT 1",
+                )?;
+                Ok(st.query_row(rusqlite::params![provider.as_str(), now], |r| r.get(0)).optional()?)
+            })?;
+            next = match (next, t) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(next)
+    }
+
     /// Whether any order is still on its way to a final state (manual review does not count).
     pub fn is_idle(&self) -> Result<bool, EngineError> {
-        Ok(self.book.pending_count()? == 0 && self.in_flight_len() == 0)
+        Ok(!self.book.has_pending()? && self.in_flight_len() == 0)
     }
 
     async fn process(&self, order: Order) -> Result<(), EngineError> {
@@ -379,11 +501,12 @@ impl Engine {
             Err(e) => return Err(e.into()),
         }
         crate::failpoint!("after_intent_commit");
+        let sent_at = crate::book::now_ms();
         let outcome = slot.entry.client.submit(&request).await;
         crate::failpoint!("after_send_before_store");
         let (retry_later, failed) = (outcome.reply.retry_later, outcome.reply.verdict == Verdict::Failed);
         let (o, s) = (order.clone(), settings.clone());
-        let applied = self.write(move |tx| apply::submit_reply(tx, &o, &outcome, &s)).await?;
+        let applied = self.write(move |tx| apply::submit_reply(tx, &o, &outcome, &s, sent_at)).await?;
         if failed && retry_later {
             slot.limits.back_off(settings.retry_delay(1));
         }
@@ -700,6 +823,7 @@ pub(crate) fn new_as_order(n: &NewOrder) -> Order {
         queries: 0,
         last_query_at: None,
         fallback_of: n.fallback_of,
+        last_sent_at: None,
     }
 }
 

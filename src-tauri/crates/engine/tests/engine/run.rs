@@ -415,3 +415,95 @@ async fn fallback_only_after_a_definite_failure_and_resubmit_only_by_hand() {
     assert_eq!(rig.settle(&again).await.state, OrderState::Succeeded);
     rig.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_not_found_order_is_resent_the_configured_wait_after_its_last_send_whatever_the_queries_in_between()
+{
+    // Queried every 100 ms (each query touches the order's row); the resend wait is 1.5 s from the send.
+    let settings =
+        EngineSettings { query_delays_ms: vec![100], resend_after_not_found_ms: 1500, ..fast_settings() };
+    let rig = rig_with(settings).await;
+    let acct = "13844440001";
+    // A 500 before the provider placed it: unknown, then "not found" on every query until resent.
+    rig.sim.script(Script::once(Target::Account(acct.into()), Fault::Http500BeforeAccept));
+    let o = rig.add(ProviderId::Dingyin, acct, 10);
+    let done = rig.settle(&o).await;
+    assert_eq!(done.state, OrderState::Succeeded, "{:?}", done.last_error);
+    assert_eq!(rig.sim.charges("dingyin", &o.merchant_order_id), 1);
+    let requests = rig.sim.requests();
+    let of = |endpoint: &str| -> Vec<u64> {
+        requests
+            .iter()
+            .filter(|r| {
+                r.endpoint == endpoint && r.merchant_order_id.as_deref() == Some(&o.merchant_order_id)
+            })
+            .map(|r| r.at_unix_ms)
+            .collect()
+    };
+    let submits = of("/gameonlinepay.do");
+    assert_eq!(submits.len(), 2, "sent, then resent once with the same id");
+    // The first send left after the intent was stored (`submitted_at`): the resend arrived at least
+    // the configured wait after it ...
+    let first_intent = u64::try_from(done.submitted_at.expect("sent")).unwrap();
+    assert!(
+        submits[1] >= first_intent + 1500,
+        "resent {} ms after the first intent",
+        submits[1] - first_intent
+    );
+    // ... although queries answered "not found" all along (the wait runs from the send, not from
+    // the order's last change).
+    let queries_between = of("/searchpay.do").iter().filter(|t| **t > submits[0] && **t < submits[1]).count();
+    assert!(queries_between >= 3, "queried while waiting: {queries_between}");
+    assert!(done.last_sent_at.is_some_and(|t| t >= first_intent as i64 + 1500), "last send recorded");
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_submitting_order_is_recovered_by_query_while_the_engine_runs() {
+    let rig = rig().await;
+    rig.engine.set_stale_submitting_after(Duration::from_millis(300));
+    // An order whose request reached the provider but whose reply was never stored (as when the
+    // grouped write of the reply is cancelled), in this running engine: intent and send, no reply.
+    let stuck = rig
+        .book
+        .write(|tx| {
+            let id = tx.insert_order(&topup_engine::book::NewOrder {
+                merchant_order_id: topup_engine::ids::new_merchant_order_id(),
+                provider: ProviderId::Dingyin,
+                kind: ProductKind::Phone,
+                product_id: None,
+                account: "13855550001".into(),
+                details: serde_json::json!({}),
+                face: Li::from_yuan(10),
+                batch_id: None,
+                resubmit_of: None,
+                fallback_of: None,
+            })?;
+            tx.transition(id, OrderState::Submitting, "test: intent committed")
+        })
+        .unwrap();
+    let settings = rig.engine.settings();
+    let mut req = topup_engine::run::submit_request(&stuck, &settings);
+    req.notify_url = settings.callback_url(ProviderId::Dingyin);
+    let _ = rig.engine.provider(ProviderId::Dingyin).unwrap().submit(&req).await;
+    // A request of this engine in flight longer than the bound is not touched: it is ours.
+    let acct = "13855550002";
+    rig.sim.script(Script::once(Target::Account(acct.into()), Fault::SlowReply(Duration::from_millis(1200))));
+    let slow = rig.add(ProviderId::Dingyin, acct, 10);
+
+    let done = rig.settle(&stuck).await;
+    assert_eq!(done.state, OrderState::Succeeded, "{:?}", done.last_error);
+    let states = rig.states(&stuck);
+    assert!(
+        states.windows(2).any(|w| w == [OrderState::Submitting, OrderState::Unknown]),
+        "made unknown, then queried: {states:?}"
+    );
+    assert_eq!(rig.submits_of(&stuck.merchant_order_id), 1, "found by query, never resent");
+    assert_eq!(rig.sim.charges("dingyin", &stuck.merchant_order_id), 1);
+
+    let slow_done = rig.settle(&slow).await;
+    assert_eq!(slow_done.state, OrderState::Succeeded);
+    assert!(!rig.states(&slow).contains(&OrderState::Unknown), "{:?}", rig.states(&slow));
+    assert_eq!(rig.submits_of(&slow.merchant_order_id), 1);
+    rig.stop().await;
+}
