@@ -12,12 +12,21 @@ async fn one_order_is_entered_confirmed_and_succeeds() {
     let app = App::start().await;
     app.click("[data-testid=nav-order]").await;
     app.type_into("[data-testid=order-account]", "13812345678").await;
+    // The province and city come from the 7-digit number segment (phone.dat: 1381234 → 江苏 连云港,
+    // `scripts/gen-segments.py … --lookup 13812345678`); the sandbox's juhe names only the carrier.
+    let region = app.wait_text("[data-testid=phone-region]", "the region", |t| t.contains("江苏")).await;
+    assert_eq!(region.trim(), "江苏 连云港");
+    app.wait_text("[data-testid=phone-carrier]", "the carrier", |t| t.contains("移动")).await;
     app.click("[data-testid=face-quick-50]").await;
+    app.wait_text("[data-testid=phone-telcheck]", "juhe's check", |t| t.contains("可以充值")).await;
+    app.wait_text("[data-testid=order-cost]", "the cost", |t| t.contains("50.10")).await;
+    app.screenshot("order-entry").await;
     app.click("[data-testid=order-submit]").await;
     let confirm = app
         .wait_text("[data-testid=confirm-dialog]", "the confirmation", |t| t.contains("13812345678"))
         .await;
     assert!(confirm.contains("50"), "{confirm}");
+    assert!(confirm.contains("江苏"), "the confirmation names the province: {confirm}");
     app.screenshot("order-confirm").await;
     app.click("[data-testid=confirm-ok]").await;
     app.wait_attr("[data-testid=order-result]", "data-state", "succeeded", |s| s == "succeeded").await;
