@@ -1,25 +1,35 @@
 //! Engine benchmark (issue 5, Performance), against the provider simulator on loopback.
 //!
-//! `cargo bench -p topup-engine --bench engine` (optionally `-- --orders N --rate R --callbacks-per-sec C
-//! --callback-secs S`). One run measures, on 10,000 dingyin orders limited to 200 requests/s at both
+//! ```text
+//! cargo build --release -p topup-sim          # the simulator runs as its own process
+//! cargo bench -p topup-engine --bench engine [-- --orders N --rate R --callbacks-per-sec C
+//!     --callback-secs S --callback-start S --book-dir DIR]
+//! ```
+//! (both with the same `CARGO_TARGET_DIR`; or point `TOPUP_SIM_BIN` at a `topup-sim` binary).
+//!
+//! Three processes, so that the engine's CPU and memory are its own: this one (the engine on its
+//! tokio runtime, threads `engine-rt`, its order book and its callback listener), the simulator
+//! (`topup-sim`, which records every request it gets) and the callback load generator (this binary
+//! again, `--load-gen`). One run measures, on 10,000 dingyin orders limited to 200 requests/s at both
 //! ends (the simulator answers dingyin's busy code 5013 above 200 requests in a second; the engine's
 //! provider setting `requests_per_second` is 200). dingyin because its callback signature covers the
 //! result, so a callback settles an order without a confirming query (juhe's does not: every juhe
 //! callback costs a query from the same 200/s budget):
 //! * (a) the time from the first to the last submit the simulator received, and the rate-limit
 //!   rejections (submits beyond one per order, and 5013 answers in the order book);
-//! * (b) engine CPU per order: utime+stime of this process (`/proc/self/task/*/stat`) minus the threads
-//!   of the simulator's and the load generator's own runtimes (their threads are named `sim…` and
-//!   `load…`; the engine's runtime threads are named `engine…`);
-//! * (c) the callback listener: from 10 s into the batch, a load generator on loopback sends valid,
-//!   signed dingyin callbacks for orders that already succeeded, 2,000 a second for 10 s, over 32
-//!   keep-alive connections, and records each request's latency (write to full response);
-//! * (d) VmRSS, sampled every second.
+//! * (b) engine CPU per order: utime+stime of this process (`/proc/self/stat`) minus its sampler
+//!   thread (`load-rss`), over the run and outside the callback-load window;
+//! * (c) the callback listener: from 10 s into the batch, the load generator sends valid, signed
+//!   dingyin callbacks for orders that already succeeded, 2,000 a second for 10 s, over 32 keep-alive
+//!   connections, and records each request's latency (write to full response);
+//! * (d) VmRSS of this process (the engine) sampled every second, and of the simulator for reference.
 //!
 //! Polling is set out of the way (first query after 10 minutes), so the 200 requests a second are the
 //! submits: callbacks settle the orders, as they would with a reachable listener.
 
 use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, Read, Write};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,7 +39,7 @@ use topup_engine::book::{Book, NewOrder, OrderState};
 use topup_engine::config::{EngineSettings, ProviderEntry, Registry};
 use topup_engine::run::Engine;
 use topup_engine::{Li, ProductKind, ProviderId, Sensitive};
-use topup_sim::{SimConfig, Simulator};
+use topup_sim::{RecordedRequest, SimOrder};
 
 /// Clock ticks per second of `/proc/*/stat` (USER_HZ; 100 on Linux).
 const TICKS_PER_SEC: f64 = 100.0;
@@ -70,23 +80,26 @@ fn opts() -> Opts {
     o
 }
 
-/// CPU seconds of this process's live threads, split by thread-name prefix: (engine, sim, load, all).
-fn cpu() -> (f64, f64, f64, f64) {
+/// CPU seconds of this process: (engine = all but the sampler thread `load-rss`, sampler, all).
+fn cpu() -> (f64, f64, f64) {
     let total = std::fs::read_to_string("/proc/self/stat").map(|s| ticks(&s)).unwrap_or(0.0);
-    let (mut sim, mut load) = (0.0, 0.0);
+    let mut sampler = 0.0;
     if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
         for task in dir.flatten() {
             let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
             let comm =
                 stat.split_once('(').and_then(|(_, r)| r.rsplit_once(')')).map(|(c, _)| c).unwrap_or("");
-            if comm.starts_with("sim") {
-                sim += ticks(&stat);
-            } else if comm.starts_with("load") {
-                load += ticks(&stat);
+            if comm.starts_with("load") {
+                sampler += ticks(&stat);
             }
         }
     }
-    (total - sim - load, sim, load, total)
+    (total - sampler, sampler, total)
+}
+
+/// CPU seconds of another process (the simulator), 0 when it is gone.
+fn cpu_of(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| ticks(&s)).unwrap_or(0.0)
 }
 
 /// utime + stime of one `stat` line, in seconds.
@@ -98,8 +111,8 @@ fn ticks(stat: &str) -> f64 {
     (n(11) + n(12)) / TICKS_PER_SEC
 }
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+fn rss_kib(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -107,6 +120,92 @@ fn rss_kib() -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
+}
+
+/// The `topup-sim` binary: `TOPUP_SIM_BIN`, else next to this bench's directory in the target dir
+/// (`…/release/deps/engine-…` → `…/release/topup-sim`). Exits with instructions when missing.
+fn simulator_binary() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("TOPUP_SIM_BIN") {
+        let p = std::path::PathBuf::from(p);
+        if p.is_file() {
+            return p;
+        }
+        eprintln!("TOPUP_SIM_BIN={} is not a file", p.display());
+        std::process::exit(2);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let guess = exe.parent().and_then(|deps| deps.parent()).map(|dir| dir.join("topup-sim"));
+    match guess {
+        Some(p) if p.is_file() => p,
+        _ => {
+            eprintln!(
+                "the engine bench runs the simulator as its own process, and found no topup-sim binary{}.\n\
+                 Build it first with the same CARGO_TARGET_DIR:  cargo build --release -p topup-sim\n\
+                 or set TOPUP_SIM_BIN=/path/to/topup-sim",
+                guess.map(|p| format!(" at {}", p.display())).unwrap_or_default()
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+/// A running `topup-sim`, killed when dropped.
+struct SimProcess {
+    child: Child,
+    base_url: String,
+    query_base_url: String,
+}
+
+impl SimProcess {
+    fn start(rate: u32) -> SimProcess {
+        let bin = simulator_binary();
+        let mut child = Command::new(&bin)
+            .args(["--port", "0", "--settle-ms", "1000", "--rate-limit", &rate.to_string()])
+            .args(["--initial-balance-li", "1000000000000"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {}: {e}", bin.display()));
+        let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let (mut base_url, mut query_base_url) = (String::new(), String::new());
+        for line in lines.by_ref() {
+            let line = line.expect("simulator output");
+            if let Some(u) = line.trim().strip_prefix("base URL:") {
+                base_url = u.trim().to_owned();
+            } else if let Some(u) = line.trim().strip_prefix("dingyin query URL:") {
+                query_base_url = u.trim().to_owned();
+            }
+            if !base_url.is_empty() && !query_base_url.is_empty() {
+                break;
+            }
+        }
+        assert!(!base_url.is_empty(), "{} printed no base URL", bin.display());
+        // Keep draining its output so that it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        SimProcess { child, base_url, query_base_url }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// GET a control endpoint (`/_sim/requests`, `/_sim/orders`) and parse its JSON.
+    fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let host = self.base_url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(host).expect("connect to the simulator");
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").expect("request");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("response");
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("HTTP response") + 4;
+        serde_json::from_slice(&raw[split..]).expect("JSON from the simulator")
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -181,21 +280,78 @@ async fn callback_connection(
     (lat, failures, worst_lag)
 }
 
-fn main() {
-    let o = opts();
-    let sim_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("sim-rt")
-        .thread_keep_alive(Duration::from_secs(3600))
-        .enable_all()
-        .build()
-        .expect("sim runtime");
-    let load_rt = tokio::runtime::Builder::new_multi_thread()
+/// The callback load generator, as its own process: `--load-gen ADDR PER_SEC SECS CONNS`, reading one
+/// `sporderid orderid` pair per line on stdin (orders that already succeeded) and printing one JSON
+/// line: `{"lat": [ms, …], "failures": n, "worst_lag_ms": x}`.
+fn load_gen_main(args: &[String]) {
+    let arg = |i: usize| args.get(i).unwrap_or_else(|| panic!("--load-gen ADDR PER_SEC SECS CONNS"));
+    let addr: std::net::SocketAddr = arg(0).parse().expect("address");
+    let per_sec: u32 = arg(1).parse().expect("per second");
+    let secs: usize = arg(2).parse().expect("seconds");
+    let conns: usize = arg(3).parse().expect("connections");
+    let done: Vec<(String, String)> = std::io::stdin()
+        .lock()
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| l.split_once(' ').map(|(a, b)| (a.to_owned(), b.to_owned())))
+        .collect();
+    let total = (per_sec as usize) * secs;
+    let interval = Duration::from_secs_f64(conns as f64 / f64::from(per_sec.max(1)));
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("load-rt")
         .enable_all()
         .build()
         .expect("load runtime");
+    let (lat, failures, lag) = if done.is_empty() {
+        (Vec::new(), total, Duration::ZERO)
+    } else {
+        rt.block_on(async {
+            let start = tokio::time::Instant::now() + Duration::from_millis(50);
+            let mut set = tokio::task::JoinSet::new();
+            for c in 0..conns {
+                let bodies: Vec<Vec<u8>> = (0..total / conns)
+                    .map(|k| {
+                        let (sporderid, orderid) = &done[(c + k * conns) % done.len()];
+                        let userid = topup_sim::SANDBOX_DINGYIN_USERID;
+                        let fields = format!(
+                            "userid={userid}&orderid={orderid}&sporderid={sporderid}\
+                             &merchantsubmittime=20260101120000&resultno=1"
+                        );
+                        let sign = topup_providers::sign::md5_upper(
+                            format!("{fields}&key={}", topup_sim::SANDBOX_DINGYIN_KEY).as_bytes(),
+                        );
+                        format!("{fields}&sign={sign}").into_bytes()
+                    })
+                    .collect();
+                // Connections start staggered across one interval, so the load is even.
+                let offset = interval.mul_f64(c as f64 / conns as f64);
+                set.spawn(callback_connection(addr, bodies, start + offset, interval));
+            }
+            let mut lat = Vec::new();
+            let mut fail = 0;
+            let mut lag = Duration::ZERO;
+            while let Some(r) = set.join_next().await {
+                let (l, f, g) = r.expect("connection task");
+                lat.extend(l);
+                fail += f;
+                lag = lag.max(g);
+            }
+            (lat, fail, lag)
+        })
+    };
+    let out =
+        serde_json::json!({"lat": lat, "failures": failures, "worst_lag_ms": lag.as_secs_f64() * 1000.0});
+    println!("{out}");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--load-gen") {
+        load_gen_main(&args[i + 1..]);
+        return;
+    }
+    let o = opts();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("engine-rt")
@@ -203,14 +359,8 @@ fn main() {
         .build()
         .expect("engine runtime");
 
-    let sim = sim_rt
-        .block_on(Simulator::start(SimConfig {
-            settle_after: Duration::from_secs(1),
-            rate_limit_per_sec: Some(o.rate),
-            initial_balance_li: 1_000_000_000_000,
-            ..SimConfig::sandbox()
-        }))
-        .expect("simulator");
+    let sim = SimProcess::start(o.rate);
+    println!("simulator {} (pid {})", sim.base_url, sim.pid());
     let dir = match &o.book_dir {
         Some(d) => tempfile::tempdir_in(d),
         None => tempfile::tempdir(),
@@ -219,7 +369,7 @@ fn main() {
     println!("order book in {}", dir.path().display());
     let book = Arc::new(Book::open(&dir.path().join("orders.sqlite3")).expect("book"));
 
-    let settings_json = serde_json::json!({"base_url": sim.base_url(), "query_base_url": sim.dingyin_query_base_url(),
+    let settings_json = serde_json::json!({"base_url": sim.base_url, "query_base_url": sim.query_base_url,
         "userid": topup_sim::SANDBOX_DINGYIN_USERID, "concurrency": 64, "requests_per_second": o.rate});
     let client = topup_providers::build(
         ProviderId::Dingyin,
@@ -259,6 +409,7 @@ fn main() {
         Ok(())
     })
     .expect("insert batch");
+    drop(ids);
 
     let (stop, stop_rx) = watch::channel(false);
     let (engine, listener) = rt.block_on(async {
@@ -272,20 +423,27 @@ fn main() {
         (engine, listener)
     });
 
-    // (d) memory sampler.
-    let rss: Arc<Mutex<Vec<(f64, u64)>>> = Arc::new(Mutex::new(Vec::new()));
+    // (d) memory sampler: this process (the engine) and, for reference, the simulator.
+    type Samples = Vec<(f64, u64, u64, i64)>;
+    let rss: Arc<Mutex<Samples>> = Arc::new(Mutex::new(Vec::new()));
     let sampling = Arc::new(AtomicBool::new(true));
     let sampler = {
         let rss = rss.clone();
         let sampling = sampling.clone();
+        let sim_pid = sim.pid().to_string();
+        let book = book.clone();
         std::thread::Builder::new()
             .name("load-rss".into())
             .spawn(move || {
                 let t0 = Instant::now();
                 while sampling.load(Ordering::Relaxed) {
-                    rss.lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push((t0.elapsed().as_secs_f64(), rss_kib()));
+                    let settled = book.state_counts().map(|c| c.succeeded + c.failed).unwrap_or(-1);
+                    rss.lock().unwrap_or_else(|p| p.into_inner()).push((
+                        t0.elapsed().as_secs_f64(),
+                        rss_kib("self"),
+                        rss_kib(&sim_pid),
+                        settled,
+                    ));
                     std::thread::sleep(Duration::from_secs(1));
                 }
             })
@@ -293,13 +451,14 @@ fn main() {
     };
 
     let cpu0 = cpu();
+    let sim_cpu0 = cpu_of(sim.pid());
     let wall0 = Instant::now();
     let runner = {
         let e = engine.clone();
         rt.spawn(async move { e.run(stop_rx).await })
     };
 
-    // (c) callback load from `callback_start_secs`, for orders already succeeded.
+    // (c) callback load from `callback_start_secs`, for orders already succeeded, from its own process.
     std::thread::sleep(Duration::from_secs(o.callback_start_secs));
     for _ in 0..300 {
         if book.state_counts().map(|c| c.succeeded).unwrap_or(0) >= 100 {
@@ -315,45 +474,30 @@ fn main() {
         .collect();
     let total_cb = (o.callbacks_per_sec as usize) * (o.callback_secs as usize);
     let conns = 32usize;
-    let interval = Duration::from_secs_f64(conns as f64 / f64::from(o.callbacks_per_sec.max(1)));
     let cpu_cb0 = cpu();
     let cb_wall0 = Instant::now();
-    let (latencies, cb_failures, worst_lag) = if done.is_empty() {
-        (Vec::new(), total_cb, Duration::ZERO)
+    let (latencies, cb_failures, worst_lag_ms) = if total_cb == 0 {
+        (Vec::new(), 0, 0.0)
     } else {
-        load_rt.block_on(async {
-            let start = tokio::time::Instant::now() + Duration::from_millis(50);
-            let mut set = tokio::task::JoinSet::new();
-            for c in 0..conns {
-                let bodies: Vec<Vec<u8>> = (0..total_cb / conns)
-                    .map(|k| {
-                        let (sporderid, orderid) = &done[(c + k * conns) % done.len()];
-                        let userid = topup_sim::SANDBOX_DINGYIN_USERID;
-                        let fields = format!(
-                            "userid={userid}&orderid={orderid}&sporderid={sporderid}\
-                             &merchantsubmittime=20260101120000&resultno=1"
-                        );
-                        let sign = topup_providers::sign::md5_upper(
-                            format!("{fields}&key={}", topup_sim::SANDBOX_DINGYIN_KEY).as_bytes(),
-                        );
-                        format!("{fields}&sign={sign}").into_bytes()
-                    })
-                    .collect();
-                // Connections start staggered across one interval, so the load is even.
-                let offset = interval.mul_f64(c as f64 / conns as f64);
-                set.spawn(callback_connection(listener.addr, bodies, start + offset, interval));
+        let mut child = Command::new(std::env::current_exe().expect("current exe"))
+            .args(["--load-gen", &listener.addr.to_string()])
+            .args([o.callbacks_per_sec.to_string(), o.callback_secs.to_string(), conns.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("load generator");
+        {
+            let mut stdin = std::io::BufWriter::new(child.stdin.take().expect("stdin"));
+            for (sporderid, orderid) in &done {
+                writeln!(stdin, "{sporderid} {orderid}").expect("write pairs");
             }
-            let mut lat = Vec::new();
-            let mut fail = 0;
-            let mut lag = Duration::ZERO;
-            while let Some(r) = set.join_next().await {
-                let (l, f, g) = r.expect("connection task");
-                lat.extend(l);
-                fail += f;
-                lag = lag.max(g);
-            }
-            (lat, fail, lag)
-        })
+        }
+        drop(done);
+        let out = child.wait_with_output().expect("load generator output");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("load generator JSON");
+        let lat: Vec<f64> =
+            v["lat"].as_array().map(|a| a.iter().filter_map(|x| x.as_f64()).collect()).unwrap_or_default();
+        (lat, v["failures"].as_u64().unwrap_or(0) as usize, v["worst_lag_ms"].as_f64().unwrap_or(0.0))
     };
     let cb_wall = cb_wall0.elapsed();
     let cpu_cb1 = cpu();
@@ -361,7 +505,7 @@ fn main() {
     // Wait (bounded) until every order is final.
     let mut finished = false;
     for _ in 0..1800 {
-        if book.pending_count().unwrap_or(1) == 0 {
+        if !book.has_pending().unwrap_or(true) {
             finished = true;
             break;
         }
@@ -369,6 +513,7 @@ fn main() {
     }
     let wall = wall0.elapsed();
     let cpu1 = cpu();
+    let sim_cpu1 = cpu_of(sim.pid());
     let _ = stop.send(true);
     rt.block_on(async {
         let _ = runner.await;
@@ -378,7 +523,8 @@ fn main() {
     let _ = sampler.join();
 
     // (a) submit window and rate-limit rejections, from the simulator's record.
-    let requests = sim.requests();
+    let requests: Vec<RecordedRequest> = sim.get("/_sim/requests");
+    let sim_orders: Vec<SimOrder> = sim.get("/_sim/orders");
     let submits: Vec<_> = requests.iter().filter(|r| r.endpoint == "/gameonlinepay.do").collect();
     let first = submits.iter().map(|r| r.at_unix_ms).min().unwrap_or(0);
     let last = submits.iter().map(|r| r.at_unix_ms).max().unwrap_or(0);
@@ -405,23 +551,13 @@ fn main() {
         busiest = busiest.max(i - j + 1);
     }
     let counts = book.state_counts().expect("counts");
-    let sim_record_kib: usize = requests
-        .iter()
-        .map(|r| {
-            r.body.len()
-                + r.query.len()
-                + r.headers.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
-                + 128
-        })
-        .sum::<usize>()
-        / 1024;
-    let charged: usize = sim.orders().len();
+    let charged: usize = sim_orders.len();
 
-    let (e0, s0, l0, _) = cpu0;
-    let (e1, s1, l1, t1) = cpu1;
+    let (e0, _, _) = cpu0;
+    let (e1, _, t1) = cpu1;
     let engine_cpu = e1 - e0;
-    let (ecb0, _, _, _) = cpu_cb0;
-    let (ecb1, _, _, _) = cpu_cb1;
+    let (ecb0, _, _) = cpu_cb0;
+    let (ecb1, _, _) = cpu_cb1;
     let cb_engine_cpu = ecb1 - ecb0;
     let mut lat = latencies;
     lat.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
@@ -450,15 +586,15 @@ fn main() {
     );
     println!("    rate-limit rejections (5013 answers in the book): {rate_limited}; resends {}; busiest 1 s window {busiest}; queries {queries}; simulator orders {charged}",
         submits.len() - distinct.len());
-    println!("(b) engine CPU {:.2} s over the run = {:.3} ms/order (incl. callback load); without the callback window {:.3} ms/order; simulator {:.2} s, load generator {:.2} s, process total {:.2} s",
+    println!("(b) engine CPU {:.2} s over the run = {:.3} ms/order (incl. callback load); without the callback window {:.3} ms/order; simulator process {:.2} s; bench process total {:.2} s",
         engine_cpu, engine_cpu * 1000.0 / o.orders as f64,
-        (engine_cpu - cb_engine_cpu) * 1000.0 / o.orders as f64, s1 - s0, l1 - l0, t1);
+        (engine_cpu - cb_engine_cpu) * 1000.0 / o.orders as f64, sim_cpu1 - sim_cpu0, t1);
     println!("(c) callbacks: {} answered of {} in {:.2} s ({:.0}/s), failures {}, worst send lag {:.1} ms; latency ms p50 {:.2} p99 {:.2} p99.9 {:.2} max {:.2}; engine CPU during load {:.2} s ({:.3} ms/callback)",
         lat.len(), total_cb, cb_wall.as_secs_f64(), lat.len() as f64 / cb_wall.as_secs_f64(), cb_failures,
-        worst_lag.as_secs_f64() * 1000.0, percentile(&lat, 0.5), percentile(&lat, 0.99), percentile(&lat, 0.999),
+        worst_lag_ms, percentile(&lat, 0.5), percentile(&lat, 0.99), percentile(&lat, 0.999),
         lat.last().copied().unwrap_or(0.0), cb_engine_cpu, cb_engine_cpu * 1000.0 / lat.len().max(1) as f64);
     println!(
-        "(d) VmRSS KiB: first {} min {} max {} last {}; mean of first third {} / last third {} ({} samples)",
+        "(d) engine VmRSS KiB: first {} min {} max {} last {}; mean of first third {} / last third {} ({} samples)",
         rss_vals.first().copied().unwrap_or(0),
         rss_vals.iter().min().copied().unwrap_or(0),
         rss_vals.iter().max().copied().unwrap_or(0),
@@ -468,14 +604,14 @@ fn main() {
         rss_vals.len()
     );
     println!(
-        "    the in-process simulator's request record alone holds about {sim_record_kib} KiB ({} requests)",
-        requests.len()
+        "    simulator VmRSS KiB (its own process, records every request): first {} last {}",
+        samples.first().map(|s| s.2).unwrap_or(0),
+        samples.last().map(|s| s.2).unwrap_or(0)
     );
     println!(
-        "    samples (s, KiB): {}",
-        samples.iter().step_by(5).map(|(t, k)| format!("{t:.0}:{k}")).collect::<Vec<_>>().join(" ")
+        "    samples (s: engine KiB / orders settled): {}",
+        samples.iter().step_by(5).map(|(t, k, _, n)| format!("{t:.0}:{k}/{n}")).collect::<Vec<_>>().join(" ")
     );
-    sim_rt.block_on(sim.shutdown());
 }
 
 fn mean(v: &[u64]) -> u64 {

@@ -175,7 +175,7 @@ impl Simulator {
 }
 
 /// Parse `--port N`, `--settle-ms N`, `--rate-limit N`, `--separate-dingyin-query`,
-/// `--juhe-callback URL`.
+/// `--juhe-callback URL`, `--initial-balance-li N`.
 fn cli_config(args: &[String]) -> Result<SimConfig, SimError> {
     let mut cfg = SimConfig::sandbox();
     let mut it = args.iter();
@@ -196,6 +196,10 @@ fn cli_config(args: &[String]) -> Result<SimConfig, SimError> {
                 cfg.rate_limit_per_sec = Some(u32::try_from(num(a, it.next())?).unwrap_or(u32::MAX));
             }
             "--separate-dingyin-query" => cfg.separate_dingyin_query = true,
+            "--initial-balance-li" => {
+                cfg.initial_balance_li = i64::try_from(num(a, it.next())?)
+                    .map_err(|_| SimError::BadArgument(a.clone(), "too large".into()))?;
+            }
             "--juhe-callback" => {
                 let url = it.next().ok_or_else(|| SimError::BadArgument(a.clone(), "needs a URL".into()))?;
                 cfg.juhe.callback_url = Some(url.clone());
@@ -217,6 +221,7 @@ pub const CLI_HELP: &str = "\
   --rate-limit N             每个供应商每秒最多请求数 / max requests per second per provider
   --separate-dingyin-query   鼎音查询接口使用另一个端口 / serve dingyin's query on a second port
   --juhe-callback URL        聚合回调地址 / juhe callback URL
+  --initial-balance-li N     每个账户的初始余额（厘） / starting balance of each account, in li
   -h, --help                 显示帮助 / show this help
 
 控制接口 / control endpoints: POST /_sim/script, GET /_sim/requests, GET /_sim/orders, GET /_sim/balances";
@@ -254,6 +259,8 @@ mod tests {
             .expect("parses");
         assert_eq!(cfg.bind.port(), 8088);
         assert_eq!(cfg.settle_after, Duration::from_millis(200));
+        let cfg = cli_config(&["--initial-balance-li".into(), "1000000000000".into()]).expect("parses");
+        assert_eq!(cfg.initial_balance_li, 1_000_000_000_000);
         assert!(cli_config(&["--bogus".into()]).is_err());
         assert!(cli_config(&["--port".into()]).is_err());
         assert!(cli_config(&["--port".into(), "99999".into()]).is_err());

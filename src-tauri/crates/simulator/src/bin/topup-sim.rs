@@ -1,4 +1,5 @@
-//! `topup-sim [--port N] [--settle-ms N] [--rate-limit N] [--separate-dingyin-query] [--juhe-callback URL]`:
+//! `topup-sim [--port N] [--settle-ms N] [--rate-limit N] [--separate-dingyin-query] [--juhe-callback URL]
+//! [--initial-balance-li N]`:
 //! a sandbox provider simulator for manual testing, until Ctrl-C.
 
 #[tokio::main]
