@@ -131,7 +131,9 @@ def build(version, rows):
 
 
 def lookup(rows, number):
-    digits = "".join(ch for ch in number if ch.isdigit())
+    digits = "".join(ch for ch in number if ch in "0123456789")
+    if len(digits) < 7:
+        return f"{number}: fewer than 7 digits"
     prefix = int(digits[:7])
     for p, province, city, card in rows:
         if p == prefix:
