@@ -183,11 +183,28 @@ impl App {
 
     /// Saves a screenshot of the window to `target/e2e-screenshots/` (for people to look at; tests do
     /// not compare pixels; the ones worth keeping are copied to docs/screenshots/ by hand).
+    ///
+    /// Taken from the X server (`import -window root`, the black screen around the window trimmed),
+    /// not through WebDriver: what the display shows is what a user sees, and WebKitWebDriver's own
+    /// snapshot can wait forever for a repaint when the page draws without accelerated compositing
+    /// (the app's default, src-tauri/src/render.rs) and nothing on it changes.
     pub async fn screenshot(&self, name: &str) {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");
         let _ = std::fs::create_dir_all(&dir);
-        if let Ok(png) = self.client.screenshot().await {
-            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        // Let the last change reach the screen.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let path = dir.join(format!("{name}.png"));
+        let out = tokio::process::Command::new("import")
+            .args(["-window", "root", "-trim", "+repage"])
+            .arg(&path)
+            .output();
+        match tokio::time::timeout(Duration::from_secs(20), out).await {
+            Ok(Ok(o)) if o.status.success() => {}
+            Ok(Ok(o)) => {
+                eprintln!("screenshot {name}: import failed: {}", String::from_utf8_lossy(&o.stderr))
+            }
+            Ok(Err(e)) => eprintln!("screenshot {name}: cannot run import (ImageMagick): {e}"),
+            Err(_) => eprintln!("screenshot {name}: import timed out"),
         }
     }
 
