@@ -1,6 +1,8 @@
 //! Issue 7: a reseller's day in the real window, in sandbox mode (the built-in simulator): enter one
 //! order and see it succeed; import a spreadsheet with good and bad rows, see the errors, confirm,
-//! see the successes; read balances; find a manual-review order and resolve it.
+//! see the successes; read balances; find a manual-review order and resolve it; and, out of sandbox
+//! mode, configure a real provider account (against a simulator on 127.0.0.1), test it, pay an order
+//! through it and export the board's view to csv and xlsx.
 
 use crate::harness::App;
 use serde_json::json;
@@ -154,4 +156,92 @@ async fn a_manual_review_order_is_impossible_to_miss_and_is_resolved() {
     app.wait_text("[data-testid=nav-orders]", "no badge any more", |t| !t.contains('1')).await;
     app.screenshot("orders-resolved").await;
     app.stop().await;
+}
+
+/// The text of every cell of the first visible sheet of an exported file, row by row.
+fn exported_rows(path: &std::path::Path) -> Vec<Vec<String>> {
+    let file = topup_engine::import::SourceFile::open(path).expect("open the exported file");
+    let sheet = file.read_sheet(None).expect("read the exported sheet");
+    sheet.grid.cells.iter().map(|row| row.iter().map(|c| c.to_string()).collect()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_is_configured_tested_used_and_the_board_exported() {
+    let sim = topup_sim::Simulator::start(topup_sim::SimConfig::sandbox()).await.expect("simulator");
+    let secrets = topup_engine::session::secret_store();
+    let account = topup_engine::secrets::provider_account(ProviderId::Juhe);
+    // The keyring outlives the app's data directory: start and end without a juhe secret.
+    let _ = secrets.delete(&account);
+    let app = App::start().await;
+
+    // Settings: a real juhe account. The secret goes to the keyring and is never shown again.
+    app.click("[data-testid=nav-settings]").await;
+    app.wait_attr("[data-testid=settings-sandbox]", "data-sandbox", "sandbox mode", |s| s == "true").await;
+    app.type_into("[data-testid=provider-juhe-base_url]", &sim.base_url()).await;
+    app.type_into("[data-testid=provider-juhe-openid]", topup_sim::SANDBOX_JUHE_OPENID).await;
+    app.type_into("[data-testid=provider-juhe-secret]", topup_sim::SANDBOX_JUHE_APPKEY).await;
+    app.click("[data-testid=provider-juhe-save]").await;
+    app.wait_for("[data-testid=provider-juhe-saved]").await;
+    app.wait_attr("[data-testid=settings-sandbox]", "data-sandbox", "sandbox mode to end", |s| s == "false")
+        .await;
+    app.wait_attr("[data-testid=settings-provider-juhe]", "data-configured", "juhe configured", |s| {
+        s == "true"
+    })
+    .await;
+    let stored = secrets.get(&account).expect("read the keyring").expect("the juhe secret in the keyring");
+    assert_eq!(stored.expose(), topup_sim::SANDBOX_JUHE_APPKEY);
+    let typed = app
+        .client
+        .execute(
+            "return document.querySelector(arguments[0]).value;",
+            vec![json!("[data-testid=provider-juhe-secret]")],
+        )
+        .await
+        .expect("read the secret field");
+    assert_eq!(typed, json!(""), "the secret field is cleared after saving");
+    let source = app.client.source().await.expect("page source");
+    assert!(!source.contains(topup_sim::SANDBOX_JUHE_APPKEY), "the secret is not on the page");
+    // Test connection reads the balance from the configured account.
+    app.click("[data-testid=provider-juhe-test]").await;
+    app.wait_attr("[data-testid=provider-juhe-test-result]", "data-ok", "a successful test", |s| s == "true")
+        .await;
+    app.wait_text("[data-testid=provider-juhe-test-result]", "the balance", |t| {
+        t.contains("10,000") || t.contains("10000")
+    })
+    .await;
+    app.screenshot("settings-provider-saved").await;
+    assert_eq!(app.text_of("[data-testid=sandbox-banner]").await.unwrap(), "", "no sandbox banner any more");
+
+    // An order paid through that account, once.
+    app.click("[data-testid=nav-order]").await;
+    app.type_into("[data-testid=order-account]", "13912345678").await;
+    app.click("[data-testid=face-quick-30]").await;
+    app.wait_text("[data-testid=order-cost]", "the cost", |t| t.contains('¥')).await;
+    app.click("[data-testid=order-submit]").await;
+    app.wait_text("[data-testid=confirm-dialog]", "the confirmation", |t| t.contains("13912345678")).await;
+    app.click("[data-testid=confirm-ok]").await;
+    app.wait_attr("[data-testid=order-result]", "data-state", "succeeded", |s| s == "succeeded").await;
+    let page = app.book().list_orders(&OrderFilter::default()).unwrap();
+    assert_eq!(page.total, 1);
+    let order = &page.orders[0];
+    assert_eq!((order.provider, order.state), (ProviderId::Juhe, OrderState::Succeeded));
+    assert_eq!(sim.charges("juhe", &order.merchant_order_id), 1, "charged exactly once at the provider");
+
+    // The board's view, exported to csv and xlsx: the files hold the order.
+    app.click("[data-testid=nav-orders]").await;
+    app.wait_attr("[data-testid=orders-row]", "data-state", "the order on the board", |s| s == "succeeded")
+        .await;
+    for (button, ext) in [("export-csv", "csv"), ("export-xlsx", "xlsx")] {
+        app.click(&format!("[data-testid={button}]")).await;
+        let shown = app
+            .wait_text("[data-testid=export-result] code", "the exported file's path", |t| t.ends_with(ext))
+            .await;
+        let rows = exported_rows(std::path::Path::new(shown.trim()));
+        assert_eq!(rows.len(), 2, "a heading and one order in {shown}: {rows:?}");
+        assert!(rows[1].iter().any(|c| c == "13912345678"), "the account in {shown}: {rows:?}");
+        assert!(rows[1].iter().any(|c| c == &order.merchant_order_id), "the order id in {shown}: {rows:?}");
+    }
+    app.screenshot("orders-exported").await;
+    app.stop().await;
+    secrets.delete(&account).expect("remove the test secret");
 }
