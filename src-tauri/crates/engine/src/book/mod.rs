@@ -25,7 +25,7 @@ pub use stats::ProviderStats;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
@@ -42,6 +42,8 @@ pub struct Book {
     queue: Mutex<Vec<GroupedJob>>,
     /// When the last group commit ended: a write soon after it lingers for company ([`GROUP_LINGER`]).
     last_group: Mutex<Option<Instant>>,
+    /// Wakes the writer thread that commits [`Book::write_grouped_async`] writes (started on first use).
+    writer_thread: Mutex<Option<mpsc::Sender<()>>>,
 }
 
 /// Under load (a group committed less than [`BUSY_GAP`] ago), a group waits this long before it
@@ -91,6 +93,7 @@ impl Book {
             changes,
             queue: Mutex::new(Vec::new()),
             last_group: Mutex::new(None),
+            writer_thread: Mutex::new(None),
         })
     }
 
@@ -134,12 +137,45 @@ impl Book {
     ///
     /// Why: with `synchronous=FULL` every commit waits for the disk; one commit per callback or per
     /// submit caps the engine at the disk's fsync rate (about 200/s on the test machine).
+    ///
+    /// How: the write is queued and one writer thread per book (started on first use) commits the
+    /// queue group by group; this call blocks until its group is committed. Async callers use
+    /// [`Book::write_grouped_async`] and need no blocking thread of their own.
     pub fn write_grouped<T: Send + 'static>(
-        &self,
+        self: &Arc<Self>,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, BookError> + Send + 'static,
     ) -> Result<T, BookError> {
-        let slot: Arc<Mutex<Option<Result<T, BookError>>>> = Arc::new(Mutex::new(None));
-        let (out, aborted) = (slot.clone(), slot.clone());
+        let (send, receive) = mpsc::sync_channel::<Result<T, BookError>>(1);
+        self.enqueue(f, move |result| {
+            let _ = send.send(result);
+        });
+        // A closed channel: the group's transaction panicked, nothing was committed.
+        receive.recv().unwrap_or_else(|_| Err(interrupted()))
+    }
+
+    /// [`Book::write_grouped`] for async callers: the caller's task waits for the commit without
+    /// holding a thread. (Every engine write used to take a blocking thread that then mostly waited for
+    /// the writer lock: two thread hand-offs and a lock convoy per write.) Dropping the future does
+    /// not withdraw a queued write: it is committed all the same.
+    pub async fn write_grouped_async<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, BookError> + Send + 'static,
+    ) -> Result<T, BookError> {
+        let (send, receive) = tokio::sync::oneshot::channel::<Result<T, BookError>>();
+        self.enqueue(f, move |result| {
+            let _ = send.send(result);
+        });
+        receive.await.unwrap_or_else(|_| Err(interrupted()))
+    }
+
+    /// Queues a write for the writer thread; `deliver` gets its result after the group's commit.
+    fn enqueue<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, BookError> + Send + 'static,
+        deliver: impl FnOnce(Result<T, BookError>) + Send + 'static,
+    ) {
+        let deliver = Arc::new(Mutex::new(Some(deliver)));
+        let on_abort = deliver.clone();
         let job = GroupedJob {
             run: Box::new(move |tx: &mut Tx<'_>| {
                 let result = tx.savepoint(f);
@@ -148,40 +184,69 @@ impl Book {
                         None => result,
                         Some(e) => Err(BookError::CommitFailed(e.to_owned())),
                     };
-                    *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+                    if let Some(d) = deliver.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                        d(result);
+                    }
                 })
             }),
             abort: Box::new(move |e: &str| {
-                *aborted.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some(Err(BookError::CommitFailed(e.to_owned())));
+                if let Some(d) = on_abort.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    d(Err(BookError::CommitFailed(e.to_owned())));
+                }
             }),
         };
         self.queue.lock().unwrap_or_else(|p| p.into_inner()).push(job);
-        loop {
-            let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(done) = slot.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                return done;
-            }
-            let busy = self
-                .last_group
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .is_some_and(|t| t.elapsed() < BUSY_GAP);
-            if busy {
-                std::thread::sleep(GROUP_LINGER);
-            }
-            let jobs = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
-            if jobs.is_empty() {
-                // Our job was taken by a writer that died before reporting: it was not committed.
-                return Err(BookError::CommitFailed("写入被中断 / the write was interrupted".into()));
-            }
-            let changes = Self::run_group(&mut conn, jobs);
-            *self.last_group.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
-            drop(conn);
-            for c in changes {
-                let _ = self.changes.send(c);
+        self.wake_writer_thread();
+    }
+
+    fn wake_writer_thread(self: &Arc<Self>) {
+        let mut wake = self.writer_thread.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(w) = wake.as_ref() {
+            if w.send(()).is_ok() {
+                return;
             }
         }
+        let (send, receive) = mpsc::channel();
+        let book = Arc::downgrade(self);
+        match std::thread::Builder::new()
+            .name("book-writer".into())
+            .spawn(move || writer_loop(&book, &receive))
+        {
+            Ok(_) => {
+                let _ = send.send(());
+                *wake = Some(send);
+            }
+            Err(e) => {
+                // No thread: fail the queued writes rather than leave them waiting.
+                let text = format!("无法启动写入线程 / cannot start the writer thread: {e}");
+                for job in std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner())) {
+                    (job.abort)(&text);
+                }
+            }
+        }
+    }
+
+    /// Commits every queued write as one group and publishes their changes; `false` if the queue
+    /// was empty. Under load it first lingers (without the writer lock, so that [`Book::write`]
+    /// callers get their turn) for company.
+    fn commit_queued(&self) -> bool {
+        let busy =
+            self.last_group.lock().unwrap_or_else(|p| p.into_inner()).is_some_and(|t| t.elapsed() < BUSY_GAP);
+        if busy {
+            std::thread::sleep(GROUP_LINGER);
+        }
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let jobs = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+        if jobs.is_empty() {
+            return false;
+        }
+        let changes = Self::run_group(&mut conn, jobs);
+        *self.last_group.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        drop(conn);
+        for c in changes {
+            let _ = self.changes.send(c);
+        }
+        true
     }
 
     /// Runs queued writes in one transaction, then tells each of them how the commit went.
@@ -291,4 +356,18 @@ fn migrate(conn: &mut Connection) -> Result<(), BookError> {
 pub fn now_ms() -> i64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The writer thread of one book: commits queued writes whenever woken, until the book is dropped.
+/// A write that panics fails its group (the callers' result channels are dropped); the thread goes on.
+fn writer_loop(book: &Weak<Book>, wake: &mpsc::Receiver<()>) {
+    while wake.recv().is_ok() {
+        while wake.try_recv().is_ok() {}
+        let Some(book) = book.upgrade() else { return };
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| while book.commit_queued() {}));
+    }
+}
+
+fn interrupted() -> BookError {
+    BookError::CommitFailed("写入被中断 / the write was interrupted".into())
 }

@@ -610,19 +610,13 @@ impl Engine {
         Ok(())
     }
 
-    /// A write through the group commit, from a blocking thread so that concurrent writes can meet
-    /// in one transaction. `Ok` means committed.
+    /// A write through the group commit ([`Book::write_grouped_async`]): concurrent writes meet in one
+    /// transaction. `Ok` means committed.
     async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut crate::book::Tx<'_>) -> Result<T, BookError> + Send + 'static,
     ) -> Result<T, BookError> {
-        let book = self.book.clone();
-        match tokio::task::spawn_blocking(move || book.write_grouped(f)).await {
-            Ok(result) => result,
-            // The task did not finish: treat the write as not made (a submit is then not sent;
-            // crash recovery covers a commit that did happen).
-            Err(e) => Err(BookError::CommitFailed(format!("写入任务中断 / write task interrupted: {e}"))),
-        }
+        self.book.write_grouped_async(f).await
     }
 
     // ----- manual actions -------------------------------------------------------------------
