@@ -112,11 +112,16 @@ fn ticks(stat: &str) -> f64 {
 }
 
 fn rss_kib(pid: &str) -> u64 {
+    status_field(pid, "VmRSS:")
+}
+
+/// A numeric field of `/proc/PID/status` (`VmRSS:` in KiB, `Threads:`), 0 when unreadable.
+fn status_field(pid: &str, name: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(name))
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
@@ -424,7 +429,7 @@ fn main() {
     });
 
     // (d) memory sampler: this process (the engine) and, for reference, the simulator.
-    type Samples = Vec<(f64, u64, u64, i64)>;
+    type Samples = Vec<(f64, u64, u64, i64, u64)>;
     let rss: Arc<Mutex<Samples>> = Arc::new(Mutex::new(Vec::new()));
     let sampling = Arc::new(AtomicBool::new(true));
     let sampler = {
@@ -443,6 +448,7 @@ fn main() {
                         rss_kib("self"),
                         rss_kib(&sim_pid),
                         settled,
+                        status_field("self", "Threads:"),
                     ));
                     std::thread::sleep(Duration::from_secs(1));
                 }
@@ -609,8 +615,13 @@ fn main() {
         samples.last().map(|s| s.2).unwrap_or(0)
     );
     println!(
-        "    samples (s: engine KiB / orders settled): {}",
-        samples.iter().step_by(5).map(|(t, k, _, n)| format!("{t:.0}:{k}/{n}")).collect::<Vec<_>>().join(" ")
+        "    samples (s: engine KiB / orders settled / threads): {}",
+        samples
+            .iter()
+            .step_by(5)
+            .map(|(t, k, _, n, th)| format!("{t:.0}:{k}/{n}/{th}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     );
 }
 
