@@ -484,7 +484,7 @@ impl Engine {
         let settings = self.settings();
         let mut request = submit_request(&order, &settings);
         request.notify_url = settings.callback_url(order.provider);
-        let _permit = slot.limits.acquire().await;
+        let _permit = slot.limits.acquire_paced().await;
         crate::failpoint!("before_intent_commit");
         // The intent is durable before the request leaves: a crash from here on is recovered by query.
         let detail = if order.state == OrderState::New {
@@ -501,6 +501,7 @@ impl Engine {
             Err(e) => return Err(e.into()),
         }
         crate::failpoint!("after_intent_commit");
+        slot.limits.before_send().await;
         let sent_at = crate::book::now_ms();
         let outcome = slot.entry.client.submit(&request).await;
         crate::failpoint!("after_send_before_store");
