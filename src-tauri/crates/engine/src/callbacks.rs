@@ -103,21 +103,16 @@ async fn handle(
         query: query.unwrap_or_default(),
         body: body.to_vec(),
     };
-    let engine = state.engine.clone();
-    let result = tokio::task::spawn_blocking(move || engine.apply_callback(provider, &request)).await;
-    match result {
-        Ok(Ok(ack)) => (StatusCode::OK, ack).into_response(),
-        Ok(Err(EngineError::Callback(why))) => {
+    // Waits for the group commit on a oneshot: no blocking thread per callback.
+    match state.engine.apply_callback_async(provider, &request).await {
+        Ok(ack) => (StatusCode::OK, ack).into_response(),
+        Err(EngineError::Callback(why)) => {
             tracing::warn!(%provider, reason = %crate::redact::text(&why), "callback refused");
             refuse(StatusCode::BAD_REQUEST, "refused")
         }
-        Ok(Err(e)) => {
+        Err(e) => {
             tracing::error!(%provider, error = %e, "callback could not be stored");
             // Not stored: no acknowledgement, the provider will retry.
-            refuse(StatusCode::INTERNAL_SERVER_ERROR, "not stored")
-        }
-        Err(e) => {
-            tracing::error!(%provider, error = %e, "callback task failed");
             refuse(StatusCode::INTERNAL_SERVER_ERROR, "not stored")
         }
     }

@@ -18,7 +18,8 @@ mod stats;
 
 pub use error::BookError;
 pub use orders::{
-    Batch, Change, EventKind, NewBatch, NewOrder, Order, OrderEvent, OrderFilter, OrderPage, StateCounts,
+    Also, Batch, Change, EventKind, NewBatch, NewOrder, Order, OrderEvent, OrderFilter, OrderPage,
+    StateCounts,
 };
 pub use state::{OrderState, UnknownState};
 pub use stats::ProviderStats;

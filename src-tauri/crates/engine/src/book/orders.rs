@@ -134,6 +134,21 @@ pub enum Change {
     Settings,
 }
 
+/// Changes to an order's row that go with a transition ([`Tx::transition_with`]) or stand alone
+/// ([`Tx::update_order`]). `None` leaves a column as it is; a `None` inside `next_action_at` clears it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Also<'a> {
+    /// When the engine should next act on the order (as [`Tx::schedule`]).
+    pub next_action_at: Option<Option<i64>>,
+    /// The last error (as [`Tx::schedule`]: `None` keeps the previous one).
+    pub last_error: Option<&'a str>,
+    /// Provider facts (as [`Tx::set_provider_facts`]).
+    pub provider_order_id: Option<&'a str>,
+    pub cost: Option<Li>,
+    /// When a submit request of the order left (as [`Tx::mark_sent`]).
+    pub last_sent_at: Option<i64>,
+}
+
 /// A batch of imported orders.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[ts(export)]
@@ -337,7 +352,32 @@ impl Tx<'_> {
 
     /// Moves an order to `to` if the state machine allows it, recording why. Returns the new order.
     pub fn transition(&mut self, id: i64, to: OrderState, detail: &str) -> Result<Order, BookError> {
+        self.transition_with(id, to, detail, Also::default())
+    }
+
+    /// [`Tx::transition`] with other changes to the row ([`Also`]) written by the same `UPDATE`: each
+    /// `UPDATE` re-writes the row and its index entries, and a stored reply used to take four.
+    pub fn transition_with(
+        &mut self,
+        id: i64,
+        to: OrderState,
+        detail: &str,
+        also: Also<'_>,
+    ) -> Result<Order, BookError> {
         let current = self.order(id)?;
+        self.transition_from(current, to, detail, also)
+    }
+
+    /// [`Tx::transition_with`] for an order already read in this transaction (`current` must be the
+    /// row as it stands: nothing may have changed it since it was read).
+    pub fn transition_from(
+        &mut self,
+        current: Order,
+        to: OrderState,
+        detail: &str,
+        also: Also<'_>,
+    ) -> Result<Order, BookError> {
+        let id = current.id;
         let from = current.state;
         if !from.can_become(to) {
             return Err(BookError::IllegalTransition { order: current.merchant_order_id, from, to });
@@ -347,13 +387,29 @@ impl Tx<'_> {
         let submitted = (to == OrderState::Submitting && current.submitted_at.is_none()).then_some(now);
         let attempts_inc = i64::from(to == OrderState::Submitting);
         // The intent is committed just before the request leaves: its time is the send time until the
-        // reply is stored with the exact one ([`Tx::mark_sent`]).
-        let sent = (to == OrderState::Submitting).then_some(now);
+        // reply is stored with the exact one ([`Also::last_sent_at`]).
+        let sent = if to == OrderState::Submitting { Some(now) } else { also.last_sent_at };
         self.exec(
             "UPDATE orders SET state = ?2, updated_at = ?3, finished_at = COALESCE(?4, finished_at), \
              submitted_at = COALESCE(submitted_at, ?5), attempts = attempts + ?6, \
-             last_sent_at = COALESCE(?7, last_sent_at) WHERE id = ?1",
-            params![id, to.as_str(), now, finished, submitted, attempts_inc, sent],
+             last_sent_at = COALESCE(?7, last_sent_at), \
+             next_action_at = CASE WHEN ?8 THEN ?9 ELSE next_action_at END, \
+             last_error = COALESCE(?10, last_error), provider_order_id = COALESCE(?11, provider_order_id), \
+             cost_li = COALESCE(?12, cost_li) WHERE id = ?1",
+            params![
+                id,
+                to.as_str(),
+                now,
+                finished,
+                submitted,
+                attempts_inc,
+                sent,
+                also.next_action_at.is_some(),
+                also.next_action_at.flatten(),
+                also.last_error,
+                also.provider_order_id,
+                also.cost.map(|c| c.0),
+            ],
         )?;
         self.add_event(id, EventKind::State, Some(from), Some(to), detail)?;
         self.changed(super::Change::Order { id, state: to });
@@ -365,8 +421,42 @@ impl Tx<'_> {
             submitted_at: current.submitted_at.or(submitted),
             attempts: current.attempts + attempts_inc,
             last_sent_at: sent.or(current.last_sent_at),
+            next_action_at: also.next_action_at.unwrap_or(current.next_action_at),
+            last_error: also.last_error.map(str::to_owned).or(current.last_error),
+            provider_order_id: also.provider_order_id.map(str::to_owned).or(current.provider_order_id),
+            cost: also.cost.or(current.cost),
             ..current
         })
+    }
+
+    /// The changes of [`Also`] without a state change, in one `UPDATE` (bumps `updated_at`).
+    pub fn update_order(&mut self, id: i64, also: Also<'_>) -> Result<(), BookError> {
+        self.exec(
+            "UPDATE orders SET updated_at = ?2, last_sent_at = COALESCE(?3, last_sent_at), \
+             next_action_at = CASE WHEN ?4 THEN ?5 ELSE next_action_at END, \
+             last_error = COALESCE(?6, last_error), provider_order_id = COALESCE(?7, provider_order_id), \
+             cost_li = COALESCE(?8, cost_li) WHERE id = ?1",
+            params![
+                id,
+                now_ms(),
+                also.last_sent_at,
+                also.next_action_at.is_some(),
+                also.next_action_at.flatten(),
+                also.last_error,
+                also.provider_order_id,
+                also.cost.map(|c| c.0),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The order with this merchant id, read inside the transaction.
+    pub fn order_by_merchant_id(&self, merchant_order_id: &str) -> Result<Option<Order>, BookError> {
+        Ok(self
+            .tx
+            .prepare_cached(ORDER_BY_MERCHANT_ID)?
+            .query_row([merchant_order_id], order_from_row)
+            .optional()?)
     }
 
     /// Records when a submit request of the order left (ms since the epoch).

@@ -3,7 +3,7 @@
 //! Kept apart from the loop so that the money decisions are in one short file: which verdict moves an
 //! order where, when the next query is due, and when a person must decide.
 
-use crate::book::{now_ms, BookError, EventKind, Order, OrderState, Tx};
+use crate::book::{now_ms, Also, BookError, EventKind, Order, OrderState, Tx};
 use crate::config::EngineSettings;
 use std::time::Duration;
 use topup_providers::{CallbackUpdate, Outcome, Verdict};
@@ -53,38 +53,54 @@ pub fn submit_reply(
     settings: &EngineSettings,
     sent_at: i64,
 ) -> Result<Applied, BookError> {
-    tx.mark_sent(order.id, sent_at)?;
     record_exchanges(tx, order.id, outcome)?;
     let r = &outcome.reply;
-    tx.set_provider_facts(order.id, r.provider_order_id.as_deref(), r.cost)?;
     let why = describe(outcome);
     let now = now_ms();
+    // The send time, the provider's facts and the next action go in the transition's one UPDATE.
+    let facts = Also {
+        last_sent_at: Some(sent_at),
+        provider_order_id: r.provider_order_id.as_deref(),
+        cost: r.cost,
+        ..Also::default()
+    };
     let applied = match r.verdict {
         Verdict::Accepted => {
-            tx.transition(order.id, OrderState::Accepted, &why)?;
-            tx.schedule(order.id, Some(now + ms(settings.query_delay(0))), None)?;
+            let next = Some(now + ms(settings.query_delay(0)));
+            tx.transition_with(
+                order.id,
+                OrderState::Accepted,
+                &why,
+                Also { next_action_at: Some(next), ..facts },
+            )?;
             Applied::Progress
         }
         Verdict::Succeeded => {
-            tx.transition(order.id, OrderState::Succeeded, &why)?;
-            tx.schedule(order.id, None, None)?;
+            tx.transition_with(
+                order.id,
+                OrderState::Succeeded,
+                &why,
+                Also { next_action_at: Some(None), ..facts },
+            )?;
             Applied::Succeeded
         }
         Verdict::Failed if r.retry_later => {
             // Definitely not placed (not sent, or a busy / rate-limit code): same id, later.
-            let attempts = tx.order(order.id)?.attempts;
-            tx.transition(order.id, OrderState::New, &why)?;
-            tx.schedule(order.id, Some(now + ms(settings.retry_delay(attempts))), Some(&why))?;
+            let current = tx.order(order.id)?;
+            let next = Some(now + ms(settings.retry_delay(current.attempts)));
+            let also = Also { next_action_at: Some(next), last_error: Some(&why), ..facts };
+            tx.transition_from(current, OrderState::New, &why, also)?;
             Applied::Requeued
         }
         Verdict::Failed => {
-            tx.transition(order.id, OrderState::Failed, &why)?;
-            tx.schedule(order.id, None, Some(&why))?;
+            let also = Also { next_action_at: Some(None), last_error: Some(&why), ..facts };
+            tx.transition_with(order.id, OrderState::Failed, &why, also)?;
             Applied::DefinitelyFailed
         }
         Verdict::Unknown => {
-            tx.transition(order.id, OrderState::Unknown, &why)?;
-            tx.schedule(order.id, Some(now + ms(settings.query_delay(0))), Some(&why))?;
+            let next = Some(now + ms(settings.query_delay(0)));
+            let also = Also { next_action_at: Some(next), last_error: Some(&why), ..facts };
+            tx.transition_with(order.id, OrderState::Unknown, &why, also)?;
             Applied::Progress
         }
     };
@@ -196,24 +212,25 @@ pub fn query_reply(
     Ok(applied)
 }
 
-/// A verified callback. Returns whether the engine should query the order now (the callback needs
-/// confirmation, or it arrived for an order whose outcome was unknown).
+/// A verified callback for `current`, the order as read in this same transaction. Returns whether
+/// the engine should query the order now (the callback needs confirmation, or it arrived for an order
+/// whose outcome was unknown).
 pub fn callback(
     tx: &mut Tx<'_>,
-    order: &Order,
+    current: Order,
     update: &CallbackUpdate,
     raw: &str,
 ) -> Result<bool, BookError> {
-    let current = tx.order(order.id)?;
+    let id = current.id;
     let mut detail = format!("回调 / callback: {raw}");
     if let Some(code) = &update.code {
         detail.push_str(&format!(" [code {code}]"));
     }
-    tx.add_event(order.id, EventKind::Callback, None, None, &crate::redact::text(&detail))?;
+    tx.add_event(id, EventKind::Callback, None, None, &crate::redact::text(&detail))?;
     if let Some(face) = update.face {
         if face != current.face {
             tx.set_attention(
-                order.id,
+                id,
                 true,
                 &format!(
                     "回调金额 {face} 与订单面值 {} 不符，未采用，需人工核对 / callback amount {face} does not match face value {}",
@@ -223,22 +240,25 @@ pub fn callback(
             return Ok(false);
         }
     }
-    if let Some(pid) = &update.provider_order_id {
-        tx.set_provider_facts(order.id, Some(pid), None)?;
-    }
+    // The provider's order id goes with whatever else this callback changes, in one UPDATE.
+    let facts = Also { provider_order_id: update.provider_order_id.as_deref(), ..Also::default() };
+    let query_now = Also { next_action_at: Some(Some(now_ms())), ..facts };
     let target = match update.verdict {
         Verdict::Succeeded => OrderState::Succeeded,
         Verdict::Failed => OrderState::Failed,
         // A state the client did not understand: the query will tell.
         _ => {
-            tx.schedule(order.id, Some(now_ms()), None)?;
+            tx.update_order(id, query_now)?;
             return Ok(true);
         }
     };
     if current.state.is_final() {
+        if facts.provider_order_id.is_some() {
+            tx.update_order(id, facts)?;
+        }
         if current.state != target {
             tx.set_attention(
-                order.id,
+                id,
                 true,
                 &format!(
                     "回调结果“{}”与已确定的“{}”矛盾，需人工核对 / callback says {target} but the order is {}",
@@ -253,9 +273,9 @@ pub fn callback(
     }
     if update.needs_confirmation {
         // The signature does not cover the state (juhe `sta`): ask the provider before believing it.
-        tx.schedule(order.id, Some(now_ms()), None)?;
+        tx.update_order(id, query_now)?;
         tx.add_event(
-            order.id,
+            id,
             EventKind::Note,
             None,
             None,
@@ -265,14 +285,14 @@ pub fn callback(
     }
     match current.state {
         OrderState::Accepted | OrderState::Unknown | OrderState::ManualReview => {
-            tx.transition(order.id, target, "供应商回调 / provider callback")?;
-            tx.schedule(order.id, None, None)?;
+            let also = Also { next_action_at: Some(None), ..facts };
+            tx.transition_from(current, target, "供应商回调 / provider callback", also)?;
             Ok(false)
         }
         // Submitting: the reply to our own send is not stored yet. The callback is recorded above;
         // the submit reply or the next query settles the state.
         _ => {
-            tx.schedule(order.id, Some(now_ms()), None)?;
+            tx.update_order(id, query_now)?;
             Ok(true)
         }
     }

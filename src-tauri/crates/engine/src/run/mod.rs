@@ -716,31 +716,72 @@ impl Engine {
 
     /// Verifies a provider callback and applies it in one transaction. Returns the body to acknowledge
     /// with, *after* the commit. A refused callback stores nothing and gets no acknowledgement.
+    /// Blocks until the commit: async callers use [`Engine::apply_callback_async`].
     pub fn apply_callback(
         &self,
         provider: ProviderId,
         request: &CallbackRequest,
     ) -> Result<&'static str, EngineError> {
+        let (write, ack) = self.callback_write(provider, request)?;
+        let confirm = self.book.write_grouped(write)?;
+        self.callback_stored(confirm, ack)
+    }
+
+    /// [`Engine::apply_callback`] for the listener: waits for the commit without holding a thread.
+    pub async fn apply_callback_async(
+        &self,
+        provider: ProviderId,
+        request: &CallbackRequest,
+    ) -> Result<&'static str, EngineError> {
+        let (write, ack) = self.callback_write(provider, request)?;
+        let confirm = self.book.write_grouped_async(write).await?;
+        self.callback_stored(confirm, ack)
+    }
+
+    /// Verifies a callback and returns the write that applies it, with its acknowledgement. The order
+    /// is looked up inside that write (one transaction, no separate read); an unknown order or one of
+    /// another provider is refused before anything is written.
+    #[allow(clippy::type_complexity)]
+    fn callback_write(
+        &self,
+        provider: ProviderId,
+        request: &CallbackRequest,
+    ) -> Result<
+        (
+            impl FnOnce(&mut crate::book::Tx<'_>) -> Result<Result<bool, String>, BookError> + Send + 'static,
+            &'static str,
+        ),
+        EngineError,
+    > {
         let Some(slot) = self.slot(provider) else {
             return Err(EngineError::NoProvider(provider));
         };
         let update =
             slot.entry.client.parse_callback(request).map_err(|e| EngineError::Callback(e.to_string()))?;
-        let Some(order) = self.book.order_by_merchant_id(&update.merchant_order_id)? else {
-            return Err(EngineError::Callback(format!(
-                "未知订单 {} / unknown order",
-                update.merchant_order_id
-            )));
-        };
-        if order.provider != provider {
-            return Err(EngineError::Callback(format!(
-                "订单 {} 不属于 {} / order belongs to another provider",
-                order.merchant_order_id, provider
-            )));
-        }
         let raw = crate::redact::text(&String::from_utf8_lossy(&request.body)).into_owned();
         let ack = update.ack;
-        let confirm = self.book.write_grouped(move |tx| apply::callback(tx, &order, &update, &raw))?;
+        let write = move |tx: &mut crate::book::Tx<'_>| {
+            let Some(order) = tx.order_by_merchant_id(&update.merchant_order_id)? else {
+                return Ok(Err(format!("未知订单 {} / unknown order", update.merchant_order_id)));
+            };
+            if order.provider != provider {
+                return Ok(Err(format!(
+                    "订单 {} 不属于 {} / order belongs to another provider",
+                    order.merchant_order_id, provider
+                )));
+            }
+            apply::callback(tx, order, &update, &raw).map(Ok)
+        };
+        Ok((write, ack))
+    }
+
+    /// After a callback's write committed (or was refused before writing anything).
+    fn callback_stored(
+        &self,
+        confirm: Result<bool, String>,
+        ack: &'static str,
+    ) -> Result<&'static str, EngineError> {
+        let confirm = confirm.map_err(EngineError::Callback)?;
         crate::failpoint!("after_callback_store_before_ack");
         if confirm {
             self.wake.notify_one();
