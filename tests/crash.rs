@@ -244,6 +244,23 @@ impl Setup {
         assert!(reached, "fault point {name} was not reached; exit {status:?}; stderr: {seen:#?}");
         assert!(killed.success(), "kill -KILL {pid} failed");
         assert!(status.code().is_none(), "the process died of SIGKILL, not by exiting: {status:?}");
+        self.wait_for_quiet_simulator();
+    }
+
+    /// Waits until the simulator has received nothing new for 300 ms. Why: the engine's other tasks keep
+    /// running between the fault point and the kill, and a request the dead process had already written
+    /// to its socket still reaches the simulator a moment later; it must not count as a request made
+    /// after the restart (`assert_recovery_queried_first`).
+    fn wait_for_quiet_simulator(&self) {
+        let mut seen = self.sim().requests().len();
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let now = self.sim().requests().len();
+            if now == seen {
+                return;
+            }
+            seen = now;
+        }
     }
 
     /// Restarts without the fault point and waits until idle (bounded by `--timeout`).
