@@ -272,6 +272,11 @@ impl Book {
     /// was empty. Under load it first lingers (without the writer lock, so that [`Book::write`]
     /// callers get their turn) for company.
     fn commit_queued(&self) -> bool {
+        // Nothing queued (the writes this wake-up was for went with the last group): no linger.
+        // Before, the loop's final call and every stale wake-up slept 1 ms to find an empty queue.
+        if self.queue.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+            return false;
+        }
         let busy =
             self.last_group.lock().unwrap_or_else(|p| p.into_inner()).is_some_and(|t| t.elapsed() < BUSY_GAP);
         if busy {
