@@ -107,6 +107,15 @@ pub fn submit_reply(
     Ok(applied)
 }
 
+/// A `submitting` order whose reply was never stored (the process stopped, or its write was
+/// cancelled, between the intent and the reply): its outcome is unknown, so it is queried at once and
+/// never resent blindly. `current` is the order as read in this transaction. The one rule for both
+/// recoveries, at start and while running.
+pub fn interrupted_submit(tx: &mut Tx<'_>, current: Order, why: &str) -> Result<Order, BookError> {
+    let query_now = Also { next_action_at: Some(Some(now_ms())), ..Also::default() };
+    tx.transition_from(current, OrderState::Unknown, why, query_now)
+}
+
 /// When the order's last submit left: `last_sent_at`, or for an order sent by a version that did not
 /// record it, the latest time the book has for it (`updated_at` is bumped by every query, so that
 /// errs on the side of waiting longer).

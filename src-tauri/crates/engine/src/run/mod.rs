@@ -225,15 +225,15 @@ impl Engine {
     /// `unknown` and is queried at once; nothing is resent blindly.
     pub fn recover(&self) -> Result<usize, EngineError> {
         let stuck = self.book.orders_in_state(OrderState::Submitting)?;
-        let now = crate::book::now_ms();
         for o in &stuck {
             self.book.write(|tx| {
-                tx.transition(
-                    o.id,
-                    OrderState::Unknown,
+                // Read again inside the write: the row as it stands now is the one transitioned.
+                let current = tx.order(o.id)?;
+                apply::interrupted_submit(
+                    tx,
+                    current,
                     "程序在提交过程中中断，结果未知，将查询 / interrupted while submitting: outcome unknown, querying",
-                )?;
-                tx.schedule(o.id, Some(now), None)
+                )
             })?;
         }
         if !stuck.is_empty() {
@@ -270,12 +270,11 @@ impl Engine {
                 if o.state != OrderState::Submitting || o.updated_at > cutoff {
                     return Ok(false);
                 }
-                tx.transition(
-                    id,
-                    OrderState::Unknown,
+                apply::interrupted_submit(
+                    tx,
+                    o,
                     "提交中断（未保存回复），结果未知，将查询 / submit interrupted before its reply was stored: outcome unknown, querying",
                 )?;
-                tx.schedule(id, Some(crate::book::now_ms()), None)?;
                 Ok(true)
             })?;
             recovered += usize::from(done);
