@@ -6,9 +6,13 @@ use topup_engine::console::{self, ImportRequest};
 use topup_engine::import::{Committed, Preview};
 
 #[tauri::command]
-pub async fn import_preview(state: State<'_, AppState>, request: ImportRequest) -> CmdResult<Preview> {
+pub async fn import_preview(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    request: ImportRequest,
+) -> CmdResult<Preview> {
     state.ensure_balance(request.provider).await;
-    Ok(console::import_preview(&state.book, &state.engine(), &state.balances, &request)?)
+    blocking(app, move |s| Ok(console::import_preview(&s.book, &s.engine(), &s.balances, &request)?)).await
 }
 
 #[tauri::command]

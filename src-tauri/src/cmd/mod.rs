@@ -4,7 +4,9 @@
 //! Every command is `async`. Why: Tauri runs a command that is not `async` on the main thread, the
 //! thread that also draws the window and handles input, so a count over 100,000 orders, a commit that
 //! waits for the disk or a keyring lookup over D-Bus would freeze the window while it runs. Work that
-//! blocks goes through [`blocking`], which runs it on a blocking thread of Tauri's runtime.
+//! blocks goes through [`blocking`], which runs it on a blocking thread of Tauri's runtime, not on an
+//! async worker the engine needs. Left on the async worker: the settings commands' short keyring and
+//! settings writes around a session restart (a user's click, not a hot path).
 
 pub mod balances;
 pub mod import;
