@@ -22,6 +22,7 @@ pub mod oper;
 pub mod phone_segments;
 #[cfg(test)]
 mod proptests;
+pub mod rules;
 pub mod sign;
 mod types;
 
@@ -54,6 +55,17 @@ pub fn build(
         ProviderId::Oper => Arc::new(oper::Oper::new(settings(settings_json)?, secret)?),
         ProviderId::Juhe => Arc::new(juhe::Juhe::new(settings(settings_json)?, secret)?),
     })
+}
+
+/// The provider's own check of an order, without its account settings: what its request builder
+/// would refuse before sending (the engine's order check runs it on every order; a configured client's
+/// [`Provider::validate`] adds what depends on its settings).
+pub fn check_order(provider: ProviderId, order: &SubmitRequest) -> Result<(), ProviderError> {
+    match provider {
+        ProviderId::Juhe => juhe::request::check_order(order).map(drop),
+        ProviderId::Oper => oper::request::order_fields("0", "http://127.0.0.1/", order).map(drop),
+        ProviderId::Dingyin => dingyin::request::submit_params("0", order).map(drop),
+    }
 }
 
 /// The default settings of a provider as JSON (for the settings screen).

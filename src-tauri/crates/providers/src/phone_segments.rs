@@ -160,11 +160,10 @@ impl Table {
     /// The segment of an 11-digit mainland mobile number (`1` and ten more ASCII digits, nothing
     /// else), if the table has its block.
     pub fn lookup(&self, number: &str) -> Option<Segment> {
-        let digits = number.as_bytes();
-        if digits.len() != 11 || digits[0] != b'1' || !digits.iter().all(u8::is_ascii_digit) {
+        if !crate::rules::phone::is_mobile(number) {
             return None;
         }
-        let prefix = digits[..7].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+        let prefix = number.as_bytes()[..7].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
         self.by_prefix(prefix)
     }
 }

@@ -7,7 +7,7 @@
 use crate::form::{self, Charset};
 use crate::sign::md5_upper;
 use crate::{Grid, ProviderError, SubmitRequest};
-use topup_core::ProductKind;
+use topup_core::{ProductKind, ProviderId};
 
 /// The parameters in the document's order (`userip` is not signed). `back_url` is added by the caller.
 pub fn submit_params(
@@ -24,8 +24,8 @@ pub fn submit_params(
     // `num`: a game product is sold per unit (`num` = quantity); a phone top-up without a product id,
     // electricity and 抖音 are sold by the yuan (`num` = face value in whole yuan), since neither the
     // phone number nor note 1's account JSON carries an amount.
-    let per_unit = order.kind == ProductKind::Game
-        || (order.kind == ProductKind::Phone && order.product_id.as_deref().is_some_and(|p| !p.is_empty()));
+    let has_product = order.product_id.as_deref().is_some_and(|p| !p.is_empty());
+    let per_unit = !crate::rules::face::whole_yuan_only(ProviderId::Dingyin, order.kind, has_product);
     let num = if per_unit {
         if order.quantity == 0 {
             return invalid("数量须大于 0 / quantity must be positive");

@@ -7,7 +7,7 @@ use super::table;
 use crate::form::{self, Charset};
 use crate::sign::md5_lower;
 use crate::{ProviderError, SubmitRequest};
-use topup_core::{Li, ProductKind};
+use topup_core::{Li, ProductKind, ProviderId};
 
 /// A form body or query string as sent, and as recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,11 +30,14 @@ fn with_key(pairs: &[(&str, &str)]) -> Query {
 
 /// The face value as whole yuan juhe sells.
 pub fn face_yuan(face: Li) -> Result<i64, ProviderError> {
-    match face.whole_yuan() {
-        Some(y) if table::FACE_VALUES.contains(&y) => Ok(y),
-        _ => Err(ProviderError::InvalidOrder(format!(
-            "聚合只支持面值 1/2/5/10/20/30/50/100/300 元，不支持 {face} / juhe sells only 1/2/5/10/20/30/50/100/300 yuan, not {face}"
-        ))),
+    match (crate::rules::face::check(ProviderId::Juhe, ProductKind::Phone, false, face), face.whole_yuan()) {
+        (Ok(()), Some(y)) => Ok(y),
+        _ => {
+            let sold = crate::rules::face::faces_text(table::FACE_VALUES);
+            Err(ProviderError::InvalidOrder(format!(
+                "聚合只支持面值 {sold} 元，不支持 {face} / juhe sells only {sold} yuan, not {face}"
+            )))
+        }
     }
 }
 
@@ -57,7 +60,7 @@ pub fn check_order(order: &SubmitRequest) -> Result<(String, i64), ProviderError
         ));
     }
     let phone = order.account.trim();
-    if phone.len() != 11 || !phone.starts_with('1') || !phone.bytes().all(|b| b.is_ascii_digit()) {
+    if !crate::rules::phone::is_mobile(phone) {
         return invalid(format!("“{phone}”不是 11 位手机号 / not an 11-digit mobile number"));
     }
     Ok((phone.to_owned(), face_yuan(order.face)?))

@@ -85,7 +85,7 @@ pub const SEGMENTS: &[(&str, Carrier)] = &[
 
 /// The original carrier of an 11-digit mainland mobile number, if its segment is known.
 pub fn carrier_of(phone: &str) -> Option<Carrier> {
-    if phone.len() != 11 || !phone.bytes().all(|b| b.is_ascii_digit()) {
+    if !crate::rules::phone::is_mobile(phone) {
         return None;
     }
     SEGMENTS.iter().filter(|(p, _)| phone.starts_with(p)).max_by_key(|(p, _)| p.len()).map(|(_, c)| *c)
