@@ -9,10 +9,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use topup_engine::book::{Book, OrderFilter, OrderState};
-use topup_engine::run::OrderRequest;
+use topup_engine::import::Field;
+use topup_engine::order::{self, Origin, RawOrder};
 use topup_engine::secrets::provider_account;
 use topup_engine::session::{self, Session, SessionOptions};
-use topup_engine::{Li, ProductKind, ProviderId, Sensitive};
+use topup_engine::{ProviderId, Sensitive};
 
 const FAILED: u8 = 1;
 const USAGE: u8 = 2;
@@ -330,50 +331,28 @@ where
     })
 }
 
+/// `order add`: the flags as a raw order, checked and stored by the engine like the window's form.
 fn add(a: AddArgs, dir: &Path, book: Arc<Book>) -> ExitCode {
     let provider = match a.provider.as_deref().map(parse_provider).transpose() {
         Ok(p) => p,
         Err(c) => return c,
     };
-    let kind = match a.kind.parse::<ProductKind>() {
-        Ok(k) => k,
-        Err(e) => return fail(USAGE, e),
-    };
-    let face = match Li::parse_yuan(&a.face) {
-        Ok(f) => f,
-        Err(e) => return fail(USAGE, format!("--face：{e}")),
-    };
-    let mut details = serde_json::Map::new();
-    for (k, v) in [("area", &a.area), ("server", &a.server)] {
-        if let Some(v) = v {
-            details.insert(k.into(), json!(v));
-        }
-    }
-    if let Some(q) = a.quantity {
-        details.insert("quantity".into(), json!(q));
-    }
-    if kind == ProductKind::Electricity {
-        let grid = match a.grid.as_deref() {
-            Some("state") | Some("国网") => "state",
-            Some("south") | Some("南网") => "south",
-            _ => return fail(USAGE, "电费订单需要 --grid state（国网）或 --grid south（南网）/ electricity needs --grid state|south"),
-        };
-        details.insert(
-            "electricity".into(),
-            json!({"grid": grid, "mobile": a.mobile, "id_card": a.id_card, "account_type": null, "province": null, "city": null}),
-        );
-    }
     let json_out = a.json;
-    let request = OrderRequest {
-        provider,
-        kind: Some(kind),
-        account: a.account,
-        face,
-        product_id: a.product,
-        details: serde_json::Value::Object(details),
-    };
     with_engine(dir, book, |engine| async move {
-        let order = engine.add_order(request).map_err(|e| fail(USAGE, e))?;
+        let quantity = a.quantity.map(|q| q.to_string());
+        let mut raw = RawOrder::new(Origin::Flags, provider);
+        raw.text(Field::Kind, Some(&a.kind))
+            .text(Field::Account, Some(&a.account))
+            .text(Field::Face, Some(&a.face))
+            .text(Field::Product, a.product.as_deref())
+            .text(Field::Area, a.area.as_deref())
+            .text(Field::Server, a.server.as_deref())
+            .text(Field::Quantity, quantity.as_deref())
+            .text(Field::Grid, a.grid.as_deref())
+            .text(Field::PayerMobile, a.mobile.as_deref())
+            .text(Field::IdCard, a.id_card.as_deref());
+        let checked = order::check_with_engine(&engine, &raw).into_result(Origin::Flags);
+        let order = engine.add_order(checked.map_err(|e| fail(USAGE, e))?).map_err(|e| fail(FAILED, e))?;
         if json_out {
             print_json(&json!(order));
         } else {

@@ -4,6 +4,7 @@
 //! written unless `--skip-invalid`), 2 bad usage or a file that cannot be read.
 
 use clap::Args;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use topup_engine::book::{Book, OrderFilter, OrderState};
@@ -19,7 +20,9 @@ const USAGE: u8 = 2;
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// 表格文件（xlsx、xls、ods、csv、txt） / the spreadsheet (xlsx, xls, ods, csv, txt)
+    /// 表格文件（xlsx、xls、ods、csv、txt）；`-` 从标准输入读取表格或粘贴的文字（每行一单，如
+    /// “13812345678 100”） / the spreadsheet (xlsx, xls, ods, csv, txt); `-` reads a spreadsheet or
+    /// pasted text (one order a line, e.g. "13812345678 100") from stdin
     pub file: PathBuf,
     /// 供应商（dingyin、oper、juhe）；默认按引擎设置的路由 / provider; default: the engine's routing
     #[arg(long)]
@@ -97,6 +100,19 @@ fn choose_provider(book: &Book, name: Option<&str>, kind: ProductKind) -> Result
         .unwrap_or(ProviderId::Dingyin))
 }
 
+/// The file, or standard input for `-`: its bytes decide what it is (a workbook, a table with
+/// headings, or lines of pasted text), as for any file.
+fn read_source(path: &Path) -> Result<SourceFile, ImportError> {
+    if path.as_os_str() != "-" {
+        return SourceFile::open(path);
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|e| ImportError::Io { path: "-".into(), message: e.to_string() })?;
+    SourceFile::from_bytes("标准输入 stdin".into(), bytes)
+}
+
 pub fn import(args: ImportArgs, data_dir: Option<&Path>) -> ExitCode {
     let kind = match args.kind.as_deref().map(str::parse::<ProductKind>).transpose() {
         Ok(k) => k,
@@ -106,7 +122,7 @@ pub fn import(args: ImportArgs, data_dir: Option<&Path>) -> ExitCode {
         Ok(m) => m,
         Err(e) => return import_error(e),
     };
-    let file = match SourceFile::open(&args.file) {
+    let file = match read_source(&args.file) {
         Ok(f) => f,
         Err(e) => return import_error(e),
     };

@@ -49,8 +49,11 @@ pub async fn order_preflight(state: State<'_, AppState>, input: NewOrderInput) -
 
 #[tauri::command]
 pub async fn add_order(app: AppHandle, input: NewOrderInput) -> CmdResult<Order> {
-    let request = input.request()?;
-    blocking(app, move |s| Ok(s.engine().add_order(request)?)).await
+    blocking(app, move |s| {
+        let engine = s.engine();
+        Ok(engine.add_order(console::check(&engine, &input)?)?)
+    })
+    .await
 }
 
 #[tauri::command]

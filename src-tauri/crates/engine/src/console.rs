@@ -6,7 +6,9 @@
 
 use crate::book::{Book, Order, OrderFilter, OrderState};
 use crate::config::{EngineSettings, Registry};
-use crate::run::{Engine, EngineError, OrderRequest};
+use crate::import::Field;
+use crate::order::{Cell, CheckedOrder, FieldMessage, Origin, RawOrder};
+use crate::run::{Engine, EngineError};
 use crate::secrets::{provider_account, SecretStore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,6 +30,8 @@ pub enum ConsoleError {
     Provider(#[from] topup_providers::ProviderError),
     #[error(transparent)]
     Import(#[from] crate::import::ImportError),
+    #[error(transparent)]
+    Refused(#[from] crate::order::Refused),
 }
 
 impl ConsoleError {
@@ -39,6 +43,7 @@ impl ConsoleError {
             ConsoleError::Secret(e) => e.code(),
             ConsoleError::Provider(_) => "provider_error",
             ConsoleError::Import(e) => e.code(),
+            ConsoleError::Refused(e) => e.code(),
         }
     }
 }
@@ -116,83 +121,42 @@ pub struct NewOrderInput {
     pub electricity: Option<ElectricityInput>,
 }
 
-fn blank(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+impl NewOrderInput {
+    /// The form's values as a raw order, nothing checked yet (see [`crate::order`]).
+    pub fn raw(&self) -> RawOrder<'_> {
+        let mut raw = RawOrder::new(Origin::Form, self.provider);
+        raw.text(Field::Kind, Some(self.kind.as_str()))
+            .text(Field::Account, Some(&self.account))
+            .text(Field::Face, Some(&self.face))
+            .text(Field::Product, self.product_id.as_deref())
+            .text(Field::Area, self.area.as_deref())
+            .text(Field::Server, self.server.as_deref());
+        if let Some(q) = self.quantity {
+            raw.set(Field::Quantity, Cell::Int(i64::from(q)));
+        }
+        if let Some(e) = &self.electricity {
+            raw.text(Field::Grid, Some(&e.grid))
+                .text(Field::PayerMobile, e.mobile.as_deref())
+                .text(Field::IdCard, e.id_card.as_deref())
+                .text(Field::AccountType, e.account_type.as_deref())
+                .text(Field::Province, e.province.as_deref())
+                .text(Field::City, e.city.as_deref());
+        }
+        raw
+    }
+
+    /// Checks the order against every rule, the provider from `ctx`'s routing when none was chosen;
+    /// errors name the field in Chinese and English. (The window uses [`check`], which also asks the
+    /// configured provider.)
+    pub fn check(&self, ctx: &crate::order::Context<'_>) -> Result<CheckedOrder, ConsoleError> {
+        Ok(crate::order::check(&self.raw(), ctx).into_result(Origin::Form)?)
+    }
 }
 
-impl NewOrderInput {
-    /// Validates into an engine order request; errors name the field in Chinese and English.
-    pub fn request(&self) -> Result<OrderRequest, ConsoleError> {
-        let account: String = self.account.chars().filter(|c| !c.is_whitespace()).collect();
-        if account.is_empty() {
-            return Err(field("账号 / account", "必填 / required"));
-        }
-        if self.kind == ProductKind::Phone
-            && !(account.len() == 11
-                && account.starts_with('1')
-                && account.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(field(
-                "手机号 / phone",
-                format!("“{account}”不是 11 位手机号 / not an 11-digit mobile number"),
-            ));
-        }
-        let face = Li::parse_yuan(&self.face).map_err(|e| field("面值 / face value", e.to_string()))?;
-        if face <= Li::ZERO {
-            return Err(field("面值 / face value", "必须大于 0 / must be positive"));
-        }
-        let mut details = serde_json::Map::new();
-        if let Some(a) = blank(&self.area) {
-            details.insert("area".into(), a.into());
-        }
-        if let Some(s) = blank(&self.server) {
-            details.insert("server".into(), s.into());
-        }
-        if let Some(q) = self.quantity {
-            if q == 0 {
-                return Err(field("数量 / quantity", "必须大于 0 / must be positive"));
-            }
-            details.insert("quantity".into(), q.into());
-        }
-        if self.kind == ProductKind::Electricity {
-            let e = self
-                .electricity
-                .as_ref()
-                .ok_or_else(|| field("电网 / grid", "请选择国网或南网 / choose State or Southern Grid"))?;
-            let grid = match e.grid.as_str() {
-                "state" => "state",
-                "south" => "south",
-                other => return Err(field("电网 / grid", format!("“{other}”无效 / invalid"))),
-            };
-            if grid == "state" && blank(&e.mobile).is_none() {
-                return Err(field("缴费手机号 / payer mobile", "国网电费必填 / required for State Grid"));
-            }
-            if grid == "south" {
-                let id = blank(&e.id_card).ok_or_else(|| {
-                    field("身份证号 / ID card", "南网电费必填 / required for Southern Grid")
-                })?;
-                if !(id.len() == 15 || id.len() == 18) {
-                    return Err(field(
-                        "身份证号 / ID card",
-                        "应为 15 或 18 位 / must have 15 or 18 characters",
-                    ));
-                }
-            }
-            details.insert(
-                "electricity".into(),
-                serde_json::json!({"grid": grid, "mobile": blank(&e.mobile), "id_card": blank(&e.id_card),
-                    "account_type": blank(&e.account_type), "province": blank(&e.province), "city": blank(&e.city)}),
-            );
-        }
-        Ok(OrderRequest {
-            provider: self.provider,
-            kind: Some(self.kind),
-            account,
-            face,
-            product_id: blank(&self.product_id),
-            details: serde_json::Value::Object(details),
-        })
-    }
+/// Checks an order typed in the order-entry screen: every rule, the engine's routing, and the
+/// configured provider's own check.
+pub fn check(engine: &Engine, input: &NewOrderInput) -> Result<CheckedOrder, ConsoleError> {
+    Ok(crate::order::check_with_engine(engine, &input.raw()).into_result(Origin::Form)?)
 }
 
 /// What is known about a mobile number.
@@ -305,27 +269,30 @@ pub fn apply_telcheck(info: &mut PhoneInfo, product: &PhoneProduct) {
 }
 
 /// The carrier, province and city from the number segment, then juhe's telcheck/telquery when juhe
-/// is available.
+/// is available (asked once per number and face within the lookup cache's TTL, under juhe's limits:
+/// see `run::lookup`).
 pub async fn phone_info(
     engine: &Engine,
     number: &str,
     face: Option<&str>,
 ) -> Result<PhoneInfo, ConsoleError> {
-    let number: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
+    // Read as the order check reads them, so the lookup here and the preflight's share one answer.
+    let (number, _) = crate::order::text::normalise_number_text(number, true);
     let mut info = segment_info(&number);
-    if number.len() != 11 {
+    if !topup_providers::rules::phone::is_mobile(&number) {
         return Ok(info);
     }
-    let face = face.and_then(|f| Li::parse_yuan(f).ok()).unwrap_or(Li::from_yuan(10));
-    if let Some(juhe) = engine.provider(ProviderId::Juhe) {
-        if let (Ok(product), _) = juhe.phone_product(&number, face).await {
-            apply_telcheck(&mut info, &product);
-        }
+    let face = face
+        .and_then(|f| crate::order::text::face_value(&Cell::Text(f), &mut Vec::new()))
+        .unwrap_or(Li::from_yuan(10));
+    if let Some(Ok(product)) = engine.phone_product(&number, face).await {
+        apply_telcheck(&mut info, &product);
     }
     Ok(info)
 }
 
-/// What the confirmation dialog shows before money moves.
+/// What the confirmation dialog shows before money moves, and what the order check says about the
+/// input (the window decides nothing itself: see [`crate::order`]).
 #[derive(Clone, Debug, Serialize, ts_rs::TS)]
 #[ts(export)]
 #[serde(rename_all = "camelCase")]
@@ -336,46 +303,48 @@ pub struct Preflight {
     pub cost_source: Option<String>,
     pub duplicates: Vec<Order>,
     pub duplicate_window_ms: u64,
+    /// Everything that stops the order, as `中文 / English` text: each error of `messages` (as
+    /// [`FieldMessage::text`]), and a provider that is not configured.
     pub problems: Vec<String>,
+    /// What the order check found, by field: errors and warnings.
+    pub messages: Vec<FieldMessage>,
+    /// The face values (yuan) the provider sells for this kind when it sells only some.
+    #[ts(type = "Array<number> | null")]
+    pub sold_faces: Option<Vec<i64>>,
 }
 
 pub async fn preflight(engine: &Engine, input: &NewOrderInput) -> Result<Preflight, ConsoleError> {
-    let request = input.request()?;
-    let settings = engine.settings();
-    let provider = match request.provider {
-        Some(p) => p,
-        None => settings
-            .default_provider(input.kind, &engine.providers())
-            .ok_or_else(|| field("供应商 / provider", "没有可用的供应商 / no provider available"))?,
+    let checked = crate::order::check_with_engine(engine, &input.raw());
+    let Some(provider) = checked.provider else {
+        return Err(checked.into_result(Origin::Form).err().map_or_else(
+            || field("供应商 / provider", "没有可用的供应商 / no provider available"),
+            ConsoleError::from,
+        ));
     };
-    let mut problems = Vec::new();
-    if let Some(client) = engine.provider(provider) {
-        let order = crate::run::submit_request(&draft(&request, provider), &settings);
-        if let Err(e) = client.validate(&order) {
-            problems.push(e.to_string());
-        }
-    } else {
+    let settings = engine.settings();
+    let mut problems: Vec<String> = checked.errors().map(FieldMessage::text).collect();
+    if engine.provider(provider).is_none() {
         problems.push(format!("{} 未配置 / {provider} is not configured", provider.label_zh()));
     }
-    let since = crate::book::now_ms() - i64::try_from(settings.duplicate_window_ms).unwrap_or(i64::MAX);
-    let duplicates = engine.book().recent_same_orders(&request.account, request.face, since)?;
-    let (mut cost, mut cost_source) = (None, None);
+    let (mut duplicates, mut cost, mut cost_source) = (Vec::new(), None, None);
+    let face = checked.order.as_ref().map(CheckedOrder::face);
+    if let Some(order) = &checked.order {
+        let since = crate::book::now_ms() - i64::try_from(settings.duplicate_window_ms).unwrap_or(i64::MAX);
+        duplicates = engine.book().recent_same_orders(order.account(), order.face(), since)?;
+    }
     let mut phone = None;
     if input.kind == ProductKind::Phone {
-        let info = phone_info(engine, &request.account, Some(&input.face)).await?;
-        if provider == ProviderId::Juhe {
-            if let Some(juhe) = engine.provider(ProviderId::Juhe) {
-                if let (Ok(p), _) = juhe.phone_product(&request.account, request.face).await {
-                    cost = p.in_price;
-                    cost_source = cost.map(|_| "聚合 telquery 进价 / juhe telquery inprice".to_owned());
-                }
+        let info = phone_info(engine, &input.account, Some(&input.face)).await?;
+        if let (ProviderId::Juhe, Some(order)) = (provider, &checked.order) {
+            if let Some(Ok(p)) = engine.phone_product(order.account(), order.face()).await {
+                cost = p.in_price;
+                cost_source = cost.map(|_| "聚合 telquery 进价 / juhe telquery inprice".to_owned());
             }
         }
         phone = Some(info);
     }
-    if cost.is_none() {
-        let estimate = crate::import::estimated_cost(provider, request.face);
-        cost = Some(estimate);
+    if let (None, Some(face)) = (cost, face) {
+        cost = Some(crate::import::estimated_cost(provider, face));
         cost_source = Some("按供应商折扣估算 / estimated from the provider's discount".to_owned());
     }
     Ok(Preflight {
@@ -386,22 +355,9 @@ pub async fn preflight(engine: &Engine, input: &NewOrderInput) -> Result<Preflig
         duplicates,
         duplicate_window_ms: settings.duplicate_window_ms,
         problems,
-    })
-}
-
-/// The order a request would become, for checks before anything is stored.
-fn draft(request: &OrderRequest, provider: ProviderId) -> Order {
-    crate::run::new_as_order(&crate::book::NewOrder {
-        merchant_order_id: "TD00000000PREVIEW".into(),
-        provider,
-        kind: request.kind.unwrap_or(ProductKind::Phone),
-        product_id: request.product_id.clone(),
-        account: request.account.clone(),
-        details: request.details.clone(),
-        face: request.face,
-        batch_id: None,
-        resubmit_of: None,
-        fallback_of: None,
+        sold_faces: topup_providers::rules::face::sold_faces(provider, checked.kind.unwrap_or(input.kind))
+            .map(<[i64]>::to_vec),
+        messages: checked.messages,
     })
 }
 

@@ -13,6 +13,7 @@ pub mod failpoint;
 pub mod ids;
 pub mod import;
 pub mod logging;
+pub mod order;
 pub mod paths;
 pub mod redact;
 pub mod run;

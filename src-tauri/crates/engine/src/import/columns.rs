@@ -314,21 +314,27 @@ fn cell_text(d: &Data) -> Option<String> {
     }
 }
 
+/// The heading row: the first of the first five non-empty rows that names an account or a face
+/// value column.
+pub fn heading_row(grid: &Grid) -> Option<usize> {
+    let candidates =
+        grid.cells.iter().enumerate().filter(|(_, r)| r.iter().any(|c| cell_text(c).is_some())).take(5);
+    for (i, row) in candidates {
+        let fields: Vec<Field> = row.iter().filter_map(|c| Field::from_heading(&cell_text(c)?)).collect();
+        if fields.contains(&Field::Account) || fields.contains(&Field::Face) {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// Finds the heading row (within the first few non-empty rows: a title row may come first) and maps
 /// columns; explicit mappings override. `header`: `Some(false)` says there is no heading row.
 pub fn layout(grid: &Grid, mappings: &[ColumnMapping], header: Option<bool>) -> Result<Layout, ImportError> {
     let width = grid.width();
     let mut header_index = None;
     if header != Some(false) {
-        let candidates =
-            grid.cells.iter().enumerate().filter(|(_, r)| r.iter().any(|c| cell_text(c).is_some())).take(5);
-        for (i, row) in candidates {
-            let fields: Vec<Field> = row.iter().filter_map(|c| Field::from_heading(&cell_text(c)?)).collect();
-            if fields.contains(&Field::Account) || fields.contains(&Field::Face) {
-                header_index = Some(i);
-                break;
-            }
-        }
+        header_index = heading_row(grid);
         if header == Some(true) && header_index.is_none() {
             // The caller says there is a heading row: take the first non-empty row.
             header_index = grid.cells.iter().position(|r| r.iter().any(|c| cell_text(c).is_some()));

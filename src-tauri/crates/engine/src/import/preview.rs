@@ -7,9 +7,11 @@
 
 use super::columns::Layout;
 use super::read::{FileFormat, SheetInfo, SourceFile, TextEncoding};
-use super::validate::{validate_row, ImportedOrder, Level, RowMessage, Rules};
+use super::validate::{validate_row, ImportedOrder, Level, RowMessage, RowOutcome, Rules};
+use super::Field;
 use super::{dupes, ImportError, ImportOptions};
 use crate::book::{now_ms, Book};
+use crate::order::{Origin, RawOrder};
 use serde::Serialize;
 use topup_core::{Li, ProductKind, ProviderId};
 
@@ -126,37 +128,25 @@ impl Preview {
 }
 
 /// Reads, validates and checks a file for duplicates. Writes nothing.
+///
+/// Text without a heading row (and without a mapping saying where the columns are) is read as pasted
+/// chat lines, one order a line ([`crate::order::chat`]); its rows are numbered by line.
 pub fn preview(book: &Book, file: &SourceFile, opts: &ImportOptions) -> Result<Preview, ImportError> {
     let previewed_at = now_ms();
     let sheets = file.sheets()?;
     let sheet = file.read_sheet(opts.sheet.as_deref())?;
-    let layout = super::columns::layout(&sheet.grid, &opts.mappings, opts.header)?;
-    let default_kind = opts.kind.unwrap_or(if layout.column(super::Field::Grid).is_some() {
-        ProductKind::Electricity
+    let chat = file.format == FileFormat::Text
+        && opts.mappings.is_empty()
+        && opts.header.is_none()
+        && super::columns::heading_row(&sheet.grid).is_none();
+    let (layout, mut rows) = if chat {
+        let (text, _) = super::read::decode_text(&file.bytes);
+        (no_columns(), chat_rows(&text, opts))
     } else {
-        ProductKind::Phone
-    });
-    let rules = Rules { provider: opts.provider, default_kind, layout: &layout };
-    let first = layout.header_index.map_or(0, |h| h + 1);
-    let grid = &sheet.grid;
-    let mut rows: Vec<RowResult> = Vec::with_capacity(grid.cells.len().saturating_sub(first));
-    for i in first..grid.cells.len() {
-        let out = validate_row(grid, i, &rules);
-        let status = if out.empty {
-            RowStatus::Skipped
-        } else if out.has_errors() {
-            RowStatus::Invalid
-        } else {
-            RowStatus::Valid
-        };
-        rows.push(RowResult {
-            row: grid.row0 + i as u32 + 1,
-            status,
-            duplicate: false,
-            messages: out.messages,
-            order: out.order,
-        });
-    }
+        let layout = super::columns::layout(&sheet.grid, &opts.mappings, opts.header)?;
+        let rows = sheet_rows(&sheet.grid, &layout, opts);
+        (layout, rows)
+    };
     // Trailing empty rows are not rows the user means (a formatted but empty range): drop them.
     while rows.last().is_some_and(|r| r.status == RowStatus::Skipped) {
         rows.pop();
@@ -223,7 +213,7 @@ pub fn preview(book: &Book, file: &SourceFile, opts: &ImportOptions) -> Result<P
     Ok(Preview {
         file_name: file.file_name.clone(),
         content_hash: file.content_hash.clone(),
-        format: file.format,
+        format: if chat { FileFormat::Chat } else { file.format },
         encoding: sheet.encoding,
         sheets,
         sheet: sheet.name,
@@ -240,4 +230,64 @@ pub fn preview(book: &Book, file: &SourceFile, opts: &ImportOptions) -> Result<P
         balance: opts.balance,
         previewed_at,
     })
+}
+
+/// Every row of a sheet, validated.
+fn sheet_rows(grid: &super::read::Grid, layout: &Layout, opts: &ImportOptions) -> Vec<RowResult> {
+    let default_kind = opts.kind.unwrap_or(if layout.column(super::Field::Grid).is_some() {
+        ProductKind::Electricity
+    } else {
+        ProductKind::Phone
+    });
+    let rules = Rules { provider: opts.provider, default_kind, layout };
+    let first = layout.header_index.map_or(0, |h| h + 1);
+    let mut rows: Vec<RowResult> = Vec::with_capacity(grid.cells.len().saturating_sub(first));
+    for i in first..grid.cells.len() {
+        rows.push(row_result(grid.row0 + i as u32 + 1, validate_row(grid, i, &rules)));
+    }
+    rows
+}
+
+/// Every line of pasted text, read and validated like a sheet's rows.
+fn chat_rows(text: &str, opts: &ImportOptions) -> Vec<RowResult> {
+    let layout = no_columns();
+    let rules = Rules {
+        provider: opts.provider,
+        default_kind: opts.kind.unwrap_or(ProductKind::Phone),
+        layout: &layout,
+    };
+    crate::order::chat::parse(text)
+        .into_iter()
+        .map(|line| {
+            let notes: Vec<RowMessage> =
+                line.notes.iter().map(|m| RowMessage::at_column(m.clone(), &layout)).collect();
+            let outcome = if line.empty {
+                RowOutcome { empty: true, messages: notes, order: None }
+            } else if line.has_errors() {
+                RowOutcome { empty: false, messages: notes, order: None }
+            } else {
+                let mut raw = RawOrder::new(Origin::Line(line.line), Some(opts.provider));
+                raw.text(Field::Account, line.account.as_deref());
+                raw.text(Field::Face, line.face.as_deref());
+                RowOutcome::from_checked(rules.check(&raw), &layout, notes)
+            };
+            row_result(line.line, outcome)
+        })
+        .collect()
+}
+
+/// The layout of pasted lines: no heading row, no columns (messages name the line).
+fn no_columns() -> Layout {
+    Layout { header_index: None, header_row: None, columns: Vec::new(), unmapped: Vec::new() }
+}
+
+fn row_result(row: u32, out: RowOutcome) -> RowResult {
+    let status = if out.empty {
+        RowStatus::Skipped
+    } else if out.has_errors() {
+        RowStatus::Invalid
+    } else {
+        RowStatus::Valid
+    };
+    RowResult { row, status, duplicate: false, messages: out.messages, order: out.order }
 }

@@ -38,6 +38,8 @@ pub enum FileFormat {
     Ods,
     /// Delimited text (csv, tsv, txt).
     Text,
+    /// Text without headings, one order a line (pasted from a chat): see `order::chat`.
+    Chat,
 }
 
 impl FileFormat {
@@ -48,6 +50,7 @@ impl FileFormat {
             FileFormat::Xls => "xls",
             FileFormat::Ods => "ods",
             FileFormat::Text => "text",
+            FileFormat::Chat => "chat",
         }
     }
 }
@@ -111,7 +114,7 @@ impl SourceFile {
 
     /// The sheets of a workbook (one unnamed sheet for text files), hidden ones marked.
     pub fn sheets(&self) -> Result<Vec<SheetInfo>, ImportError> {
-        if self.format == FileFormat::Text {
+        if matches!(self.format, FileFormat::Text | FileFormat::Chat) {
             return Ok(vec![SheetInfo { name: self.file_name.clone(), hidden: false }]);
         }
         let wb = self.workbook()?;
@@ -139,14 +142,14 @@ impl SourceFile {
             FileFormat::Ods => calamine::Sheets::Ods(
                 calamine::open_workbook_from_rs(rs).map_err(|e: calamine::OdsError| err(e.to_string()))?,
             ),
-            FileFormat::Text => return Err(err("not a workbook".into())),
+            FileFormat::Text | FileFormat::Chat => return Err(err("not a workbook".into())),
         })
     }
 
     /// Reads one sheet (default: the first visible one) into a grid, merged ranges filled from their
     /// top-left cell. Returns the sheet's name, whether it is hidden, and the text encoding for text.
     pub fn read_sheet(&self, wanted: Option<&str>) -> Result<ReadSheet, ImportError> {
-        if self.format == FileFormat::Text {
+        if matches!(self.format, FileFormat::Text | FileFormat::Chat) {
             let (text, encoding) = decode_text(&self.bytes);
             let grid = parse_delimited(&text);
             return Ok(ReadSheet { name: None, hidden: false, encoding: Some(encoding), grid });

@@ -56,6 +56,23 @@ impl Limits {
     /// group commit), and the trailing-second count must see when requests really leave.
     pub async fn acquire_paced(&self) -> Option<OwnedSemaphorePermit> {
         let permit = self.concurrency.clone().acquire_owned().await.ok();
+        self.pace().await;
+        permit
+    }
+
+    /// [`Limits::acquire`] for a call that sends `requests` requests one after the other under one
+    /// slot (juhe's number lookup: telcheck, then telquery): each is paced and counted.
+    pub async fn acquire_many(&self, requests: u32) -> Option<OwnedSemaphorePermit> {
+        let permit = self.acquire().await;
+        for _ in 1..requests {
+            self.pace().await;
+            self.before_send().await;
+        }
+        permit
+    }
+
+    /// Waits for this request's evenly spaced send time.
+    async fn pace(&self) {
         if let Some(interval) = self.interval {
             let slot = {
                 let mut next = self.next_slot.lock().unwrap_or_else(|p| p.into_inner());
@@ -66,7 +83,6 @@ impl Limits {
             };
             tokio::time::sleep_until(slot).await;
         }
-        permit
     }
 
     /// The trailing-second guard, just before a request leaves.

@@ -15,6 +15,7 @@
 
 mod apply;
 pub mod limits;
+pub mod lookup;
 
 use crate::book::{Book, BookError, EventKind, NewOrder, Order, OrderState};
 use crate::config::{EngineSettings, Registry};
@@ -26,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
-use topup_core::{Li, ProductKind, ProviderId};
+use topup_core::{Li, ProviderId};
 use topup_providers::{CallbackRequest, Outcome, QueryRequest, SubmitRequest, Verdict};
 
 /// How many orders may be in the engine's hands at once (waiting for a slot or in flight), all
@@ -98,17 +99,8 @@ pub struct Engine {
     stale_submitting_after_ms: AtomicU64,
     wake: Notify,
     state: watch::Sender<EngineState>,
-}
-
-/// A new order from the UI or the command line, before it has an id.
-#[derive(Clone, Debug, Default)]
-pub struct OrderRequest {
-    pub provider: Option<ProviderId>,
-    pub kind: Option<ProductKind>,
-    pub account: String,
-    pub face: Li,
-    pub product_id: Option<String>,
-    pub details: serde_json::Value,
+    /// juhe's number lookups, cached ([`lookup`]).
+    lookups: lookup::Lookups,
 }
 
 impl Engine {
@@ -133,6 +125,7 @@ impl Engine {
             ),
             wake: Notify::new(),
             state,
+            lookups: lookup::Lookups::default(),
         })
     }
 
@@ -152,6 +145,17 @@ impl Engine {
         self.slots.get(&id).map(|s| s.entry.client.clone())
     }
 
+    /// juhe's telcheck + telquery for a number and face value, cached and within juhe's limits
+    /// ([`lookup`]); `None` when juhe is not configured.
+    pub async fn phone_product(
+        &self,
+        number: &str,
+        face: Li,
+    ) -> Option<Result<topup_providers::PhoneProduct, topup_providers::ProviderError>> {
+        let slot = self.slots.get(&ProviderId::Juhe)?;
+        Some(self.lookups.get(slot.entry.client.as_ref(), &slot.limits, number, face).await)
+    }
+
     /// Replaces the settings (from the settings screen, or the sandbox's local callback URL).
     pub fn set_settings(&self, settings: EngineSettings) {
         *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = settings;
@@ -166,51 +170,11 @@ impl Engine {
         self.state.subscribe()
     }
 
-    /// Stores a new order (state `new`) and wakes the loop. Returns the stored order.
-    pub fn add_order(&self, req: OrderRequest) -> Result<Order, EngineError> {
-        let settings = self.settings();
-        let kind = req.kind.unwrap_or(ProductKind::Phone);
-        let provider = match req.provider {
-            Some(p) => p,
-            None => settings.default_provider(kind, &self.providers()).ok_or_else(|| {
-                EngineError::Invalid(format!(
-                    "没有可用于{}的供应商 / no provider for {kind}",
-                    kind.label_zh()
-                ))
-            })?,
-        };
-        if !provider.sells(kind) {
-            return Err(EngineError::Invalid(format!(
-                "{} 不提供{} / {provider} does not sell {kind}",
-                provider.label_zh(),
-                kind.label_zh()
-            )));
-        }
-        let account = req.account.trim().to_owned();
-        if account.is_empty() {
-            return Err(EngineError::Invalid("账号不能为空 / account is required".into()));
-        }
-        if req.face <= Li::ZERO {
-            return Err(EngineError::Invalid("面值必须大于 0 / face value must be positive".into()));
-        }
-        let new = NewOrder {
-            merchant_order_id: crate::ids::new_merchant_order_id(),
-            provider,
-            kind,
-            product_id: req.product_id.filter(|p| !p.trim().is_empty()),
-            account,
-            details: if req.details.is_null() { serde_json::json!({}) } else { req.details },
-            face: req.face,
-            batch_id: None,
-            resubmit_of: None,
-            fallback_of: None,
-        };
-        if let Some(slot) = self.slots.get(&provider) {
-            slot.entry
-                .client
-                .validate(&submit_request(&new_as_order(&new), &settings))
-                .map_err(|e| EngineError::Invalid(e.to_string()))?;
-        }
+    /// Stores a checked order (state `new`) and wakes the loop. Returns the stored order. The order
+    /// passed every rule in [`crate::order::check()`] (the provider decided there too); nothing is
+    /// checked again here.
+    pub fn add_order(&self, order: crate::order::CheckedOrder) -> Result<Order, EngineError> {
+        let new = order.new_order(crate::ids::new_merchant_order_id(), None);
         let id = self.book.write(|tx| tx.insert_order(&new))?;
         self.wake.notify_one();
         Ok(self.book.order(id)?)
@@ -826,39 +790,6 @@ pub fn submit_request(order: &Order, _settings: &EngineSettings) -> SubmitReques
         carrier: d.get("carrier").and_then(|c| serde_json::from_value(c.clone()).ok()),
         order_time,
         notify_url: None,
-    }
-}
-
-/// A not-yet-stored order as the engine would store it (for validation before insert).
-pub(crate) fn new_as_order(n: &NewOrder) -> Order {
-    let now = crate::book::now_ms();
-    Order {
-        id: 0,
-        merchant_order_id: n.merchant_order_id.clone(),
-        provider: n.provider,
-        kind: n.kind,
-        product_id: n.product_id.clone(),
-        account: n.account.clone(),
-        details: n.details.clone(),
-        face: n.face,
-        cost: None,
-        state: OrderState::New,
-        provider_order_id: None,
-        batch_id: n.batch_id,
-        resubmit_of: n.resubmit_of,
-        created_at: now,
-        updated_at: now,
-        submitted_at: None,
-        finished_at: None,
-        attempts: 0,
-        next_action_at: None,
-        last_error: None,
-        attention: false,
-        note: None,
-        queries: 0,
-        last_query_at: None,
-        fallback_of: n.fallback_of,
-        last_sent_at: None,
     }
 }
 

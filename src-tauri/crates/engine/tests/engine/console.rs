@@ -25,13 +25,33 @@ fn input(kind: ProductKind, account: &str, face: &str) -> NewOrderInput {
     }
 }
 
-fn message(r: Result<topup_engine::run::OrderRequest, console::ConsoleError>) -> String {
+fn message(r: Result<topup_engine::order::CheckedOrder, console::ConsoleError>) -> String {
     match r {
         Err(e) => {
             assert_eq!(e.code(), "invalid_field");
             e.to_string()
         }
         Ok(_) => panic!("expected a field error"),
+    }
+}
+
+/// The order check as the window runs it, with every provider available and the default routing.
+fn checked(i: &NewOrderInput) -> Result<topup_engine::order::CheckedOrder, console::ConsoleError> {
+    let settings = EngineSettings::default();
+    i.check(&topup_engine::order::Context {
+        default_kind: ProductKind::Phone,
+        settings: &settings,
+        available: &ProviderId::ALL,
+    })
+}
+
+trait Request {
+    fn request(&self) -> Result<topup_engine::order::CheckedOrder, console::ConsoleError>;
+}
+
+impl Request for NewOrderInput {
+    fn request(&self) -> Result<topup_engine::order::CheckedOrder, console::ConsoleError> {
+        checked(self)
     }
 }
 
@@ -55,9 +75,11 @@ fn order_input_errors_name_the_field() {
     assert!(message(e.request()).contains("身份证"));
     e.electricity.as_mut().unwrap().grid = "state".into();
     assert!(message(e.request()).contains("缴费手机号"));
-    // Spaces inside a typed phone number are removed; the amount is exact.
-    let ok = input(ProductKind::Phone, "138 1234 5678", "49.9").request().unwrap();
-    assert_eq!((ok.account.as_str(), ok.face), ("13812345678", Li(49_900)));
+    // Spaces inside a typed phone number are removed; the amount is exact (oper sells any fen).
+    let mut oper = input(ProductKind::Phone, "138 1234 5678", "49.9");
+    oper.provider = Some(ProviderId::Oper);
+    let ok = oper.request().unwrap();
+    assert_eq!((ok.account(), ok.face()), ("13812345678", Li(49_900)));
 }
 
 #[test]
@@ -178,7 +200,7 @@ async fn preflight_warns_of_the_same_account_and_amount_and_shows_the_cost() {
     assert_eq!(first.cost, Some(Li(50_100)));
     let phone = first.phone.unwrap();
     assert_eq!(phone.source, "telcheck");
-    engine.add_order(order.request().unwrap()).unwrap();
+    engine.add_order(console::check(&engine, &order).unwrap()).unwrap();
     let second = console::preflight(&engine, &order).await.unwrap();
     assert_eq!(second.duplicates.len(), 1, "the order just placed is a duplicate within the window");
     // A face value juhe does not sell is a problem before anything is stored.

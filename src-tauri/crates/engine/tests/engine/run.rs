@@ -6,7 +6,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use topup_engine::book::{Book, EventKind, Order, OrderState};
 use topup_engine::config::{EngineSettings, Registry};
-use topup_engine::run::{Engine, OrderRequest};
+use topup_engine::import::Field;
+use topup_engine::order::{Origin, RawOrder};
+use topup_engine::run::Engine;
 use topup_engine::{Li, ProductKind, ProviderId};
 use topup_providers::CallbackRequest;
 use topup_sim::{Fault, Script, SimConfig, Simulator, Target};
@@ -62,15 +64,15 @@ async fn rig() -> Rig {
 
 impl Rig {
     fn add(&self, provider: ProviderId, account: &str, yuan: i64) -> Order {
-        self.engine
-            .add_order(OrderRequest {
-                provider: Some(provider),
-                kind: Some(ProductKind::Phone),
-                account: account.into(),
-                face: Li::from_yuan(yuan),
-                ..OrderRequest::default()
-            })
-            .unwrap()
+        let face = yuan.to_string();
+        let mut raw = RawOrder::new(Origin::Form, Some(provider));
+        raw.text(Field::Kind, Some(ProductKind::Phone.as_str()))
+            .text(Field::Account, Some(account))
+            .text(Field::Face, Some(&face));
+        let order = topup_engine::order::check_with_engine(&self.engine, &raw)
+            .into_result(Origin::Form)
+            .unwrap_or_else(|e| panic!("{e}"));
+        self.engine.add_order(order).unwrap()
     }
 
     /// Waits until no order is pending (bounded), then returns the order's latest row.

@@ -3,4 +3,4 @@
 /**
  * What the bytes are, whatever the file is called.
  */
-export type FileFormat = "xlsx" | "xlsb" | "xls" | "ods" | "text";
+export type FileFormat = "xlsx" | "xlsb" | "xls" | "ods" | "text" | "chat";
