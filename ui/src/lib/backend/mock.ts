@@ -12,6 +12,7 @@ import type {
   ChangeBatch,
   Committed,
   EngineSettings,
+  FieldMessage,
   ImportField,
   ImportPreview,
   ImportRequest,
@@ -658,23 +659,26 @@ export function createMockTransport(search: string): Transport {
   }
 
   function preflight(input: NewOrderInput): Preflight {
+    // A fake of the engine's order check (the real one: src-tauri/crates/engine/src/order/).
     const provider = input.provider ?? defaultProvider(input.kind);
-    const problems: string[] = [];
+    const messages: FieldMessage[] = [];
+    const err = (code: string, field: ImportField | null, zh: string, en: string) =>
+      messages.push({ level: 'error', code, field, zh, en });
     const face = parseFaceText(input.face);
-    if (face === null || face === 0) problems.push('面值无效 / invalid face value');
+    if (face === null || face === 0) err('face_not_money', 'face', '面值无效', 'invalid face value');
     if (input.kind !== 'phone' && provider !== 'dingyin')
-      problems.push(`${provider} 不销售该类商品 / ${provider} does not sell this product`);
+      err('kind_not_sold', 'kind', `${provider} 不销售该类商品`, `${provider} does not sell this product`);
     if (input.kind === 'phone') {
-      if (!/^1\d{10}$/.test(input.account)) problems.push('手机号应为 11 位数字 / a mobile number has 11 digits');
+      if (!/^1\d{10}$/.test(input.account)) err('not_a_phone', 'account', '手机号应为 11 位数字', 'a mobile number has 11 digits');
       if (provider === 'juhe' && face !== null && !JUHE_FACES.includes(face / 1000))
-        problems.push('聚合只销售 1、2、5、10、20、30、50、100、300 元 / juhe sells only ¥1, 2, 5, 10, 20, 30, 50, 100, 300');
-      if (face !== null && face % 1000 !== 0) problems.push('话费面值必须是整元 / phone face must be whole yuan');
+        err('face_not_sold', 'face', '聚合只销售 1、2、5、10、20、30、50、100、300 元', 'juhe sells only ¥1, 2, 5, 10, 20, 30, 50, 100, 300');
+      else if (face !== null && face % 1000 !== 0) err('face_not_whole', 'face', '话费面值必须是整元', 'phone face must be whole yuan');
     }
     if (input.kind === 'electricity' && input.electricity) {
-      if (input.electricity.grid === 'state' && !input.electricity.mobile) problems.push('国网需要缴费手机号 / State Grid needs the payer mobile');
-      if (input.electricity.grid === 'south' && !input.electricity.idCard) problems.push('南网需要身份证号 / Southern Grid needs the ID card number');
+      if (input.electricity.grid === 'state' && !input.electricity.mobile) err('missing_value', 'payerMobile', '国网需要缴费手机号', 'State Grid needs the payer mobile');
+      if (input.electricity.grid === 'south' && !input.electricity.idCard) err('missing_value', 'idCard', '南网需要身份证号', 'Southern Grid needs the ID card number');
     }
-    if (input.kind === 'game' && !input.productId) problems.push('游戏需要商品编号 / a game order needs a product id');
+    if (input.kind === 'game' && !input.productId) err('missing_value', 'product', '游戏需要商品编号', 'a game order needs a product id');
     const since = Date.now() - engine.duplicate_window_ms;
     const duplicates = orders.filter((o) => o.account === input.account && o.face === face && o.createdAt >= since);
     return {
@@ -684,7 +688,9 @@ export function createMockTransport(search: string): Transport {
       costSource: provider === 'juhe' ? '聚合 telquery inprice' : `${provider} 折扣 ${PERMILLE[provider] / 10}%`,
       duplicates: structuredClone(duplicates),
       duplicateWindowMs: engine.duplicate_window_ms,
-      problems,
+      problems: messages.map((m) => `${m.zh} / ${m.en}`),
+      messages,
+      soldFaces: provider === 'juhe' && input.kind === 'phone' ? JUHE_FACES : null,
     };
   }
 

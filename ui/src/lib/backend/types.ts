@@ -21,6 +21,7 @@ export type { EngineState } from './bindings/EngineState';
 export type { EventKind } from './bindings/EventKind';
 export type { ExportResult } from './bindings/ExportResult';
 export type { Field } from './bindings/Field';
+export type { FieldMessage } from './bindings/FieldMessage';
 export type { FileFormat } from './bindings/FileFormat';
 export type { ImportedOrder } from './bindings/ImportedOrder';
 export type { ImportRequest } from './bindings/ImportRequest';

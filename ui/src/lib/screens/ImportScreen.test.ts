@@ -182,4 +182,33 @@ describe('batch import', () => {
     await user.upload(screen.getByTestId('import-file'), new File(['x'], 'bad.xlsx'));
     expect(await screen.findByTestId('import-error')).toHaveTextContent(/^无法读取文件$/);
   });
+
+  it('previews orders pasted from a chat through the same import, rows numbered by line', async () => {
+    const user = userEvent.setup();
+    render(ImportScreen);
+    await waitFor(() => expect(getSettings).toHaveBeenCalled());
+    expect(screen.getByTestId('import-paste-preview')).toBeDisabled();
+    const text = '13812345678 100\n张三 139-1234-5678，50元';
+    mPreview.mockResolvedValue(
+      makePreview({
+        format: 'chat',
+        layout: { headerRow: null, columns: [], unmapped: [] },
+        rows: [
+          { row: 1, status: 'valid', duplicate: false, messages: [], order: { kind: 'phone', account: '13812345678', face: 100_000, productId: null, details: {}, note: null, estimatedCost: 99_500 } },
+          { row: 2, status: 'invalid', duplicate: false, messages: [{ level: 'error', code: 'face_not_sold', column: null, zh: '聚合数据不卖面值 25.00 元', en: 'juhe does not sell 25.00' }], order: null },
+        ],
+      }),
+    );
+    await user.type(screen.getByTestId('import-paste'), text.replace(/\n/g, '{enter}'));
+    await user.click(screen.getByTestId('import-paste-preview'));
+    await screen.findByTestId('import-preview-table');
+    const req = mPreview.mock.calls[0][0];
+    expect(req.fileName).toBe('粘贴的订单');
+    expect(new TextDecoder().decode(new Uint8Array(req.bytes))).toBe(text);
+    expect(req).toMatchObject({ provider: 'juhe', sheet: null, mapping: null, allowDuplicates: false });
+    expect(screen.getByTestId('import-chat-note')).toBeInTheDocument();
+    expect(screen.queryByTestId('import-mapping')).not.toBeInTheDocument();
+    expect(screen.getByTestId('import-row-2')).toHaveTextContent('聚合数据不卖面值 25.00 元');
+    expect(screen.getByTestId('import-row-1')).toHaveAttribute('data-status', 'valid');
+  });
 });

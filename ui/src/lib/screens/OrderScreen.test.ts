@@ -34,7 +34,7 @@ const mAdd = vi.mocked(addOrder);
 let feed: ReturnType<typeof changeFeed>;
 
 function preflight(over: Partial<Preflight> = {}): Preflight {
-  return { provider: 'juhe', phone: null, cost: 49_750, costSource: 'inprice', duplicates: [], duplicateWindowMs: 86_400_000, problems: [], ...over };
+  return { provider: 'juhe', phone: null, cost: 49_750, costSource: 'inprice', duplicates: [], duplicateWindowMs: 86_400_000, problems: [], messages: [], soldFaces: null, ...over };
 }
 
 beforeEach(() => {
@@ -77,6 +77,12 @@ describe('order entry', () => {
   });
 
   it('requires an 11-digit mobile number for 话费', async () => {
+    // The engine's order check decides (here: what it answers for this number).
+    const zh = '“1381234”不是 11 位、以 1 开头的手机号（7 位）';
+    const en = '“1381234” is not an 11-digit mobile number starting with 1 (7 digits)';
+    mPreflight.mockResolvedValue(
+      preflight({ messages: [{ level: 'error', code: 'not_a_phone', field: 'account', zh, en }], problems: [`${zh} / ${en}`] }),
+    );
     const user = await fill('1381234', '50');
     await user.click(screen.getByTestId('order-submit'));
     expect(screen.getByTestId('order-account-error')).toHaveTextContent('11 位数字');
@@ -261,5 +267,60 @@ describe('order entry', () => {
       quantity: null,
       electricity: { grid: 'south', mobile: null, idCard: '44010619900101123X', accountType: null, province: '广东', city: null },
     });
+  });
+
+  it('decides nothing itself: what the engine accepts is accepted (spaces in a number, a 15-digit ID card)', async () => {
+    const user = await fill('138 1234 5678', '50');
+    await user.click(screen.getByTestId('order-submit'));
+    await screen.findByTestId('confirm-dialog');
+    expect(mPreflight.mock.calls.slice(-1)[0][0]).toMatchObject({ account: '138 1234 5678' });
+    await user.click(screen.getByTestId('confirm-cancel'));
+
+    await user.click(screen.getByTestId('order-kind-electricity'));
+    await user.click(screen.getByTestId('order-grid-south'));
+    await user.type(screen.getByTestId('order-account'), '0301234567');
+    await user.type(screen.getByTestId('order-id-card'), '110105491231002');
+    await user.clear(screen.getByTestId('order-face'));
+    await user.type(screen.getByTestId('order-face'), '100');
+    await user.click(screen.getByTestId('order-submit'));
+    await screen.findByTestId('confirm-dialog');
+    expect(mPreflight.mock.calls.slice(-1)[0][0].electricity).toMatchObject({ grid: 'south', idCard: '110105491231002' });
+  });
+
+  it("shows the engine's messages at their fields, the rest in the list, and blocks the order", async () => {
+    const idZh = '身份证号“110105194912310021”的校验位不符，请核对';
+    const idEn = 'the check digit of ID card number “110105194912310021” does not match: check it';
+    const other = '鼎音 未配置 / dingyin is not configured';
+    mPreflight.mockResolvedValue(
+      preflight({
+        provider: 'dingyin',
+        messages: [{ level: 'error', code: 'id_card_checksum', field: 'idCard', zh: idZh, en: idEn }],
+        problems: [`${idZh} / ${idEn}`, other],
+      }),
+    );
+    const user = userEvent.setup();
+    render(OrderScreen);
+    await user.click(screen.getByTestId('order-kind-electricity'));
+    await user.click(screen.getByTestId('order-grid-south'));
+    await user.type(screen.getByTestId('order-account'), '0301234567');
+    await user.type(screen.getByTestId('order-id-card'), '110105194912310021');
+    await user.type(screen.getByTestId('order-face'), '100');
+    await user.click(screen.getByTestId('order-submit'));
+    expect(await screen.findByTestId('order-id-card-error')).toHaveTextContent(idZh);
+    const problems = screen.getByTestId('order-problems');
+    expect(problems).toHaveTextContent('鼎音 未配置');
+    expect(problems).not.toHaveTextContent('校验位');
+    expect(screen.queryByTestId('confirm-dialog')).not.toBeInTheDocument();
+    expect(screen.getByTestId('order-submit')).toBeDisabled();
+  });
+
+  it('marks the quick faces the provider does not sell as the engine lists them', async () => {
+    const user = await fill('13812345678', '50');
+    await waitFor(() => expect(mPreflight).toHaveBeenCalled());
+    expect(screen.getByTestId('face-quick-200')).not.toHaveClass('unsold');
+    mPreflight.mockResolvedValue(preflight({ soldFaces: [1, 2, 5, 10, 20, 30, 50, 100, 300] }));
+    await user.click(screen.getByTestId('face-quick-100'));
+    await waitFor(() => expect(screen.getByTestId('face-quick-200')).toHaveClass('unsold'));
+    expect(screen.getByTestId('face-quick-100')).not.toHaveClass('unsold');
   });
 });
