@@ -83,6 +83,40 @@ async fn a_spreadsheet_with_good_and_bad_rows_is_previewed_confirmed_and_paid() 
     app.stop().await;
 }
 
+/// Issue 13: orders pasted from a chat go through the same import: preview with row errors by line,
+/// then paid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_pasted_from_a_chat_are_previewed_by_line_and_paid() {
+    let app = App::start().await;
+    app.click("[data-testid=nav-import]").await;
+    let pasted = "王姐 13800000011 100元\n138-0000-0012，５０ 谢谢\n1380000001 20\n\n13800000013 25\n13800000014：30";
+    // Typed line by line: WebDriver's Enter key (U+E007) makes the line breaks.
+    app.type_into("[data-testid=import-paste]", &pasted.replace('\n', "\u{E007}")).await;
+    app.click("[data-testid=import-paste-preview]").await;
+    app.wait_for("[data-testid=import-preview-table]").await;
+    app.wait_for("[data-testid=import-chat-note]").await;
+    for (row, status) in [(1, "valid"), (2, "valid"), (3, "invalid"), (5, "invalid"), (6, "valid")] {
+        let css = format!("[data-testid=import-row-{row}]");
+        app.wait_attr(&css, "data-status", status, |s| s == status).await;
+    }
+    let row3 = app.text_of("[data-testid=import-row-3]").await.unwrap();
+    assert!(row3.contains("不是 11 位"), "the line's error: {row3}");
+    let row2 = app.text_of("[data-testid=import-row-2]").await.unwrap();
+    assert!(row2.contains("13800000012") && row2.contains("已忽略：谢谢"), "{row2}");
+    app.wait_text("[data-testid=import-total-valid]", "3 valid lines", |t| t.contains('3')).await;
+    app.screenshot("import-paste").await;
+    app.click("[data-testid=import-skip-invalid]").await;
+    app.click("[data-testid=import-commit]").await;
+    app.click("[data-testid=import-confirm-ok]").await;
+    app.wait_attr("[data-testid=import-progress]", "data-done", "the batch to finish", |s| s == "true").await;
+    app.wait_text("[data-testid=import-count-succeeded]", "3 succeeded", |t| t.contains('3')).await;
+    let mut accounts: Vec<String> =
+        app.book().list_orders(&OrderFilter::default()).unwrap().orders.into_iter().map(|o| o.account).collect();
+    accounts.sort();
+    assert_eq!(accounts, ["13800000011", "13800000012", "13800000014"]);
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn balances_are_read_from_every_provider() {
     let app = App::start().await;
