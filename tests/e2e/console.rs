@@ -89,7 +89,8 @@ async fn a_spreadsheet_with_good_and_bad_rows_is_previewed_confirmed_and_paid() 
 async fn orders_pasted_from_a_chat_are_previewed_by_line_and_paid() {
     let app = App::start().await;
     app.click("[data-testid=nav-import]").await;
-    let pasted = "王姐 13800000011 100元\n138-0000-0012，５０ 谢谢\n1380000001 20\n\n13800000013 25\n13800000014：30";
+    let pasted =
+        "王姐 13800000011 100元\n138-0000-0012，５０ 谢谢\n1380000001 20\n\n13800000013 25\n13800000014：30";
     // Typed line by line: WebDriver's Enter key (U+E007) makes the line breaks.
     app.type_into("[data-testid=import-paste]", &pasted.replace('\n', "\u{E007}")).await;
     app.click("[data-testid=import-paste-preview]").await;
@@ -110,8 +111,14 @@ async fn orders_pasted_from_a_chat_are_previewed_by_line_and_paid() {
     app.click("[data-testid=import-confirm-ok]").await;
     app.wait_attr("[data-testid=import-progress]", "data-done", "the batch to finish", |s| s == "true").await;
     app.wait_text("[data-testid=import-count-succeeded]", "3 succeeded", |t| t.contains('3')).await;
-    let mut accounts: Vec<String> =
-        app.book().list_orders(&OrderFilter::default()).unwrap().orders.into_iter().map(|o| o.account).collect();
+    let mut accounts: Vec<String> = app
+        .book()
+        .list_orders(&OrderFilter::default())
+        .unwrap()
+        .orders
+        .into_iter()
+        .map(|o| o.account)
+        .collect();
     accounts.sort();
     assert_eq!(accounts, ["13800000011", "13800000012", "13800000014"]);
     app.stop().await;

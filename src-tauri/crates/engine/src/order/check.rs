@@ -9,7 +9,7 @@ use super::text::{face_value, half_width, is_blank, number_like, plain_text, Dig
 use super::{id_card, words, Cell, Checked, CheckedOrder, Context, FieldMessage, Level, Origin, RawOrder};
 use crate::import::Field;
 use crate::run::Engine;
-use topup_core::{ProductKind, ProviderId};
+use topup_core::{Li, ProductKind, ProviderId};
 use topup_providers::rules::face::{self, FaceRefusal};
 use topup_providers::rules::phone::is_mobile;
 use topup_providers::{Electricity, Grid};
@@ -128,36 +128,14 @@ pub fn check(raw: &RawOrder<'_>, ctx: &Context<'_>) -> Checked {
     } else {
         face_value(cell(Field::Face), &mut msgs)
     };
-    if let (Some(face), Some(p)) = (face, provider) {
-        let refusal = face::check(p, kind, product_id.is_some(), face).err();
-        let (zh, en) = match refusal {
-            None => (String::new(), String::new()),
-            Some(FaceRefusal::NotPositive) => {
-                (format!("面值 {face} 必须大于 0"), format!("face value {face} must be positive"))
-            }
-            Some(FaceRefusal::NotWholeYuan) => (
-                format!("面值 {face} 元不是整数元，{}的{}只能按整元充值", p.label_zh(), kind.label_zh()),
-                format!("face value {face} is not a whole number of yuan, which {p} requires for {kind}"),
-            ),
-            Some(FaceRefusal::NotSold(sold)) => {
-                let sold = face::faces_text(sold);
-                (
-                    format!("{}不卖面值 {face} 元（只有 {sold}）", p.label_zh()),
-                    format!("{p} does not sell a face value of {face} (only {sold})"),
-                )
-            }
-            Some(FaceRefusal::NotFen) => {
-                (format!("面值 {face} 不是整分"), format!("face value {face} is not a whole number of fen"))
-            }
+    if let Some(face) = face {
+        // Without a provider, only the rule every provider shares: more than zero.
+        let refusal = match provider {
+            Some(p) => face::check(p, kind, product_id.is_some(), face).err(),
+            None => face::positive(face).err(),
         };
         if let Some(r) = refusal {
-            let code = match r {
-                FaceRefusal::NotPositive => "face_not_positive",
-                FaceRefusal::NotWholeYuan => "face_not_whole",
-                FaceRefusal::NotSold(_) => "face_not_sold",
-                FaceRefusal::NotFen => "face_not_fen",
-            };
-            msgs.push(error(code, Some(Field::Face), zh, en));
+            msgs.push(face_refused(r, face, provider, kind));
         }
     }
 
@@ -224,6 +202,37 @@ pub fn check(raw: &RawOrder<'_>, ctx: &Context<'_>) -> Checked {
     }
     checked.order = Some(order);
     checked
+}
+
+/// The message for a face value the provider cannot sell.
+fn face_refused(r: FaceRefusal, face: Li, provider: Option<ProviderId>, kind: ProductKind) -> FieldMessage {
+    let (p_zh, p) = provider.map_or(("", ""), |p| (p.label_zh(), p.as_str()));
+    let (code, zh, en) = match r {
+        FaceRefusal::NotPositive => (
+            "face_not_positive",
+            format!("面值 {face} 必须大于 0"),
+            format!("face value {face} must be positive"),
+        ),
+        FaceRefusal::NotWholeYuan => (
+            "face_not_whole",
+            format!("面值 {face} 元不是整数元，{p_zh}的{}只能按整元充值", kind.label_zh()),
+            format!("face value {face} is not a whole number of yuan, which {p} requires for {kind}"),
+        ),
+        FaceRefusal::NotSold(sold) => {
+            let sold = face::faces_text(sold);
+            (
+                "face_not_sold",
+                format!("{p_zh}不卖面值 {face} 元（只有 {sold}）"),
+                format!("{p} does not sell a face value of {face} (only {sold})"),
+            )
+        }
+        FaceRefusal::NotFen => (
+            "face_not_fen",
+            format!("面值 {face} 不是整分"),
+            format!("face value {face} is not a whole number of fen"),
+        ),
+    };
+    error(code, Some(Field::Face), zh, en)
 }
 
 /// 国网 needs the payer's mobile number, 南网 the ID card number (dingyin's note 1).

@@ -280,7 +280,9 @@ pub(crate) fn plain_text(cell: &Cell<'_>) -> Option<String> {
     (!t.is_empty()).then_some(t)
 }
 
-/// A face value as exact money (`50`, `49.9`, `￥100元`), or the message why not.
+/// A face value as exact money (`50`, `49.9`, `￥100元`), or the message why not. Whether the
+/// amount can be sold (more than zero, whole yuan, one of a provider's face values) is
+/// `topup_providers::rules::face`'s question.
 pub(crate) fn face_value(cell: &Cell<'_>, msgs: &mut Vec<FieldMessage>) -> Option<Li> {
     let err = |code, zh: String, en: String| FieldMessage::new(Level::Error, code, Some(Field::Face), zh, en);
     let parsed = match cell {
@@ -301,15 +303,7 @@ pub(crate) fn face_value(cell: &Cell<'_>, msgs: &mut Vec<FieldMessage>) -> Optio
         other => Err(other.to_string()),
     };
     match parsed {
-        Ok(v) if v > Li::ZERO => Some(v),
-        Ok(v) => {
-            msgs.push(err(
-                "face_not_positive",
-                format!("面值 {v} 必须大于 0"),
-                format!("face value {v} must be positive"),
-            ));
-            None
-        }
+        Ok(v) => Some(v),
         Err(text) => {
             msgs.push(err(
                 "face_not_money",
@@ -356,7 +350,8 @@ mod tests {
         assert_eq!(face("50"), Some(Li::from_yuan(50)));
         assert_eq!(face(" ￥１００元 "), Some(Li::from_yuan(100)));
         assert_eq!(face("49.9"), Some(Li(49_900)));
-        for bad in ["5O", "0", "-10", "1.0005", "", "1e2"] {
+        assert_eq!(face("-10"), Some(Li::from_yuan(-10)), "read exactly; the sign is the face rule's");
+        for bad in ["5O", "1.0005", "", "1e2", "１０元整"] {
             let mut msgs = Vec::new();
             assert_eq!(face_value(&Cell::Text(bad), &mut msgs), None, "{bad}");
             assert_eq!(msgs.len(), 1, "{bad}: {msgs:?}");

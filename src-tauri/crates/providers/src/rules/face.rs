@@ -43,6 +43,14 @@ pub fn whole_yuan_only(provider: ProviderId, kind: ProductKind, has_product: boo
     }
 }
 
+/// What every provider requires of an amount: more than zero.
+pub fn positive(face: Li) -> Result<(), FaceRefusal> {
+    if face <= Li::ZERO {
+        return Err(FaceRefusal::NotPositive);
+    }
+    Ok(())
+}
+
 /// Whether `provider` can sell `face` of `kind` (`has_product`: a provider product id was chosen).
 pub fn check(
     provider: ProviderId,
@@ -50,9 +58,7 @@ pub fn check(
     has_product: bool,
     face: Li,
 ) -> Result<(), FaceRefusal> {
-    if face <= Li::ZERO {
-        return Err(FaceRefusal::NotPositive);
-    }
+    positive(face)?;
     if whole_yuan_only(provider, kind, has_product) && face.whole_yuan().is_none() {
         return Err(FaceRefusal::NotWholeYuan);
     }
