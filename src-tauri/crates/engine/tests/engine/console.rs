@@ -177,7 +177,7 @@ async fn phone_info_uses_the_segment_and_asks_juhe_when_it_is_there() {
     sim.shutdown().await;
 }
 
-async fn sandbox_engine(book: Arc<Book>) -> (Simulator, Arc<Engine>) {
+pub(crate) async fn sandbox_engine(book: Arc<Book>) -> (Simulator, Arc<Engine>) {
     let sim =
         Simulator::start(SimConfig { settle_after: Duration::from_millis(100), ..SimConfig::sandbox() })
             .await

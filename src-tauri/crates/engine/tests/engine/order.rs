@@ -5,15 +5,13 @@
 //! asked once per number and face.
 
 use std::sync::Arc;
-use std::time::Duration;
 use topup_engine::book::{Book, OrderFilter};
-use topup_engine::config::{EngineSettings, Registry};
+use topup_engine::config::EngineSettings;
 use topup_engine::console::{self, ElectricityInput, NewOrderInput};
 use topup_engine::import::{self, Field, FileFormat, ImportOptions, Level, Preview, RowStatus, SourceFile};
 use topup_engine::order::{self, Context, FieldMessage, Origin, RawOrder};
-use topup_engine::run::Engine;
 use topup_engine::{Li, ProductKind, ProviderId};
-use topup_sim::{SimConfig, Simulator};
+use topup_sim::Simulator;
 
 /// One way of writing an order, the same in every front end.
 struct Case {
@@ -286,15 +284,6 @@ fn pasted_chat_lines_are_previewed_with_row_errors_and_committed_like_a_sheet() 
     );
 }
 
-async fn sandbox(book: Arc<Book>) -> (Simulator, Arc<Engine>) {
-    let sim =
-        Simulator::start(SimConfig { settle_after: Duration::from_millis(100), ..SimConfig::sandbox() })
-            .await
-            .unwrap();
-    let registry = Registry::sandbox(&sim.base_url(), &sim.dingyin_query_base_url(), None).unwrap();
-    (sim, Engine::new(book, registry, EngineSettings::default()))
-}
-
 fn lookups(sim: &Simulator, number: &str) -> (usize, usize) {
     let reqs = sim.requests();
     let count = |path: &str| reqs.iter().filter(|r| r.endpoint == path && r.query.contains(number)).count();
@@ -305,7 +294,7 @@ fn lookups(sim: &Simulator, number: &str) -> (usize, usize) {
 async fn order_entry_asks_juhe_once_per_number_and_face() {
     let dir = tempfile::tempdir().unwrap();
     let book = Arc::new(Book::open(&dir.path().join("orders.sqlite3")).unwrap());
-    let (sim, engine) = sandbox(book).await;
+    let (sim, engine) = crate::console::sandbox_engine(book).await;
     let mut input = NewOrderInput {
         provider: Some(ProviderId::Juhe),
         kind: ProductKind::Phone,
@@ -337,7 +326,7 @@ async fn order_entry_asks_juhe_once_per_number_and_face() {
 async fn the_preflight_reports_field_messages_and_the_faces_juhe_sells() {
     let dir = tempfile::tempdir().unwrap();
     let book = Arc::new(Book::open(&dir.path().join("orders.sqlite3")).unwrap());
-    let (sim, engine) = sandbox(book).await;
+    let (sim, engine) = crate::console::sandbox_engine(book).await;
     let input = NewOrderInput {
         provider: None,
         kind: ProductKind::Phone,
