@@ -66,8 +66,17 @@ pub fn default_settings(provider: ProviderId) -> serde_json::Value {
     value.unwrap_or(serde_json::Value::Null)
 }
 
-/// The reply for an order refused locally: nothing was sent, so it is definitely not charged.
-pub(crate) fn not_sent_invalid(error: &ProviderError) -> Reply {
+/// The reply for an order refused locally: nothing was sent. On a first send (`attempt` 1) it is
+/// definitely not charged: `Failed`, and the engine may reroute it. On a resend of the same id the
+/// refusal says nothing about the earlier send, which may have placed the order (a "not found" can
+/// lag): `Unknown`, so the order stays queried and is never failed or rerouted on this.
+pub(crate) fn not_sent_invalid(error: &ProviderError, attempt: u32) -> Reply {
+    if attempt > 1 {
+        return Reply::unknown(format!(
+            "本地校验未通过，未重发；先前发送的结果未知，需查询 / refused locally, not resent; the earlier \
+             send's outcome is unknown, must query: {error}"
+        ));
+    }
     Reply {
         verdict: Verdict::Failed,
         retry_later: false,

@@ -160,13 +160,20 @@ impl Table {
     /// The segment of an 11-digit mainland mobile number (`1` and ten more ASCII digits, nothing
     /// else), if the table has its block.
     pub fn lookup(&self, number: &str) -> Option<Segment> {
-        let digits = number.as_bytes();
-        if digits.len() != 11 || digits[0] != b'1' || !digits.iter().all(u8::is_ascii_digit) {
+        if !is_mobile_number(number) {
             return None;
         }
+        let digits = number.as_bytes();
         let prefix = digits[..7].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
         self.by_prefix(prefix)
     }
+}
+
+/// Whether `number` has the shape of an 11-digit mainland mobile number: `1` and ten more ASCII
+/// digits, nothing else (no sign, space or `+86`). The one check every client and callback uses.
+pub fn is_mobile_number(number: &str) -> bool {
+    let digits = number.as_bytes();
+    digits.len() == 11 && digits[0] == b'1' && digits.iter().all(u8::is_ascii_digit)
 }
 
 /// The embedded table, parsed on first use; `None` (and an error in the log, once) if it is broken —

@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 use std::time::Duration;
-use topup_sim::{OrderState, Simulator};
+use topup_sim::{Fault, OrderState, Script, Simulator, Target};
 
 const SPORDERTIME: &str = "20240601120000";
 
@@ -374,5 +374,42 @@ async fn callback_is_gbk_signed_and_retried_until_ok() {
     assert_eq!(o.state, OrderState::Succeeded);
     assert_eq!(o.callback_attempts, 2);
     assert!(o.callback_acknowledged);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn query_about_another_order_and_unsigned_callback_fields() {
+    let sim = start().await;
+    let rx = receiver(vec!["ok"]).await;
+    sim.script(Script::once(Target::Order("SPOTH0001".into()), Fault::QueryAboutOtherOrder));
+    sim.script(Script::once(Target::Order("SPOTH0001".into()), Fault::CallbackUnsignedChanged));
+    let body = submit_body(&[
+        ("productid", "GAME-5"),
+        ("num", "2"),
+        ("account", "p1"),
+        ("sporderid", "SPOTH0001"),
+        ("back_url", &rx.url),
+    ]);
+    assert_eq!(resultno(&submit(&sim, body).await), "0");
+    let q = format!("{}/searchpay.do", sim.dingyin_query_base_url());
+    let xml = post_form(q.clone(), query_body("SPOTH0001")).await.1;
+    assert_eq!(resultno(&xml), "9", "{xml}");
+    assert_eq!(xml_field(&xml, "sporderid").as_deref(), Some("SPOTH00011"));
+    assert_ne!(xml_field(&xml, "orderid"), Some(sim.orders()[0].provider_order_id.clone()));
+    let xml = post_form(q, query_body("SPOTH0001")).await.1;
+    assert_eq!(xml_field(&xml, "sporderid").as_deref(), Some("SPOTH0001"), "once only");
+    assert!(eventually(|| rx.count() >= 1).await);
+    let f = parse_gbk_form(&rx.body(0));
+    assert_eq!((get(&f, "resultno"), get(&f, "parvalue")), ("1", "1"), "a tenth of the face, 10");
+    assert!(get(&f, "remark1").ends_with("CHANGED"));
+    let plain = format!(
+        "userid={}&orderid={}&sporderid={}&merchantsubmittime={}&resultno={}&key={DY_KEY}",
+        get(&f, "userid"),
+        get(&f, "orderid"),
+        get(&f, "sporderid"),
+        get(&f, "merchantsubmittime"),
+        get(&f, "resultno")
+    );
+    assert_eq!(get(&f, "sign"), md5_upper(&gbk(&plain)), "still validly signed");
     sim.shutdown().await;
 }

@@ -812,6 +812,7 @@ pub fn validate_row(grid: &Grid, i: usize, rules: &Rules<'_>) -> RowOutcome {
         carrier,
         order_time: "20250101000000".into(),
         notify_url: None,
+        attempt: 1,
     };
     let checked = match rules.provider {
         ProviderId::Juhe => topup_providers::juhe::request::check_order(&request).map(drop),

@@ -826,6 +826,8 @@ pub fn submit_request(order: &Order, _settings: &EngineSettings) -> SubmitReques
         carrier: d.get("carrier").and_then(|c| serde_json::from_value(c.clone()).ok()),
         order_time,
         notify_url: None,
+        // `attempts` counts the sends already intended; this request is the next one.
+        attempt: u32::try_from(order.attempts.max(0).saturating_add(1)).unwrap_or(u32::MAX),
     }
 }
 

@@ -4,11 +4,14 @@
 //! and URL is redacted), signs `md5(openid + key + ...)` lower-case, and is explicit that a network
 //! error, an unparsable reply or `10014` must be queried, never failed. Only the codes listed in
 //! [`table::REJECTED`] fail an order; rate limits (10011–10013) fail it with `retry_later` (nothing was
-//! placed, the same order id may be sent again). The callback's sign does not cover `sta`, so every
+//! placed, the same order id may be sent again). A reply counts only when it is proven to be about the
+//! order: a `uorderid` must be ours, and a query's `sporder_id` (which juhe documents) must be there
+//! and match the one juhe gave us; anything else is unknown, so a reply about another order can never
+//! fail ours (and reroute it: a double top-up). The callback's sign does not cover `sta`, so every
 //! callback asks the engine to confirm by a query. Orders juhe cannot take (order id not 8–32
 //! characters, a face value not in 1/2/5/10/20/30/50/100/300) are refused before sending: `validate`
-//! returns `ProviderError::InvalidOrder` and `submit` answers `Failed` without `retry_later` — nothing was sent, so
-//! nothing can have been charged, and resending the same order would be refused again.
+//! returns `ProviderError::InvalidOrder` and `submit` answers `Failed` without `retry_later` — nothing
+//! was sent, so nothing can have been charged, and resending the same order would be refused again.
 
 pub mod callback;
 pub mod reply;
@@ -45,7 +48,7 @@ pub mod table {
         (10011, 10013, true, "请求超过限制，稍后用同一单号重发 / rate limited, resend the same id later"),
         (10020, 10021, false, "接口维护或停用 / interface under maintenance or disabled"),
         (208501, 208507, false, "参数或商品错误 / bad parameter or product"),
-        (208509, 208509, false, "订单被拒绝 / order refused"),
+        (208509, 208509, false, "错误的订单号 / bad order id"),
         (208514, 208515, false, "签名或参数错误 / bad sign or parameter"),
         (208517, 208517, false, "余额不足 / balance too low"),
     ];
@@ -55,9 +58,12 @@ pub mod table {
         (208508, "订单状态未知 / order state unknown"),
         (208516, "订单号重复 / duplicate order id"),
     ];
-    /// **assumed** (juhe's documents give none; the simulator uses it): `ordersta` answering that no
-    /// order has this id. Not a failure; see `Reply::not_found`.
-    pub const QUERY_NOT_FOUND: &[i64] = &[208513];
+    /// `ordersta` answering that juhe has no order with this id: not a failure, see `Reply::not_found`.
+    /// juhe's documents do not say which code it sends ("查询状态失败,可能订单号不存在等情况"), so every
+    /// "no such order" code of juhe's code table counts: 208509 (错误的订单号, what a strict juhe
+    /// answers for an id it does not have) and 208513 (**assumed** from public clients, 查询不到该订单).
+    /// Resending the same id after it is protected by juhe's duplicate check (208516).
+    pub const QUERY_NOT_FOUND: &[i64] = &[208509, 208513];
     /// `game_state`: 0 in progress, 1 success, 9 failed (refunded), -1 not accepted.
     pub const STATE_PENDING: &str = "0";
     pub const STATE_SUCCESS: &str = "1";
@@ -165,7 +171,9 @@ impl Provider for Juhe {
     async fn submit(&self, order: &SubmitRequest) -> Outcome {
         let form = match request::submit_form(&self.settings.openid, self.key.expose(), order) {
             Ok(form) => form,
-            Err(e) => return Outcome { reply: crate::not_sent_invalid(&e), exchanges: Vec::new() },
+            Err(e) => {
+                return Outcome { reply: crate::not_sent_invalid(&e, order.attempt), exchanges: Vec::new() }
+            }
         };
         let url = http::join(&self.settings.base_url, table::SUBMIT_PATH);
         let prepared = Prepared {
@@ -187,7 +195,9 @@ impl Provider for Juhe {
         let query = request::status_query(self.key.expose(), &order.merchant_order_id);
         let (transport, exchange) = self.http.send(self.get(table::STATUS_PATH, query)).await;
         let reply = match http::query_transport(transport) {
-            Ok(bytes) => reply::classify_query(&bytes),
+            Ok(bytes) => {
+                reply::classify_query(&bytes, &order.merchant_order_id, order.provider_order_id.as_deref())
+            }
             Err(reply) => *reply,
         };
         Outcome { reply, exchanges: vec![exchange] }

@@ -24,7 +24,7 @@ pub fn order_fields(
         return invalid("订单号为空或过长 / order id empty or too long".into());
     }
     let phone = order.account.trim();
-    if phone.len() != 11 || !phone.starts_with('1') || !phone.bytes().all(|b| b.is_ascii_digit()) {
+    if !crate::phone_segments::is_mobile_number(phone) {
         return invalid(format!("“{phone}”不是 11 位手机号 / not an 11-digit mobile number"));
     }
     let fen = match order.face.to_fen() {
@@ -117,6 +117,7 @@ mod tests {
             carrier: None,
             order_time: "20160427210604".into(),
             notify_url: Some("http://www.baidu.com".into()),
+            attempt: 1,
         }
     }
 
