@@ -554,6 +554,15 @@ impl Engine {
     }
 
     /// Follow-ups after a reply was stored: automatic fallback after a definite failure.
+    ///
+    /// A fallback buys the same top-up again, under a new id at another provider, so it may follow
+    /// only a failure that settles this order for good: `DefinitelyFailed` comes only from a
+    /// `Verdict::Failed`, which the clients give only for a reply proven to be about this order (it
+    /// names this order's id, or is the direct answer to its own request and names no other order; a
+    /// reply about another order, or lacking the id its provider documents, is `Unknown`), or for a
+    /// local refusal of a *first* send (nothing left this machine and nothing was ever sent: definite,
+    /// and another provider may well take the order). A local refusal or an oper `code` 400 on a
+    /// resend is `Unknown` (the earlier send may have placed it), so neither fails nor reroutes.
     fn after_apply(&self, order: &Order, applied: Applied) -> Result<(), EngineError> {
         if applied != Applied::DefinitelyFailed {
             return Ok(());

@@ -380,6 +380,10 @@ async fn an_interrupted_submit_is_recovered_by_query_never_blindly_resent() {
     }
     assert_eq!(rig.submits_of(&sent.merchant_order_id), 1, "found by query, not resent");
     assert_eq!(rig.submits_of(&unsent.merchant_order_id), 1, "resent once after 'not found'");
+    // juhe, strict, answered the query for the id it never received with 208509 错误的订单号: that is
+    // "no such order" (issue 11.13), not a query failure to repeat until manual review.
+    let answered = rig.book.events(unsent.id).unwrap();
+    assert!(answered.iter().any(|e| e.kind == "exchange" && e.detail.contains("208509")), "{answered:?}");
     let _ = stop.send(true);
     let _ = task.await;
     rig.stop().await;
@@ -505,5 +509,119 @@ async fn a_stale_submitting_order_is_recovered_by_query_while_the_engine_runs() 
     assert_eq!(slow_done.state, OrderState::Succeeded);
     assert!(!rig.states(&slow).contains(&OrderState::Unknown), "{:?}", rig.states(&slow));
     assert_eq!(rig.submits_of(&slow.merchant_order_id), 1);
+    rig.stop().await;
+}
+
+// ----- issue 11: a reply counts only for the order it is about; unsigned fields are hints ----------
+
+fn fallback_to_other_providers() -> EngineSettings {
+    let mut settings = fast_settings();
+    settings.fallback.insert("juhe".into(), ProviderId::Oper);
+    settings.fallback.insert("oper".into(), ProviderId::Juhe);
+    settings.fallback.insert("dingyin".into(), ProviderId::Juhe);
+    settings
+}
+
+fn fallbacks_of(rig: &Rig, order: &Order) -> usize {
+    let all = rig.book.list_orders(&Default::default()).unwrap().orders;
+    all.iter().filter(|x| x.fallback_of == Some(order.id)).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_reply_about_another_order_never_fails_nor_reroutes_an_order() {
+    let rig = rig_with(fallback_to_other_providers()).await;
+    for (p, acct) in [
+        (ProviderId::Juhe, "13823230001"),
+        (ProviderId::Oper, "13823230002"),
+        (ProviderId::Dingyin, "13823230003"),
+    ] {
+        // Settled by queries only; the first one answers about another order, failed and refunded.
+        rig.sim.script(Script::once(Target::Account(acct.into()), Fault::NoCallback));
+        rig.sim.script(Script::once(Target::Account(acct.into()), Fault::QueryAboutOtherOrder));
+        let o = rig.add(p, acct, 10);
+        let done = rig.settle(&o).await;
+        assert_eq!(done.state, OrderState::Succeeded, "{p}: {:?}", done.last_error);
+        assert!(!rig.states(&o).contains(&OrderState::Failed), "{p}: {:?}", rig.states(&o));
+        assert_eq!(fallbacks_of(&rig, &o), 0, "{p}: no second top-up elsewhere");
+        let sim_order =
+            rig.sim.orders().into_iter().find(|s| s.merchant_order_id == o.merchant_order_id).unwrap();
+        assert_eq!(
+            done.provider_order_id,
+            Some(sim_order.provider_order_id),
+            "{p}: the other order's id is not ours"
+        );
+        assert_eq!(
+            rig.sim.orders().iter().filter(|s| s.account == acct).count(),
+            1,
+            "{p}: one order upstream"
+        );
+        assert_eq!(rig.sim.charges(p.as_str(), &o.merchant_order_id), 1, "{p}");
+    }
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_callback_fields_never_overwrite_facts_nor_block_an_applied_callback() {
+    let rig = rig().await;
+    // dingyin: another `parvalue` (unsigned) under a valid sign. The callback's signed result is
+    // applied and acknowledged; nothing is flagged on the unsigned amount.
+    let acct = "13834340001";
+    rig.sim.script(Script::once(Target::Account(acct.into()), Fault::CallbackUnsignedChanged));
+    let o = rig.add(ProviderId::Dingyin, acct, 30);
+    let done = rig.settle(&o).await;
+    assert_eq!((done.state, done.attention), (OrderState::Succeeded, false), "{:?}", done.last_error);
+    assert_eq!(done.face, Li::from_yuan(30), "the amount is the one we sent");
+    let sim_order =
+        rig.sim.orders().into_iter().find(|s| s.merchant_order_id == o.merchant_order_id).unwrap();
+    assert!(rig.book.events(o.id).unwrap().iter().any(|e| e.kind == EventKind::Callback.as_str()));
+    for _ in 0..100 {
+        if rig
+            .sim
+            .orders()
+            .iter()
+            .any(|s| s.merchant_order_id == o.merchant_order_id && s.callback_acknowledged)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        rig.sim
+            .orders()
+            .iter()
+            .any(|s| s.merchant_order_id == o.merchant_order_id && s.callback_acknowledged),
+        "acknowledged: {sim_order:?}"
+    );
+    // oper: another `mobile_order_no` (unsigned) under a valid sign never becomes the order's
+    // provider id, whether the callback comes before or after the order is final.
+    let acct = "13834340002";
+    rig.sim.script(Script::once(Target::Account(acct.into()), Fault::CallbackUnsignedChanged));
+    let o = rig.add(ProviderId::Oper, acct, 20);
+    let done = rig.settle(&o).await;
+    assert_eq!(done.state, OrderState::Succeeded, "{:?}", done.last_error);
+    assert!(rig.book.events(o.id).unwrap().iter().any(|e| e.kind == EventKind::Callback.as_str()));
+    let sim_order =
+        rig.sim.orders().into_iter().find(|s| s.merchant_order_id == o.merchant_order_id).unwrap();
+    assert_eq!(done.provider_order_id, Some(sim_order.provider_order_id), "the signed mobileOrderNo");
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oper_400_to_a_resend_is_queried_not_failed() {
+    let rig = rig_with(fallback_to_other_providers()).await;
+    let acct = "13845450001";
+    // The first send is lost to a 500 (nothing placed); the query says "not found"; the resend of the
+    // same id is placed but answered 400 in words no marker knows ("订单被拒绝(400)"), as a duplicate
+    // worded otherwise would be.
+    rig.sim.script(Script::once(Target::Account(acct.into()), Fault::Http500BeforeAccept));
+    rig.sim
+        .script(Script::once(Target::Account(acct.into()), Fault::Reject { code: 400, accept_anyway: true }));
+    let o = rig.add(ProviderId::Oper, acct, 10);
+    let done = rig.settle(&o).await;
+    assert_eq!(done.state, OrderState::Succeeded, "{:?} {:?}", done.last_error, rig.states(&o));
+    assert_eq!(rig.submits_of(&o.merchant_order_id), 2, "sent, then resent with the same id");
+    assert_eq!(rig.sim.charges("oper", &o.merchant_order_id), 1);
+    assert!(!rig.states(&o).contains(&OrderState::Failed), "{:?}", rig.states(&o));
+    assert_eq!(fallbacks_of(&rig, &o), 0);
     rig.stop().await;
 }
