@@ -718,6 +718,11 @@ async fn oper_a_400_is_a_rejection_on_the_first_send_only() {
     assert_eq!(p.submit(&bad).await.reply.verdict, Verdict::Failed);
 }
 
+/// The provider's own id for an order, as the simulator holds it.
+fn upstream_id(sim: &Simulator, id: &str) -> String {
+    sim.orders().into_iter().find(|o| o.merchant_order_id == id).expect("upstream").provider_order_id
+}
+
 #[tokio::test]
 async fn unsigned_callback_fields_are_never_facts() {
     let sim = start_sim(false).await;
@@ -732,7 +737,7 @@ async fn unsigned_callback_fields_are_never_facts() {
         (u.merchant_order_id.as_str(), u.verdict, u.face, u.message),
         (id.as_str(), Verdict::Succeeded, None, None)
     );
-    let real = sim.orders().into_iter().find(|o| o.merchant_order_id == id).unwrap().provider_order_id;
+    let real = upstream_id(&sim, &id);
     assert_eq!(u.provider_order_id.as_deref(), Some(real.as_str()), "orderid is signed");
     // oper: another mobile_order_no under a valid sign is not carried; the query brings the real one.
     let op = oper(&sim.base_url());
@@ -745,6 +750,6 @@ async fn unsigned_callback_fields_are_never_facts() {
         (u.verdict, u.provider_order_id.as_deref(), u.needs_confirmation),
         (Verdict::Succeeded, None, true)
     );
-    let real = sim.orders().into_iter().find(|o| o.merchant_order_id == id).unwrap().provider_order_id;
+    let real = upstream_id(&sim, &id);
     assert_eq!(op.query(&query(&id)).await.reply.provider_order_id, Some(real));
 }
