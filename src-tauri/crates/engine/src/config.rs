@@ -37,8 +37,8 @@ pub struct EngineSettings {
     /// the provider's own query window is shorter.
     pub manual_review_after_ms: u64,
     /// An order whose outcome is still unknown (being queried) this long after its first send is
-    /// flagged for a person (ms), long before `manual_review_after_ms`; it keeps being queried. Time
-    /// alone never fails, refunds or reroutes it.
+    /// flagged for a person (ms) by its next query answer, long before `manual_review_after_ms`; it
+    /// keeps being queried. Once per order. Time alone never fails, refunds or reroutes it.
     pub unknown_alert_after_ms: u64,
     /// A callback may bring an order's next query forward (to confirm a state its signature does not
     /// cover, or one the client did not understand), but to no sooner than this long after the order's

@@ -13,9 +13,7 @@ impl Tx<'_> {
     /// Counts a verified callback for the order. Not a change the UI needs to see: `updated_at` and
     /// the published changes are left alone.
     pub fn count_callback(&mut self, id: i64) -> Result<(), BookError> {
-        self.tx
-            .prepare_cached("UPDATE orders SET callbacks = callbacks + 1 WHERE id = ?1")?
-            .execute([id])?;
+        self.tx.prepare_cached("UPDATE orders SET callbacks = callbacks + 1 WHERE id = ?1")?.execute([id])?;
         Ok(())
     }
 

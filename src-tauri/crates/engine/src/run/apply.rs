@@ -368,7 +368,9 @@ fn callback_line(update: &CallbackUpdate, via: &str, effect: Effect) -> String {
             " — 状态未签名，查询确认 / state not signed: confirming by query"
         }
         Effect::Confirm(_) => " — 状态不明，查询确认 / state not understood: confirming by query",
-        Effect::Nothing if update.needs_confirmation => " — 状态未签名，未采用 / state not signed: not applied",
+        Effect::Nothing if update.needs_confirmation => {
+            " — 状态未签名，未采用 / state not signed: not applied"
+        }
         Effect::WrongAmount(_) => " — 金额不符，未采用 / amount differs: not applied",
         _ => "",
     };

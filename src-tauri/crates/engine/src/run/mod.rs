@@ -759,7 +759,8 @@ impl Engine {
             slot.entry.client.parse_callback(request).map_err(|e| EngineError::Callback(e.to_string()))?;
         // How it came, for the history: the method, and where its fields were (the rule is the
         // providers' own: the body, or the query string when the body is empty).
-        let source = if std::ptr::eq(topup_providers::form::callback_bytes(request), request.body.as_slice()) {
+        let source = if std::ptr::eq(topup_providers::form::callback_bytes(request), request.body.as_slice())
+        {
             "body"
         } else {
             "query"

@@ -114,7 +114,10 @@ async fn replayed_juhe_callbacks_with_sta_flipped_on_a_final_order_change_nothin
     // At most one row (the first "failed" callback of this order) for 300 replays, and no padding.
     let events = rig.book.events(o.id).unwrap();
     assert!(events.len() <= events_before + 1, "{} events after {events_before}", events.len());
-    assert!(events.iter().all(|e| !e.detail.contains("ZZZZ") && !e.detail.contains("pad=")), "padding stored");
+    assert!(
+        events.iter().all(|e| !e.detail.contains("ZZZZ") && !e.detail.contains("pad=")),
+        "padding stored"
+    );
     assert_eq!(juhe_queries(&rig, &o), queries_before, "a final order is not queried");
     // 300 × 8 KB of padding would be 2.4 MB; the counter costs no growth worth the name.
     let grown = book_bytes(&rig.book).saturating_sub(bytes_before);
@@ -251,7 +254,8 @@ async fn an_order_unknown_too_long_is_flagged_once_and_keeps_being_queried() {
     assert_eq!(later.state, OrderState::Unknown, "time alone never settles it");
     assert_eq!(alerts(&rig.book), 1);
     // A person looked at it and cleared the flag: not asked again for the same order.
-    let cleared = rig.engine.resolve(o.id, OrderState::Succeeded, "已联系供应商 / asked the provider").unwrap();
+    let cleared =
+        rig.engine.resolve(o.id, OrderState::Succeeded, "已联系供应商 / asked the provider").unwrap();
     assert!(!cleared.attention);
     let later = wait_for(&rig.book, &o, |x| x.queries >= cleared.queries + 3).await;
     assert!(later.queries >= cleared.queries + 3);
