@@ -342,8 +342,13 @@ fn short(text: &str, max: usize) -> String {
 /// How a callback's history line starts: by it, a callback of the same kind (same claimed state) is
 /// recognised as one the history already holds.
 fn callback_head(verdict: Verdict) -> String {
-    let verdict = serde_json::to_value(verdict).ok().and_then(|v| v.as_str().map(str::to_owned));
-    format!("回调 / callback {}:", verdict.unwrap_or_default())
+    let claim = match verdict {
+        Verdict::Succeeded => "succeeded",
+        Verdict::Failed => "failed",
+        Verdict::Accepted => "accepted",
+        Verdict::Unknown => "unknown",
+    };
+    format!("回调 / callback {claim}:")
 }
 
 /// The history line of a callback: what its client recognised, in one canonical form, and how it came
@@ -418,15 +423,12 @@ pub fn callback(
         _ if provider_order_id.is_some() => tx.update_order(id, facts)?,
         _ => {}
     }
-    if !flags {
-        return Ok(false);
-    }
     let why = match effect {
-        Effect::WrongAmount(face) => format!(
+        Effect::WrongAmount(face) if flags => format!(
             "回调金额 {face} 与订单面值 {} 不符，未采用，需人工核对 / callback amount {face} does not match face value {}",
             current.face, current.face
         ),
-        Effect::Contradicts(claimed) => format!(
+        Effect::Contradicts(claimed) if flags => format!(
             "回调结果“{}”与已确定的“{}”矛盾，需人工核对 / callback says {claimed} but the order is {}",
             claimed.label_zh(),
             current.state.label_zh(),

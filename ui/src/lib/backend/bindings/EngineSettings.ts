@@ -32,8 +32,8 @@ max_not_found_resends: number,
 manual_review_after_ms: number, 
 /**
  * An order whose outcome is still unknown (being queried) this long after its first send is
- * flagged for a person (ms), long before `manual_review_after_ms`; it keeps being queried. Time
- * alone never fails, refunds or reroutes it.
+ * flagged for a person (ms) by its next query answer, long before `manual_review_after_ms`; it
+ * keeps being queried. Once per order. Time alone never fails, refunds or reroutes it.
  */
 unknown_alert_after_ms: number, 
 /**
