@@ -78,6 +78,8 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
       resend_after_not_found_ms: 60000,
       max_not_found_resends: 3,
       manual_review_after_ms: 172800000,
+      unknown_alert_after_ms: 1800000,
+      callback_query_gap_ms: 10000,
       routing: { phone: 'juhe' },
       fallback: {},
       duplicate_window_ms: 86_400_000,

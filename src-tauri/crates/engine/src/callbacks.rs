@@ -106,6 +106,11 @@ async fn handle(
     // Waits for the group commit on a oneshot: no blocking thread per callback.
     match state.engine.apply_callback_async(provider, &request).await {
         Ok(ack) => (StatusCode::OK, ack).into_response(),
+        // Nothing is there to verify it: like an unknown provider name, not a fault of ours.
+        Err(EngineError::NoProvider(_)) => {
+            tracing::warn!(%provider, "callback for a provider that is not configured");
+            refuse(StatusCode::NOT_FOUND, "unknown provider")
+        }
         Err(EngineError::Callback(why)) => {
             tracing::warn!(%provider, reason = %crate::redact::text(&why), "callback refused");
             refuse(StatusCode::BAD_REQUEST, "refused")

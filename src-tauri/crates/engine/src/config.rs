@@ -36,6 +36,15 @@ pub struct EngineSettings {
     /// Queries stop and the order goes to manual review this long after its first send (ms), unless
     /// the provider's own query window is shorter.
     pub manual_review_after_ms: u64,
+    /// An order whose outcome is still unknown (being queried) this long after its first send is
+    /// flagged for a person (ms) by its next query answer, long before `manual_review_after_ms`; it
+    /// keeps being queried. Once per order. Time alone never fails, refunds or reroutes it.
+    pub unknown_alert_after_ms: u64,
+    /// A callback may bring an order's next query forward (to confirm a state its signature does not
+    /// cover, or one the client did not understand), but to no sooner than this long after the order's
+    /// last query (ms): replayed callbacks cannot spend the provider's request budget faster than one
+    /// query per order per this gap.
+    pub callback_query_gap_ms: u64,
     /// Default provider per product kind (`phone`, `electricity`, `game`, `douyin`).
     pub routing: BTreeMap<String, ProviderId>,
     /// Optional automatic fallback after a *definite* failure: provider → provider.
@@ -87,6 +96,8 @@ impl Default for EngineSettings {
             resend_after_not_found_ms: 60_000,
             max_not_found_resends: 3,
             manual_review_after_ms: 2 * 24 * 3600 * 1000,
+            unknown_alert_after_ms: 30 * 60 * 1000,
+            callback_query_gap_ms: 10_000,
             routing: BTreeMap::new(),
             fallback: BTreeMap::new(),
             duplicate_window_ms: 24 * 3600 * 1000,

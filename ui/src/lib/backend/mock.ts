@@ -156,6 +156,8 @@ export function createMockTransport(search: string): Transport {
     resend_after_not_found_ms: 60000,
     max_not_found_resends: 3,
     manual_review_after_ms: 2 * DAY,
+    unknown_alert_after_ms: 30 * 60 * 1000,
+    callback_query_gap_ms: 10_000,
     routing: { phone: 'juhe', electricity: 'dingyin', game: 'dingyin', douyin: 'dingyin' },
     fallback: {},
     duplicate_window_ms: DAY,

@@ -766,7 +766,18 @@ impl Engine {
         };
         let update =
             slot.entry.client.parse_callback(request).map_err(|e| EngineError::Callback(e.to_string()))?;
-        let raw = crate::redact::text(&String::from_utf8_lossy(&request.body)).into_owned();
+        // How it came, for the history: the method, and where its fields were (the rule is the
+        // providers' own: the body, or the query string when the body is empty).
+        let source = if std::ptr::eq(topup_providers::form::callback_bytes(request), request.body.as_slice())
+        {
+            "body"
+        } else {
+            "query"
+        };
+        let method: String = request.method.chars().filter(char::is_ascii_alphabetic).take(10).collect();
+        let via = format!("{method} {source}");
+        let gap_ms = self.settings.lock().unwrap_or_else(|p| p.into_inner()).callback_query_gap_ms;
+        let query_gap = Duration::from_millis(gap_ms);
         let ack = update.ack;
         let write = move |tx: &mut crate::book::Tx<'_>| {
             let Some(order) = tx.order_by_merchant_id(&update.merchant_order_id)? else {
@@ -778,7 +789,7 @@ impl Engine {
                     order.merchant_order_id, provider
                 )));
             }
-            apply::callback(tx, order, &update, &raw).map(Ok)
+            apply::callback(tx, order, &update, &via, query_gap).map(Ok)
         };
         Ok((write, ack))
     }
@@ -870,6 +881,7 @@ pub(crate) fn new_as_order(n: &NewOrder) -> Order {
         last_query_at: None,
         fallback_of: n.fallback_of,
         last_sent_at: None,
+        callbacks: 0,
     }
 }
 

@@ -3,6 +3,7 @@
 //! `dbus-run-session`; a bare `cargo test` has no keyring and the keyring tests say so).
 
 mod book;
+mod callback_replay;
 mod console;
 mod fault_mix;
 mod import;

@@ -11,16 +11,16 @@ use topup_engine::{Li, ProductKind, ProviderId};
 use topup_providers::CallbackRequest;
 use topup_sim::{Fault, Script, SimConfig, Simulator, Target};
 
-struct Rig {
+pub(crate) struct Rig {
     _dir: tempfile::TempDir,
-    book: Arc<Book>,
-    sim: Simulator,
-    engine: Arc<Engine>,
+    pub(crate) book: Arc<Book>,
+    pub(crate) sim: Simulator,
+    pub(crate) engine: Arc<Engine>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-fn fast_settings() -> EngineSettings {
+pub(crate) fn fast_settings() -> EngineSettings {
     let mut s = EngineSettings {
         query_delays_ms: vec![150, 250, 400],
         retry_delay_ms: 100,
@@ -32,7 +32,7 @@ fn fast_settings() -> EngineSettings {
     s
 }
 
-async fn rig_with(settings: EngineSettings) -> Rig {
+pub(crate) async fn rig_with(settings: EngineSettings) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let book = Arc::new(Book::open(&dir.path().join("orders.sqlite3")).unwrap());
     let sim =
@@ -56,12 +56,12 @@ async fn rig_with(settings: EngineSettings) -> Rig {
     Rig { _dir: dir, book, sim, engine, stop, tasks: vec![running.task, run] }
 }
 
-async fn rig() -> Rig {
+pub(crate) async fn rig() -> Rig {
     rig_with(fast_settings()).await
 }
 
 impl Rig {
-    fn add(&self, provider: ProviderId, account: &str, yuan: i64) -> Order {
+    pub(crate) fn add(&self, provider: ProviderId, account: &str, yuan: i64) -> Order {
         self.engine
             .add_order(OrderRequest {
                 provider: Some(provider),
@@ -74,7 +74,7 @@ impl Rig {
     }
 
     /// Waits until no order is pending (bounded), then returns the order's latest row.
-    async fn settle(&self, order: &Order) -> Order {
+    pub(crate) async fn settle(&self, order: &Order) -> Order {
         for _ in 0..300 {
             if self.engine.is_idle().unwrap() {
                 break;
@@ -84,7 +84,7 @@ impl Rig {
         self.book.order(order.id).unwrap()
     }
 
-    fn submits_of(&self, id: &str) -> usize {
+    pub(crate) fn submits_of(&self, id: &str) -> usize {
         self.sim
             .requests()
             .iter()
@@ -100,7 +100,7 @@ impl Rig {
         self.book.events(order.id).unwrap().iter().filter_map(|e| e.to_state).collect()
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let _ = self.stop.send(true);
         for t in self.tasks {
             let _ = t.await;
@@ -269,7 +269,7 @@ async fn an_order_that_never_settles_goes_to_manual_review_and_a_person_resolves
     rig.stop().await;
 }
 
-fn md5_hex(s: &str) -> String {
+pub(crate) fn md5_hex(s: &str) -> String {
     use md5::{Digest, Md5};
     hex::encode(Md5::digest(s.as_bytes()))
 }
