@@ -233,9 +233,9 @@ pub struct CallbackUpdate {
     pub code: Option<String>,
     /// Provider text, only when signed; `None` otherwise.
     pub message: Option<String>,
-    /// The engine must confirm by a query before believing the callback: the signature does not cover
-    /// the state (juhe's `sta`), or the callback's other facts are unsigned and must come from the
-    /// provider's signed query (oper's `mobile_order_no`).
+    /// The engine must confirm by a query before believing the callback's state: the signature does
+    /// not cover it (juhe's `sta`). A signed state (dingyin, oper) is a fact; their unsigned fields
+    /// are simply not carried.
     pub needs_confirmation: bool,
     /// The body to answer with once the update is durably stored.
     pub ack: &'static str,

@@ -355,8 +355,9 @@ async fn oper_submit_query_balance_and_callback() {
     assert_eq!((update.merchant_order_id.as_str(), update.verdict), (id.as_str(), Verdict::Succeeded));
     assert_eq!(update.face, Some(Li::from_yuan(1)), "face_value is signed");
     // mobile_order_no is not signed: the query above, signed, is where the provider's id comes from.
+    // The status is signed: no confirming query needed.
     assert_eq!(update.provider_order_id, None);
-    assert!(update.needs_confirmation);
+    assert!(!update.needs_confirmation);
 
     let (balance, _) = p.balance().await;
     assert_eq!(balance.unwrap().amount, Li(SANDBOX_INITIAL_BALANCE_LI - 990));
@@ -748,7 +749,7 @@ async fn unsigned_callback_fields_are_never_facts() {
     let u = next_callback(&mut callbacks).await.expect("verifies");
     assert_eq!(
         (u.verdict, u.provider_order_id.as_deref(), u.needs_confirmation),
-        (Verdict::Succeeded, None, true)
+        (Verdict::Succeeded, None, false)
     );
     let real = upstream_id(&sim, &id);
     assert_eq!(op.query(&query(&id)).await.reply.provider_order_id, Some(real));

@@ -107,14 +107,14 @@ pub fn parse(uid: &str, key: &str, request: &CallbackRequest) -> Result<Callback
     };
     Ok(CallbackUpdate {
         merchant_order_id: order_no.to_owned(),
-        // `mobile_order_no` is not signed: a hint at most, never stored. The query's signed `data`
-        // brings it (`mobileOrderNo`), hence `needs_confirmation`.
+        // `mobile_order_no` is not signed: a hint at most, never stored (the submit reply's and the
+        // query's signed `data` bring it as `mobileOrderNo`). The status is signed: a fact.
         provider_order_id: None,
         verdict,
         face,
         code: Some(status.to_owned()),
         message: None,
-        needs_confirmation: true,
+        needs_confirmation: false,
         ack: table::ACK,
     })
 }
@@ -145,10 +145,10 @@ mod tests {
         let u = parse("3928857", "TESTKEY123", &req("application/x-www-form-urlencoded", &form)).unwrap();
         assert_eq!(u.verdict, Verdict::Succeeded);
         assert_eq!(u.merchant_order_id, "20160427210604000490");
-        // `mobile_order_no` is not signed: never carried as the provider's order id; the engine
-        // confirms by a query, whose signed data brings it.
+        // `mobile_order_no` is not signed: never carried as the provider's order id. The status is
+        // signed, so the callback settles the order without a confirming query.
         assert_eq!(u.provider_order_id, None);
-        assert!(u.needs_confirmation);
+        assert!(!u.needs_confirmation);
         assert_eq!(u.face, Some(Li::from_yuan(1)));
         assert_eq!(u.ack, "ok");
         let json = format!(
