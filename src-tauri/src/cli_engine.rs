@@ -20,8 +20,9 @@ const TIMEOUT: u8 = 3;
 
 #[derive(Subcommand, Debug)]
 pub enum ProviderCmd {
-    /// 从标准输入读取 JSON 设置（含 secret）并保存；密钥进入系统钥匙串 /
-    /// read the provider's settings as JSON on stdin (with "secret"); the secret goes to the keyring
+    /// 从标准输入读取 JSON 设置（密钥放在 secret，也可用 key/md5key/appkey）并保存；密钥只进入系统钥匙串 /
+    /// read the provider's settings as JSON on stdin (the key in "secret", or key/md5key/appkey); the key
+    /// goes to the keyring only
     Set {
         /// dingyin | oper | juhe
         name: String,
