@@ -9,10 +9,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use topup_engine::book::{Book, OrderFilter, OrderState};
+use topup_engine::console;
 use topup_engine::run::OrderRequest;
-use topup_engine::secrets::provider_account;
 use topup_engine::session::{self, Session, SessionOptions};
-use topup_engine::{Li, ProductKind, ProviderId, Sensitive};
+use topup_engine::{Li, ProductKind, ProviderId};
 
 const FAILED: u8 = 1;
 const USAGE: u8 = 2;
@@ -20,8 +20,9 @@ const TIMEOUT: u8 = 3;
 
 #[derive(Subcommand, Debug)]
 pub enum ProviderCmd {
-    /// 从标准输入读取 JSON 设置（含 secret）并保存；密钥进入系统钥匙串 /
-    /// read the provider's settings as JSON on stdin (with "secret"); the secret goes to the keyring
+    /// 从标准输入读取 JSON 设置（密钥放在 secret，也可用 key/md5key/appkey）并保存；密钥只进入系统钥匙串 /
+    /// read the provider's settings as JSON on stdin (the key in "secret", or key/md5key/appkey); the key
+    /// goes to the keyring only
     Set {
         /// dingyin | oper | juhe
         name: String,
@@ -178,7 +179,7 @@ pub fn provider(cmd: ProviderCmd, data_dir: Option<&Path>) -> ExitCode {
         ProviderCmd::List { json } => {
             let mut rows = Vec::new();
             for id in ProviderId::ALL {
-                match book.provider_settings(id) {
+                match console::shown_provider_settings(&book, id) {
                     Ok(Some(s)) => rows.push(json!({"provider": id, "settings": s})),
                     Ok(None) => {}
                     Err(e) => return fail(FAILED, e),
@@ -204,37 +205,19 @@ pub fn provider(cmd: ProviderCmd, data_dir: Option<&Path>) -> ExitCode {
             if let Err(e) = std::io::stdin().read_to_string(&mut input) {
                 return fail(USAGE, format!("无法读取标准输入 / cannot read stdin: {e}"));
             }
-            let mut value: serde_json::Value = match serde_json::from_str(&input) {
-                Ok(v @ serde_json::Value::Object(_)) => v,
-                Ok(_) => return fail(USAGE, "标准输入必须是 JSON 对象 / stdin must be a JSON object"),
+            let value: serde_json::Value = match serde_json::from_str(&input) {
+                Ok(v) => v,
                 Err(e) => {
                     return fail(USAGE, format!("JSON 无法解析（第 {} 行）/ invalid JSON: {e}", e.line()))
                 }
             };
-            let secret = ["secret", "key", "md5key", "appkey"]
-                .iter()
-                .find_map(|k| value.as_object_mut().and_then(|o| o.remove(*k)))
-                .and_then(|v| v.as_str().map(str::to_owned));
-            let store = session::secret_store();
-            let secret = match secret {
-                Some(s) => Sensitive::new(s),
-                None => match store.get(&provider_account(id)) {
-                    Ok(Some(s)) => s,
-                    Ok(None) => {
-                        return fail(USAGE, "缺少字段 secret（供应商密钥）/ missing field \"secret\"")
-                    }
-                    Err(e) => return fail(FAILED, e),
-                },
-            };
-            // Validate the settings by building the client before storing anything.
-            if let Err(e) = topup_providers::build(id, &value, secret.clone()) {
-                return fail(USAGE, e);
-            }
-            if let Err(e) = store.set(&provider_account(id), &secret) {
-                return fail(FAILED, e);
-            }
-            if let Err(e) = book.write(|tx| tx.put_provider_settings(id, &value)) {
-                return fail(FAILED, e);
+            // The same path as the window's: the key is split out, checked and sent to the keyring.
+            if let Err(e) = console::save_provider(&book, &session::secret_store(), id, &value, None) {
+                let code = match e {
+                    console::ConsoleError::Secret(_) | console::ConsoleError::Book(_) => FAILED,
+                    _ => USAGE,
+                };
+                return fail(code, e);
             }
             println!("已保存 {}（密钥在系统钥匙串中）/ saved {id} (secret in the OS keyring)", id.label_zh());
             ExitCode::SUCCESS

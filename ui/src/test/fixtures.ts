@@ -68,9 +68,10 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
         hasSecret: true,
         settings: { base_url: 'https://dy.example/api', userid: '10086', timeout_ms: 9000 },
         defaults: { base_url: 'https://default.example/api', query_base_url: 'https://q.example', userid: '', timeout_ms: 15000, concurrency: 8 },
+        plainHttp: [],
       },
-      { id: 'oper', configured: false, hasSecret: false, settings: {}, defaults: { base_url: 'https://oper.example', uid: '', notify_url: '' } },
-      { id: 'juhe', configured: true, hasSecret: true, settings: { openid: 'OPENID1' }, defaults: { base_url: 'https://juhe.example', openid: '' } },
+      { id: 'oper', configured: false, hasSecret: false, settings: {}, defaults: { base_url: 'https://oper.example', uid: '', notify_url: '' }, plainHttp: [] },
+      { id: 'juhe', configured: true, hasSecret: true, settings: { openid: 'OPENID1' }, defaults: { base_url: 'https://juhe.example', openid: '' }, plainHttp: [] },
     ],
     engine: {
       query_delays_ms: [10000, 30000],

@@ -6,7 +6,7 @@
 //! providers pointed at the built-in simulator with its public demo credentials.
 
 use crate::book::{Book, BookError};
-use crate::secrets::{provider_account, SecretError, SecretStore};
+use crate::secrets::{BookKeys, SecretError, SecretStore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -204,9 +204,13 @@ impl Registry {
     pub fn configured(book: &Book, secrets: &SecretStore) -> Result<Registry, ConfigError> {
         let mut providers = BTreeMap::new();
         let mut unavailable = BTreeMap::new();
+        let keys = BookKeys::open(book, secrets)?;
         for id in ProviderId::ALL {
             let Some(settings) = book.provider_settings(id)? else { continue };
-            let secret = match secrets.get(&provider_account(id)) {
+            for field in topup_providers::plain_http_fields(id, &settings) {
+                tracing::warn!(provider = %id, field, "provider address is plain http: requests travel in clear text");
+            }
+            let secret = match secrets.get(&keys.account(id)) {
                 Ok(Some(s)) => s,
                 Ok(None) => {
                     unavailable

@@ -12,8 +12,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use topup_core::{Li, ProductKind, ProviderId, Sensitive};
 use topup_providers::{
-    build, default_settings, CallbackError, CallbackRequest, CallbackUpdate, Electricity, Grid, Provider,
-    ProviderError, QueryRequest, SubmitRequest, Verdict,
+    build, default_settings, plain_http_fields, CallbackError, CallbackRequest, CallbackUpdate, Electricity,
+    Grid, Provider, ProviderError, QueryRequest, SubmitRequest, Verdict,
 };
 use topup_sim::{
     Fault, OrderState, Script, SimConfig, Simulator, Target, SANDBOX_DINGYIN_KEY, SANDBOX_DINGYIN_USERID,
@@ -640,7 +640,9 @@ fn factory_reads_json_settings_and_refuses_bad_ones() {
         Err(ProviderError::Config(_))
     ));
     let juhe_defaults = default_settings(ProviderId::Juhe);
-    assert_eq!(juhe_defaults["base_url"], "http://op.juhe.cn");
+    // juhe puts its app key in every query string: https by default (issue 11, item 12).
+    assert_eq!(juhe_defaults["base_url"], "https://op.juhe.cn");
+    assert_eq!(juhe_defaults["use_env_proxy"], false);
     assert_eq!(juhe_defaults["timeout_ms"], 30_000);
     assert_eq!(default_settings(ProviderId::Dingyin)["query_window_days"], 3);
     let d = build(
@@ -753,4 +755,40 @@ async fn unsigned_callback_fields_are_never_facts() {
     );
     let real = upstream_id(&sim, &id);
     assert_eq!(op.query(&query(&id)).await.reply.provider_order_id, Some(real));
+}
+
+#[test]
+fn plain_http_provider_urls_are_named_and_the_old_juhe_default_is_upgraded() {
+    assert!(plain_http_fields(ProviderId::Juhe, &json!({"openid": "JH1"})).is_empty(), "https default");
+    assert_eq!(plain_http_fields(ProviderId::Juhe, &json!({"base_url": "http://op.juhe.cn"})), ["base_url"]);
+    assert_eq!(
+        plain_http_fields(
+            ProviderId::Dingyin,
+            &json!({"base_url": "http://1.2.3.4:9086", "query_base_url": "https://q.example"})
+        ),
+        ["base_url"]
+    );
+    assert_eq!(
+        plain_http_fields(
+            ProviderId::Dingyin,
+            &json!({"base_url": "https://h", "query_base_url": "http://h:1"})
+        ),
+        ["query_base_url"]
+    );
+    assert!(plain_http_fields(ProviderId::Oper, &json!({"base_url": "http://127.0.0.1:8088"})).is_empty());
+    assert!(plain_http_fields(ProviderId::Dingyin, &json!({})).is_empty(), "no address yet, nothing to warn");
+
+    for old in ["http://op.juhe.cn", "http://op.juhe.cn/", " http://op.juhe.cn "] {
+        let mut s = json!({"base_url": old, "openid": "JH1"});
+        assert!(topup_providers::juhe::upgrade_old_default(&mut s), "{old}");
+        assert_eq!(s, json!({"base_url": "https://op.juhe.cn", "openid": "JH1"}));
+    }
+    // Any other address is the user's choice and stays.
+    for kept in
+        [json!({"base_url": "http://test-v.juhe.cn"}), json!({"base_url": "http://10.0.0.1/juhe"}), json!({})]
+    {
+        let mut s = kept.clone();
+        assert!(!topup_providers::juhe::upgrade_old_default(&mut s));
+        assert_eq!(s, kept);
+    }
 }

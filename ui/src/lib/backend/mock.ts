@@ -149,7 +149,14 @@ export function createMockTransport(search: string): Transport {
     hasSecret: live && id !== 'oper',
     settings: live && id !== 'oper' ? { ...defaults[id], [id === 'dingyin' ? 'userid' : 'openid']: '10086' } : {},
     defaults: defaults[id],
+    plainHttp: [],
   }));
+  // The engine's check (topup_providers::plain_http_fields), as far as the mock needs it.
+  const plainHttp = (settings: Record<string, unknown>) =>
+    ['base_url', 'query_base_url'].filter((k) => {
+      const v = settings[k];
+      return typeof v === 'string' && v.startsWith('http://') && !/^http:\/\/(localhost|127\.|\[::1\])/.test(v);
+    });
   let engine: EngineSettings = {
     query_delays_ms: [10000, 30000, 60000, 120000, 300000, 600000],
     retry_delay_ms: 5000,
@@ -801,6 +808,7 @@ export function createMockTransport(search: string): Transport {
           if (!p) throw fail('unknown_provider', `未知供应商 ${String(a.id)} / unknown provider`);
           if (!p.hasSecret && !a.secret) throw fail('secret_required', '请填写密钥 / the secret is required');
           p.settings = structuredClone(a.settings as Record<string, unknown>);
+          p.plainHttp = plainHttp(p.settings);
           p.configured = true;
           if (a.secret) p.hasSecret = true;
           status.sandbox = sandbox();
@@ -812,6 +820,7 @@ export function createMockTransport(search: string): Transport {
           p.configured = false;
           p.hasSecret = false;
           p.settings = {};
+          p.plainHttp = [];
           status.sandbox = sandbox();
           emit('engine://status', status);
           return out(settingsView());

@@ -9,3 +9,4 @@ mod fault_mix;
 mod import;
 mod keyring;
 mod run;
+mod secrets;

@@ -29,7 +29,13 @@ use topup_core::{Li, ProviderId, Sensitive};
 
 /// Hosts, paths and code tables.
 pub mod table {
-    pub const PRODUCTION_BASE_URL: &str = "http://op.juhe.cn";
+    /// https: juhe puts the app key itself in every query string, so over http every request would
+    /// carry the key in clear text. juhe's public clients call the same paths on this host.
+    pub const PRODUCTION_BASE_URL: &str = "https://op.juhe.cn";
+    /// The default of earlier versions (and of juhe's PHP sample): upgraded once in books written by
+    /// them, see [`super::upgrade_old_default`].
+    pub const OLD_PRODUCTION_BASE_URL: &str = "http://op.juhe.cn";
+    /// juhe's test environment is documented on http only.
     pub const TEST_BASE_URL: &str = "http://test-v.juhe.cn";
     pub const SUBMIT_PATH: &str = "/ofpay/mobile/onlineorder";
     pub const STATUS_PATH: &str = "/ofpay/mobile/ordersta";
@@ -76,13 +82,13 @@ pub mod table {
 
 /// Non-secret juhe settings, stored as JSON. The app key is passed separately.
 ///
-/// JSON: `{"base_url": "http://op.juhe.cn", "openid": "JH...", "connect_timeout_ms": 5000,
+/// JSON: `{"base_url": "https://op.juhe.cn", "openid": "JH...", "connect_timeout_ms": 5000,
 /// "timeout_ms": 30000, "concurrency": 4, "requests_per_second": 10}`. Use
 /// `"http://test-v.juhe.cn"` ([`table::TEST_BASE_URL`]) for juhe's test environment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct JuheSettings {
-    /// Default `http://op.juhe.cn` (production).
+    /// Default `https://op.juhe.cn` (production).
     pub base_url: String,
     /// The account's OpenID (个人中心).
     pub openid: String,
@@ -117,6 +123,21 @@ impl JuheSettings {
         }
         self.http.validate()
     }
+}
+
+/// Upgrades stored juhe settings whose `base_url` is the old default `http://op.juhe.cn` (with or
+/// without a trailing slash) to `https://op.juhe.cn`; returns whether it changed anything.
+///
+/// Why only that exact value: until this version it was the default and the README's example, so a
+/// book holding it most likely never chose plain http; any other http address is the user's explicit
+/// choice and is kept (Settings warns about it). Called once per book written before this version.
+pub fn upgrade_old_default(settings: &mut serde_json::Value) -> bool {
+    let Some(url) = settings.get_mut("base_url") else { return false };
+    if url.as_str().map(|u| u.trim().trim_end_matches('/')) == Some(table::OLD_PRODUCTION_BASE_URL) {
+        *url = serde_json::Value::String(table::PRODUCTION_BASE_URL.to_owned());
+        return true;
+    }
+    false
 }
 
 /// The juhe client.
