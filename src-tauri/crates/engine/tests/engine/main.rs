@@ -7,4 +7,5 @@ mod console;
 mod fault_mix;
 mod import;
 mod keyring;
+mod listener;
 mod run;
