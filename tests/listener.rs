@@ -60,13 +60,26 @@ fn start_run(dir: &Path, prefix: &[&str]) -> Run {
         }
     });
     let deadline = Instant::now() + HANG;
-    loop {
-        let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("callback address");
-        if let Some(rest) = line.split("http://").nth(1) {
-            if let Some(addr) = rest.split('/').next().and_then(|a| a.parse().ok()) {
-                return Run { child, addr, stderr: rx };
-            }
-        }
+    let mut addr = None;
+    while addr.is_none() {
+        let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
+            break;
+        };
+        addr = line.split("http://").nth(1).and_then(|rest| rest.split('/').next()?.parse().ok());
+    }
+    let Some(addr) = addr else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("topup-desk run printed no callback address");
+    };
+    Run { child, addr, stderr: rx }
+}
+
+impl Drop for Run {
+    /// A test that fails half-way leaves no process behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -195,7 +208,9 @@ fn at_the_open_files_limit_idle_connections_do_not_shut_out_real_callbacks() {
     for i in 0..200 {
         let started = Instant::now();
         match exchange(run.addr, &request) {
-            Some(a) if a.starts_with("HTTP/1.1 200") && a.ends_with("\r\n\r\nok") => latencies.push(started.elapsed()),
+            Some(a) if a.starts_with("HTTP/1.1 200") && a.ends_with("\r\n\r\nok") => {
+                latencies.push(started.elapsed())
+            }
             other => failures.push((i, other)),
         }
         if i % 2 == 0 {

@@ -179,7 +179,8 @@ impl CappedFiles {
             return None;
         };
         let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
-        let day = time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?).ok()?;
+        let day =
+            time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?).ok()?;
         Some((day, index))
     }
 
@@ -283,9 +284,9 @@ mod tests {
     }
 
     fn dir_bytes(dir: &Path) -> (u64, usize) {
-        std::fs::read_dir(dir).unwrap().fold((0, 0), |(b, n), e| {
-            (b + e.unwrap().metadata().unwrap().len(), n + 1)
-        })
+        std::fs::read_dir(dir)
+            .unwrap()
+            .fold((0, 0), |(b, n), e| (b + e.unwrap().metadata().unwrap().len(), n + 1))
     }
 
     #[test]

@@ -178,7 +178,8 @@ mod tests {
 
     #[test]
     fn a_field_name_cannot_forge_a_log_line_through_the_error() {
-        let forged = b"x%0A2026-01-01T00:00:00Z%20ERROR%20forged=1&x%0A2026-01-01T00:00:00Z%20ERROR%20forged=2";
+        let forged =
+            b"x%0A2026-01-01T00:00:00Z%20ERROR%20forged=1&x%0A2026-01-01T00:00:00Z%20ERROR%20forged=2";
         let why = parse(forged, Charset::Utf8).unwrap_err();
         assert!(!why.contains('\n'), "{why}");
         assert!(why.contains("x\\n2026"), "{why}");

@@ -115,7 +115,12 @@ fn socket_cap(max_connections: usize) -> usize {
         if let Some(limit) = limit.and_then(|l| usize::try_from(l).ok()) {
             let cap = (limit / 2).max(16);
             if cap < wanted {
-                tracing::info!(wanted, cap, open_files_limit = limit, "callback socket cap held to half the open-files limit");
+                tracing::info!(
+                    wanted,
+                    cap,
+                    open_files_limit = limit,
+                    "callback socket cap held to half the open-files limit"
+                );
                 return cap;
             }
         }
@@ -226,7 +231,8 @@ fn admit(
             conns.spawn(serve_connection(l.clone(), stream, peer, slot, stop.clone()));
         }
         Err(reason) => {
-            l.refusals.record(reason, &Detail { peer: Some(peer.ip()), sender: Some(sender), ..Detail::default() });
+            l.refusals
+                .record(reason, &Detail { peer: Some(peer.ip()), sender: Some(sender), ..Detail::default() });
             // Best effort, never waiting: the socket buffer of a new connection has room for it.
             let _ = stream.try_write(BUSY_RESPONSE);
         }
@@ -301,9 +307,10 @@ fn connection_error(l: &Listener, e: &hyper::Error, peer: SocketAddr) {
 fn answer(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
 

@@ -162,7 +162,14 @@ impl Refusals {
         let peer = detail.peer.map(|p| p.to_string()).unwrap_or_default();
         let sender = detail.sender.map(|p| p.to_string()).unwrap_or_default();
         if reason == Reason::NotStored {
-            tracing::error!(reason = reason.as_str(), provider, peer, sender, why, "callback could not be stored");
+            tracing::error!(
+                reason = reason.as_str(),
+                provider,
+                peer,
+                sender,
+                why,
+                "callback could not be stored"
+            );
         } else {
             tracing::warn!(reason = reason.as_str(), provider, peer, sender, why, "callback refused");
         }

@@ -44,15 +44,18 @@ impl Rig {
     async fn start(callback: CallbackSettings) -> Rig {
         let dir = tempfile::tempdir().unwrap();
         let book = Arc::new(Book::open(&dir.path().join("orders.sqlite3")).unwrap());
-        let sim = Simulator::start(SimConfig { settle_after: Duration::from_millis(50), ..SimConfig::sandbox() })
-            .await
-            .unwrap();
+        let sim =
+            Simulator::start(SimConfig { settle_after: Duration::from_millis(50), ..SimConfig::sandbox() })
+                .await
+                .unwrap();
         let registry = Registry::sandbox(&sim.base_url(), &sim.dingyin_query_base_url(), None).unwrap();
-        let settings = EngineSettings { query_delays_ms: vec![100, 200], callback, ..EngineSettings::default() };
+        let settings =
+            EngineSettings { query_delays_ms: vec![100, 200], callback, ..EngineSettings::default() };
         let engine = Engine::new(book.clone(), registry, settings.clone());
         let (stop, stop_rx) = watch::channel(false);
-        let listener =
-            topup_engine::callbacks::serve(engine.clone(), &settings.callback, stop_rx.clone()).await.unwrap();
+        let listener = topup_engine::callbacks::serve(engine.clone(), &settings.callback, stop_rx.clone())
+            .await
+            .unwrap();
         let e = engine.clone();
         let run = tokio::spawn(async move { e.run(stop_rx).await.unwrap() });
         Rig { _dir: dir, book, sim, engine, listener, stop, run }
@@ -221,22 +224,25 @@ async fn a_client_that_never_finishes_its_head_is_closed_after_the_header_timeou
 async fn a_body_that_never_arrives_is_answered_408() {
     let rig = Rig::start(CallbackSettings { request_timeout_ms: 300, ..patient() }).await;
     let mut s = connect(rig.addr(), "127.0.0.1").await;
-    s.write_all(b"POST /callback/oper HTTP/1.1\r\nhost: desk\r\ncontent-length: 400\r\n\r\nuid=1").await.unwrap();
+    s.write_all(b"POST /callback/oper HTTP/1.1\r\nhost: desk\r\ncontent-length: 400\r\n\r\nuid=1")
+        .await
+        .unwrap();
     let mut answer = Vec::new();
     tokio::time::timeout(HANG, s.read_to_end(&mut answer)).await.expect("answered").unwrap();
-    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 408"), "{}", String::from_utf8_lossy(&answer));
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
     assert_eq!(rig.listener.refusals.get(Reason::BodyTimeout), 1);
     rig.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_holds_at_most_its_connections_and_others_still_get_in() {
-    let rig = Rig::start(CallbackSettings {
-        max_connections_per_ip: 4,
-        trusted_proxies: Vec::new(),
-        ..patient()
-    })
-    .await;
+    let rig =
+        Rig::start(CallbackSettings { max_connections_per_ip: 4, trusted_proxies: Vec::new(), ..patient() })
+            .await;
     let addr = rig.addr();
     let mut hog = Vec::new();
     for _ in 0..10 {
@@ -279,7 +285,8 @@ async fn one_sender_over_its_rate_is_refused_while_others_are_served() {
     // Another sender still gets its answer (a refusal of the garbage, not 429).
     assert_eq!(send(addr, "127.0.0.3", &garbage).await.0, 400);
     // Behind a trusted proxy, the address it forwards is the sender.
-    let from = |ip: &str| raw_request("/callback/oper", &garbage_callback(), &format!("x-forwarded-for: {ip}\r\n"));
+    let from =
+        |ip: &str| raw_request("/callback/oper", &garbage_callback(), &format!("x-forwarded-for: {ip}\r\n"));
     let mut proxied_limited = 0;
     for _ in 0..30 {
         proxied_limited += usize::from(send(addr, "127.0.0.1", &from("203.0.113.7")).await.0 == 429);
@@ -311,7 +318,13 @@ async fn refusals_answer_by_reason_and_are_counted() {
     let counted: Vec<(Reason, u64)> = refusals.snapshot().into_iter().filter(|(_, n)| *n > 0).collect();
     assert_eq!(
         counted,
-        [(Reason::NotFound, 2), (Reason::TooLarge, 1), (Reason::BadSign, 1), (Reason::Malformed, 1), (Reason::UnknownOrder, 1)]
+        [
+            (Reason::NotFound, 2),
+            (Reason::TooLarge, 1),
+            (Reason::BadSign, 1),
+            (Reason::Malformed, 1),
+            (Reason::UnknownOrder, 1)
+        ]
     );
     rig.stop().await;
 }
@@ -320,7 +333,8 @@ async fn refusals_answer_by_reason_and_are_counted() {
 async fn a_callback_for_a_provider_not_configured_here_is_404_without_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let book = Arc::new(Book::open(&dir.path().join("orders.sqlite3")).unwrap());
-    let registry = Registry { sandbox: false, providers: Default::default(), unavailable: Default::default() };
+    let registry =
+        Registry { sandbox: false, providers: Default::default(), unavailable: Default::default() };
     let settings = EngineSettings { callback: patient(), ..EngineSettings::default() };
     let engine = Engine::new(book, registry, settings.clone());
     let (stop, stop_rx) = watch::channel(false);
@@ -355,7 +369,9 @@ async fn a_session_stops_within_its_grace_period_with_half_open_clients_attached
     // Let the listener take them in.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = Instant::now();
-    tokio::time::timeout(HANG, session.stop()).await.expect("the session stops with half-open clients attached");
+    tokio::time::timeout(HANG, session.stop())
+        .await
+        .expect("the session stops with half-open clients attached");
     println!("session stop with 3 half-open clients: {:?} (grace period 2 s)", started.elapsed());
     for s in &mut clients {
         assert!(closed_by_server(s).await, "every client was let go");
