@@ -388,10 +388,16 @@ pub fn run(args: RunArgs, data_dir: Option<&Path>) -> ExitCode {
         }
         let started = Instant::now();
         let deadline = args.timeout.map(Duration::from_secs);
+        // One listener for the whole run: a Ctrl-C between two turns of the loop is not lost.
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
         let code = loop {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-                _ = tokio::signal::ctrl_c() => break ExitCode::SUCCESS,
+                _ = &mut ctrl_c => {
+                    eprintln!("正在停止……再按 Ctrl-C 立即退出 / stopping… press Ctrl-C again to quit at once");
+                    break ExitCode::SUCCESS;
+                }
             }
             if args.until_idle && session.engine.is_idle().unwrap_or(false) {
                 // Give a just-finished reply time to be published, then confirm.
@@ -406,7 +412,16 @@ pub fn run(args: RunArgs, data_dir: Option<&Path>) -> ExitCode {
             }
         };
         let counts = session.book.state_counts().ok();
-        session.stop().await;
+        // Bounded: the listener lets go within its grace period whatever its clients do; requests to
+        // providers in flight are let finish. A second Ctrl-C does not wait for them (an order whose
+        // reply was not stored is queried at the next start, never resent blindly).
+        tokio::select! {
+            () = session.stop() => {}
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("立即退出 / quitting at once");
+                return ExitCode::from(FAILED);
+            }
+        }
         if let Some(c) = counts {
             eprintln!(
                 "成功 {} · 失败 {} · 人工处理 {} · 未完成 {} / succeeded {} failed {} manual review {} pending {}",

@@ -8,5 +8,6 @@ mod console;
 mod fault_mix;
 mod import;
 mod keyring;
+mod listener;
 mod run;
 mod secrets;

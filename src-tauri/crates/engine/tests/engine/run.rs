@@ -274,7 +274,7 @@ pub(crate) fn md5_hex(s: &str) -> String {
     hex::encode(Md5::digest(s.as_bytes()))
 }
 
-fn oper_callback(order: &Order, status: &str, key: &str) -> CallbackRequest {
+pub(crate) fn oper_callback(order: &Order, status: &str, key: &str) -> CallbackRequest {
     let fen = order.face.to_fen().unwrap().to_string();
     let uid = topup_sim::SANDBOX_OPER_UID;
     let sign = md5_hex(&format!("{uid}{}{}{fen}{status}{key}", order.merchant_order_id, order.account));
