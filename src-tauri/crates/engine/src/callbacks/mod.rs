@@ -259,7 +259,11 @@ async fn serve_connection(
     tokio::pin!(conn);
     let mut draining = false;
     loop {
-        let idle_at = tokio::time::Instant::now() + l.idle_timeout.saturating_sub(state.idle_for());
+        // A busy connection is looked at again a whole idle timeout later (no spinning on a slow
+        // commit); an idle one when its idle timeout would run out.
+        let wait =
+            if state.is_busy() { l.idle_timeout } else { l.idle_timeout.saturating_sub(state.idle_for()) };
+        let idle_at = tokio::time::Instant::now() + wait.max(Duration::from_millis(10));
         tokio::select! {
             ended = conn.as_mut() => {
                 if let Err(e) = ended {

@@ -221,6 +221,18 @@ async fn a_client_that_never_finishes_its_head_is_closed_after_the_header_timeou
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_on_which_nothing_happens_is_closed_after_the_idle_timeout() {
+    // Whatever hyper is waiting for (here a head, with a header timeout far away), the idle
+    // timeout ends a connection on which no request starts or ends.
+    let rig = Rig::start(CallbackSettings { idle_timeout_ms: 300, ..patient() }).await;
+    let mut slow = connect(rig.addr(), "127.0.0.1").await;
+    slow.write_all(b"POST /callback/oper HTTP/1.1\r\nhost: de").await.unwrap();
+    assert!(closed_by_server(&mut slow).await, "closed by the idle timeout");
+    assert_eq!(rig.listener.refusals.get(Reason::IdleTimeout), 1);
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_never_arrives_is_answered_408() {
     let rig = Rig::start(CallbackSettings { request_timeout_ms: 300, ..patient() }).await;
     let mut s = connect(rig.addr(), "127.0.0.1").await;
