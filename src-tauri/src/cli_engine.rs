@@ -9,11 +9,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use topup_engine::book::{Book, OrderFilter, OrderState};
+use topup_engine::console;
 use topup_engine::import::Field;
 use topup_engine::order::{self, Origin, RawOrder};
-use topup_engine::secrets::provider_account;
 use topup_engine::session::{self, Session, SessionOptions};
-use topup_engine::{ProviderId, Sensitive};
+use topup_engine::ProviderId;
 
 const FAILED: u8 = 1;
 const USAGE: u8 = 2;
@@ -21,8 +21,9 @@ const TIMEOUT: u8 = 3;
 
 #[derive(Subcommand, Debug)]
 pub enum ProviderCmd {
-    /// 从标准输入读取 JSON 设置（含 secret）并保存；密钥进入系统钥匙串 /
-    /// read the provider's settings as JSON on stdin (with "secret"); the secret goes to the keyring
+    /// 从标准输入读取 JSON 设置（密钥放在 secret，也可用 key/md5key/appkey）并保存；密钥只进入系统钥匙串 /
+    /// read the provider's settings as JSON on stdin (the key in "secret", or key/md5key/appkey); the key
+    /// goes to the keyring only
     Set {
         /// dingyin | oper | juhe
         name: String,
@@ -179,7 +180,7 @@ pub fn provider(cmd: ProviderCmd, data_dir: Option<&Path>) -> ExitCode {
         ProviderCmd::List { json } => {
             let mut rows = Vec::new();
             for id in ProviderId::ALL {
-                match book.provider_settings(id) {
+                match console::shown_provider_settings(&book, id) {
                     Ok(Some(s)) => rows.push(json!({"provider": id, "settings": s})),
                     Ok(None) => {}
                     Err(e) => return fail(FAILED, e),
@@ -205,37 +206,19 @@ pub fn provider(cmd: ProviderCmd, data_dir: Option<&Path>) -> ExitCode {
             if let Err(e) = std::io::stdin().read_to_string(&mut input) {
                 return fail(USAGE, format!("无法读取标准输入 / cannot read stdin: {e}"));
             }
-            let mut value: serde_json::Value = match serde_json::from_str(&input) {
-                Ok(v @ serde_json::Value::Object(_)) => v,
-                Ok(_) => return fail(USAGE, "标准输入必须是 JSON 对象 / stdin must be a JSON object"),
+            let value: serde_json::Value = match serde_json::from_str(&input) {
+                Ok(v) => v,
                 Err(e) => {
                     return fail(USAGE, format!("JSON 无法解析（第 {} 行）/ invalid JSON: {e}", e.line()))
                 }
             };
-            let secret = ["secret", "key", "md5key", "appkey"]
-                .iter()
-                .find_map(|k| value.as_object_mut().and_then(|o| o.remove(*k)))
-                .and_then(|v| v.as_str().map(str::to_owned));
-            let store = session::secret_store();
-            let secret = match secret {
-                Some(s) => Sensitive::new(s),
-                None => match store.get(&provider_account(id)) {
-                    Ok(Some(s)) => s,
-                    Ok(None) => {
-                        return fail(USAGE, "缺少字段 secret（供应商密钥）/ missing field \"secret\"")
-                    }
-                    Err(e) => return fail(FAILED, e),
-                },
-            };
-            // Validate the settings by building the client before storing anything.
-            if let Err(e) = topup_providers::build(id, &value, secret.clone()) {
-                return fail(USAGE, e);
-            }
-            if let Err(e) = store.set(&provider_account(id), &secret) {
-                return fail(FAILED, e);
-            }
-            if let Err(e) = book.write(|tx| tx.put_provider_settings(id, &value)) {
-                return fail(FAILED, e);
+            // The same path as the window's: the key is split out, checked and sent to the keyring.
+            if let Err(e) = console::save_provider(&book, &session::secret_store(), id, &value, None) {
+                let code = match e {
+                    console::ConsoleError::Secret(_) | console::ConsoleError::Book(_) => FAILED,
+                    _ => USAGE,
+                };
+                return fail(code, e);
             }
             println!("已保存 {}（密钥在系统钥匙串中）/ saved {id} (secret in the OS keyring)", id.label_zh());
             ExitCode::SUCCESS
@@ -384,10 +367,16 @@ pub fn run(args: RunArgs, data_dir: Option<&Path>) -> ExitCode {
         }
         let started = Instant::now();
         let deadline = args.timeout.map(Duration::from_secs);
+        // One listener for the whole run: a Ctrl-C between two turns of the loop is not lost.
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
         let code = loop {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-                _ = tokio::signal::ctrl_c() => break ExitCode::SUCCESS,
+                _ = &mut ctrl_c => {
+                    eprintln!("正在停止……再按 Ctrl-C 立即退出 / stopping… press Ctrl-C again to quit at once");
+                    break ExitCode::SUCCESS;
+                }
             }
             if args.until_idle && session.engine.is_idle().unwrap_or(false) {
                 // Give a just-finished reply time to be published, then confirm.
@@ -402,7 +391,16 @@ pub fn run(args: RunArgs, data_dir: Option<&Path>) -> ExitCode {
             }
         };
         let counts = session.book.state_counts().ok();
-        session.stop().await;
+        // Bounded: the listener lets go within its grace period whatever its clients do; requests to
+        // providers in flight are let finish. A second Ctrl-C does not wait for them (an order whose
+        // reply was not stored is queried at the next start, never resent blindly).
+        tokio::select! {
+            () = session.stop() => {}
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("立即退出 / quitting at once");
+                return ExitCode::from(FAILED);
+            }
+        }
         if let Some(c) = counts {
             eprintln!(
                 "成功 {} · 失败 {} · 人工处理 {} · 未完成 {} / succeeded {} failed {} manual review {} pending {}",

@@ -26,7 +26,9 @@ impl FrontendEvent {
 }
 
 fn emit_status(app: &AppHandle) {
-    if let Ok(status) = app.state::<AppState>().status() {
+    let state = app.state::<AppState>();
+    if let Ok(status) = state.status() {
+        crate::notify::attention(app, &state, status.attention_count);
         let _ = app.emit(FrontendEvent::Status.name(), status);
     }
 }

@@ -22,6 +22,8 @@ pub struct AppState {
     callback_addr: RwLock<Option<SocketAddr>>,
     session: tokio::sync::Mutex<Option<Session>>,
     pub balances: Mutex<Balances>,
+    /// The attention count last seen by [`crate::notify::attention`] (`None` before the first status).
+    pub attention_seen: Mutex<Option<i64>>,
     keyring: OnceLock<KeyringStatus>,
 }
 
@@ -66,6 +68,7 @@ impl AppState {
                 callback_addr: RwLock::new(session.callback_addr),
                 session: tokio::sync::Mutex::new(Some(session)),
                 balances: Mutex::new(Balances::new()),
+                attention_seen: Mutex::new(None),
                 keyring: OnceLock::new(),
             },
             log,

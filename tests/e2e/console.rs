@@ -210,10 +210,11 @@ fn exported_rows(path: &std::path::Path) -> Vec<Vec<String>> {
 async fn a_provider_is_configured_tested_used_and_the_board_exported() {
     let sim = topup_sim::Simulator::start(topup_sim::SimConfig::sandbox()).await.expect("simulator");
     let secrets = topup_engine::session::secret_store();
-    let account = topup_engine::secrets::provider_account(ProviderId::Juhe);
-    // The keyring outlives the app's data directory: start and end without a juhe secret.
-    let _ = secrets.delete(&account);
     let app = App::start().await;
+    // Keys are kept per order book: this fresh book's juhe account (removed again at the end).
+    let account = topup_engine::secrets::BookKeys::open(&app.book(), &secrets)
+        .expect("book keys")
+        .account(ProviderId::Juhe);
 
     // Settings: a real juhe account. The secret goes to the keyring and is never shown again.
     app.click("[data-testid=nav-settings]").await;

@@ -7,6 +7,7 @@
 mod ids;
 mod money;
 mod sensitive;
+pub mod untrusted;
 
 pub use ids::{ParseIdError, ProductKind, ProviderId};
 pub use money::{Li, MoneyError};

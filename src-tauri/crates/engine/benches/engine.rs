@@ -393,6 +393,8 @@ fn main() {
         ..EngineSettings::default()
     };
     settings.callback.max_requests_per_second = 100_000;
+    // The load generator is one sender on loopback.
+    settings.callback.max_requests_per_second_per_ip = 100_000;
 
     // The batch, stored before the engine starts (one transaction).
     let ids: Vec<String> = (0..o.orders).map(|_| topup_engine::ids::new_merchant_order_id()).collect();

@@ -6,7 +6,7 @@
 //! providers pointed at the built-in simulator with its public demo credentials.
 
 use crate::book::{Book, BookError};
-use crate::secrets::{provider_account, SecretError, SecretStore};
+use crate::secrets::{BookKeys, SecretError, SecretStore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -36,6 +36,15 @@ pub struct EngineSettings {
     /// Queries stop and the order goes to manual review this long after its first send (ms), unless
     /// the provider's own query window is shorter.
     pub manual_review_after_ms: u64,
+    /// An order whose outcome is still unknown (being queried) this long after its first send is
+    /// flagged for a person (ms) by its next query answer, long before `manual_review_after_ms`; it
+    /// keeps being queried. Once per order. Time alone never fails, refunds or reroutes it.
+    pub unknown_alert_after_ms: u64,
+    /// A callback may bring an order's next query forward (to confirm a state its signature does not
+    /// cover, or one the client did not understand), but to no sooner than this long after the order's
+    /// last query (ms): replayed callbacks cannot spend the provider's request budget faster than one
+    /// query per order per this gap.
+    pub callback_query_gap_ms: u64,
     /// Default provider per product kind (`phone`, `electricity`, `game`, `douyin`).
     pub routing: BTreeMap<String, ProviderId>,
     /// Optional automatic fallback after a *definite* failure: provider → provider.
@@ -49,6 +58,9 @@ pub struct EngineSettings {
     pub auto_refresh_balance_secs: u64,
 }
 
+/// The callback listener: where it listens, and the limits that keep it answering real callbacks
+/// whatever strangers send (what each refusal answers: `docs/security.md`). Every limit has a default;
+/// durations under 100 ms are read as 100 ms.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
 #[serde(default)]
@@ -60,9 +72,42 @@ pub struct CallbackSettings {
     pub port: u16,
     /// The URL providers call, e.g. `https://example.com/topup`; `/callback/<provider>` is appended.
     pub public_url: Option<String>,
+    /// Largest request body (bytes, at least 1024); a larger one is answered 413. Default 16 KiB.
     pub max_body_bytes: usize,
+    /// Largest request head: request line and headers (bytes, at least 8192); a larger one is answered
+    /// 431. Default 16 KiB.
+    pub max_header_bytes: usize,
+    /// Open connections at most (the socket cap), and never more than half the process's open-files
+    /// limit. When full, the connection idle longest is closed to make room; if every one is busy
+    /// storing a callback, the new one is answered 503 and closed. Default 256.
     pub max_connections: usize,
+    /// Open connections per sender address (IPv6: per /64) at most; trusted proxies are exempt. Over
+    /// it the sender's own connection idle longest is closed, or the new one answered 503. Default 32.
+    pub max_connections_per_ip: usize,
+    /// Requests a second, all senders together; over it 429. Default 5000.
     pub max_requests_per_second: u32,
+    /// Requests a second per sender; over it 429, and the request does not count against the global
+    /// budget. Default 1000.
+    pub max_requests_per_second_per_ip: u32,
+    /// A request head must arrive within this of the connection opening or of its previous answer
+    /// (ms), else the connection is closed: the header-read and keep-alive idle timeout. Default 5000.
+    pub header_timeout_ms: u64,
+    /// A request body must arrive within this of its head (ms), else 408. Default 10000.
+    pub request_timeout_ms: u64,
+    /// A connection on which no request starts or ends for this long is closed, whatever it is doing
+    /// (e.g. a client that never reads its answers) (ms). Default 30000.
+    pub idle_timeout_ms: u64,
+    /// On stop, callbacks being stored get this long to finish and be acknowledged (ms); then every
+    /// connection is dropped. Default 2000.
+    pub shutdown_grace_ms: u64,
+    /// The reverse proxy or tunnel in front of the listener: for requests from these addresses the
+    /// sender is the last address of `X-Forwarded-For` (else `X-Real-IP`), and the per-sender
+    /// connection cap does not apply to them. Default loopback (`127.0.0.1`, `::1`).
+    pub trusted_proxies: Vec<String>,
+    /// Refusals logged one by one per summary period; the rest are only counted. Default 10.
+    pub refusal_log_first: u32,
+    /// How often a summary line of the refusals is logged, if there were any (seconds). Default 60.
+    pub refusal_summary_secs: u64,
 }
 
 impl Default for CallbackSettings {
@@ -73,8 +118,18 @@ impl Default for CallbackSettings {
             port: 0,
             public_url: None,
             max_body_bytes: 16 * 1024,
+            max_header_bytes: 16 * 1024,
             max_connections: 256,
+            max_connections_per_ip: 32,
             max_requests_per_second: 5000,
+            max_requests_per_second_per_ip: 1000,
+            header_timeout_ms: 5_000,
+            request_timeout_ms: 10_000,
+            idle_timeout_ms: 30_000,
+            shutdown_grace_ms: 2_000,
+            trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
+            refusal_log_first: 10,
+            refusal_summary_secs: 60,
         }
     }
 }
@@ -87,6 +142,8 @@ impl Default for EngineSettings {
             resend_after_not_found_ms: 60_000,
             max_not_found_resends: 3,
             manual_review_after_ms: 2 * 24 * 3600 * 1000,
+            unknown_alert_after_ms: 30 * 60 * 1000,
+            callback_query_gap_ms: 10_000,
             routing: BTreeMap::new(),
             fallback: BTreeMap::new(),
             duplicate_window_ms: 24 * 3600 * 1000,
@@ -193,9 +250,13 @@ impl Registry {
     pub fn configured(book: &Book, secrets: &SecretStore) -> Result<Registry, ConfigError> {
         let mut providers = BTreeMap::new();
         let mut unavailable = BTreeMap::new();
+        let keys = BookKeys::open(book, secrets)?;
         for id in ProviderId::ALL {
             let Some(settings) = book.provider_settings(id)? else { continue };
-            let secret = match secrets.get(&provider_account(id)) {
+            for field in topup_providers::plain_http_fields(id, &settings) {
+                tracing::warn!(provider = %id, field, "provider address is plain http: requests travel in clear text");
+            }
+            let secret = match secrets.get(&keys.account(id)) {
                 Ok(Some(s)) => s,
                 Ok(None) => {
                     unavailable

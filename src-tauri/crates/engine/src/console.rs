@@ -9,10 +9,10 @@ use crate::config::{EngineSettings, Registry};
 use crate::import::Field;
 use crate::order::{Cell, CheckedOrder, FieldMessage, Origin, RawOrder};
 use crate::run::{Engine, EngineError};
-use crate::secrets::{provider_account, SecretStore};
+use crate::secrets::{fields, BookKeys, SecretStore};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use topup_core::{Li, ProductKind, ProviderId, Sensitive};
+use topup_core::{Li, ProductKind, ProviderId};
 use topup_providers::{Carrier, PhoneProduct};
 
 /// Errors for the console, each with a stable code and a message naming the field.
@@ -26,6 +26,8 @@ pub enum ConsoleError {
     Book(#[from] crate::book::BookError),
     #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
+    #[error(transparent)]
+    Settings(#[from] crate::secrets::SettingsError),
     #[error(transparent)]
     Provider(#[from] topup_providers::ProviderError),
     #[error(transparent)]
@@ -41,6 +43,7 @@ impl ConsoleError {
             ConsoleError::Engine(e) => e.code(),
             ConsoleError::Book(e) => e.code(),
             ConsoleError::Secret(e) => e.code(),
+            ConsoleError::Settings(e) => e.code(),
             ConsoleError::Provider(_) => "provider_error",
             ConsoleError::Import(e) => e.code(),
             ConsoleError::Refused(e) => e.code(),
@@ -423,6 +426,9 @@ pub struct ProviderSettingsView {
     pub settings: serde_json::Value,
     #[ts(type = "Record<string, unknown>")]
     pub defaults: serde_json::Value,
+    /// Address fields (`base_url`, `query_base_url`) that send requests in clear text to another
+    /// machine (`http://`, not loopback), stored or by default: the screen warns beside each.
+    pub plain_http: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, ts_rs::TS)]
@@ -444,14 +450,21 @@ pub fn settings_view(
     data_dir: &std::path::Path,
 ) -> Result<SettingsView, ConsoleError> {
     let mut providers = Vec::new();
+    let keys = BookKeys::open(book, secrets)?;
     for id in ProviderId::ALL {
-        let stored = book.provider_settings(id)?;
-        let has_secret = stored.is_some() && matches!(secrets.get(&provider_account(id)), Ok(Some(_)));
+        let stored = shown_provider_settings(book, id)?;
+        let configured = stored.is_some();
+        let has_secret = configured && matches!(secrets.get(&keys.account(id)), Ok(Some(_)));
+        let settings = stored.unwrap_or_else(|| serde_json::json!({}));
         providers.push(ProviderSettingsView {
             id,
-            configured: stored.is_some(),
+            configured,
             has_secret,
-            settings: stored.unwrap_or_else(|| serde_json::json!({})),
+            plain_http: topup_providers::plain_http_fields(id, &settings)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            settings,
             defaults: topup_providers::default_settings(id),
         });
     }
@@ -465,8 +478,21 @@ pub fn settings_view(
     })
 }
 
-/// Saves a provider's settings; the secret (if given) goes to the keyring first. Settings are
-/// validated by building the client before anything is stored.
+/// A provider's stored settings as they may be shown (the settings screen, `provider list`): never a
+/// secret, even one an older version left in the order book ([`fields::public_view`]).
+pub fn shown_provider_settings(
+    book: &Book,
+    id: ProviderId,
+) -> Result<Option<serde_json::Value>, ConsoleError> {
+    Ok(book.provider_settings(id)?.map(|s| fields::public_view(&s)))
+}
+
+/// Saves a provider's settings, for every front end (the window, `topup-desk provider set`).
+///
+/// `settings` may carry the key (`secret`, `key`, `md5key` or `appkey`), `secret` may give it beside
+/// them; [`fields::split`] takes it out and refuses what it cannot place, so nothing secret reaches
+/// SQLite. Without a key the book's stored one is kept (the first save needs one). The settings are
+/// validated by building the client before anything is stored; the key goes to the keyring first.
 pub fn save_provider(
     book: &Book,
     secrets: &SecretStore,
@@ -474,34 +500,28 @@ pub fn save_provider(
     settings: &serde_json::Value,
     secret: Option<String>,
 ) -> Result<(), ConsoleError> {
-    let mut settings = settings.clone();
-    if let Some(obj) = settings.as_object_mut() {
-        for k in ["secret", "key", "md5key", "appkey"] {
-            obj.remove(k);
-        }
-        obj.retain(|_, v| !v.is_null() && v.as_str() != Some(""));
-    } else {
-        return Err(field("设置 / settings", "必须是对象 / must be an object"));
-    }
-    let secret = match secret.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
-        Some(s) => Sensitive::new(s),
+    let split = fields::split(settings, secret.as_deref())?;
+    let account = BookKeys::open(book, secrets)?.account(id);
+    let secret = match split.secret {
+        Some(s) => s,
         None => secrets
-            .get(&provider_account(id))?
+            .get(&account)?
             .ok_or_else(|| field("密钥 / secret", "首次保存必须填写密钥 / required the first time"))?,
     };
-    topup_providers::build(id, &settings, secret.clone())?;
-    secrets.set(&provider_account(id), &secret)?;
-    book.write(|tx| tx.put_provider_settings(id, &settings))?;
+    topup_providers::build(id, &split.public, secret.clone())?;
+    secrets.set(&account, &secret)?;
+    book.write(|tx| tx.put_provider_settings(id, &split.public))?;
     Ok(())
 }
 
 pub fn remove_provider(book: &Book, secrets: &SecretStore, id: ProviderId) -> Result<(), ConsoleError> {
+    let account = BookKeys::open(book, secrets)?.account(id);
     book.write(|tx| {
         tx.conn().execute("DELETE FROM provider_settings WHERE provider = ?1", [id.as_str()])?;
         tx.changed(crate::book::Change::Settings);
         Ok(())
     })?;
-    secrets.delete(&provider_account(id))?;
+    secrets.delete(&account)?;
     Ok(())
 }
 

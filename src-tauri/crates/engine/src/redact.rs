@@ -9,8 +9,9 @@ use std::sync::RwLock;
 
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
-/// What a redacted value is replaced with.
-pub const MASK: &str = "<redacted>";
+/// What a redacted value is replaced with (the providers' own redaction uses the same mask, so that
+/// their cut of a long reply can keep masks whole).
+pub const MASK: &str = topup_providers::http::MASK;
 
 const SECRET_PARAMS: &[&str] = &["key", "appkey", "md5key", "password", "secret"];
 

@@ -65,6 +65,8 @@ pub struct Session {
     pub engine: Arc<Engine>,
     pub simulator: Option<topup_sim::Simulator>,
     pub callback_addr: Option<std::net::SocketAddr>,
+    /// The listener's refusal counters (for the status line), while it serves.
+    pub callback_refusals: Option<Arc<crate::callbacks::Refusals>>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -112,6 +114,7 @@ impl Session {
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         let mut callback_addr = None;
+        let mut callback_refusals = None;
         // The sandbox's callbacks come to our own listener on loopback.
         let serve = options.serve_callbacks && settings.callback.enabled;
         let engine_settings_for_listener = settings.callback.clone();
@@ -130,6 +133,7 @@ impl Session {
                     ))
                 })?;
             callback_addr = Some(running.addr);
+            callback_refusals = Some(running.refusals.clone());
             tasks.push(running.task);
             if let Some(sim) = &simulator {
                 let local = format!("http://{}", running.addr);
@@ -158,6 +162,7 @@ impl Session {
             engine,
             simulator,
             callback_addr,
+            callback_refusals,
             stop,
             tasks,
         })
@@ -167,7 +172,10 @@ impl Session {
         self.engine.sandbox()
     }
 
-    /// Stops the loop and the listener; requests in flight are finished and stored first.
+    /// Stops the loop and the listener; requests in flight are finished and stored first. The
+    /// listener takes at most its shutdown grace period whatever its clients do (a half-sent request
+    /// does not hold it); the loop waits for its provider requests in flight (each bounded by its
+    /// timeout).
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         for t in self.tasks {

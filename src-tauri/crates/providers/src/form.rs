@@ -94,10 +94,13 @@ pub fn parse(bytes: &[u8], charset: Charset) -> Result<Form, String> {
             None => (part, &[][..]),
         };
         let name = decode(&percent_decode(name)?, charset).ok_or("字段名编码错误 / bad name encoding")?;
+        // The name is the sender's choice: shown escaped and cut (it reaches logs and messages).
+        let shown = || topup_core::untrusted::excerpt(&name, 64).into_owned();
         let value = decode(&percent_decode(value)?, charset)
-            .ok_or_else(|| format!("字段 {name} 编码错误 / bad encoding"))?;
+            .ok_or_else(|| format!("字段 {} 编码错误 / bad encoding", shown()))?;
         if pairs.iter().any(|(n, _)| *n == name) {
-            return Err(format!("字段 {name} 重复 / field {name} repeated"));
+            let shown = shown();
+            return Err(format!("字段 {shown} 重复 / field {shown} repeated"));
         }
         pairs.push((name, value));
     }
@@ -171,5 +174,17 @@ mod tests {
         assert!(parse(b"a=%FF", Charset::Utf8).is_err());
         assert!(parse(b"a=1&a=2", Charset::Utf8).is_err());
         assert_eq!(parse(b"a=1&&b", Charset::Utf8).unwrap().get("b"), Some(""));
+    }
+
+    #[test]
+    fn a_field_name_cannot_forge_a_log_line_through_the_error() {
+        let forged =
+            b"x%0A2026-01-01T00:00:00Z%20ERROR%20forged=1&x%0A2026-01-01T00:00:00Z%20ERROR%20forged=2";
+        let why = parse(forged, Charset::Utf8).unwrap_err();
+        assert!(!why.contains('\n'), "{why}");
+        assert!(why.contains("x\\n2026"), "{why}");
+        let long = format!("{}=%FF", "n".repeat(10_000));
+        let why = parse(long.as_bytes(), Charset::Utf8).unwrap_err();
+        assert!(why.len() < 200, "{} bytes", why.len());
     }
 }

@@ -6,6 +6,12 @@
 //! and is `Unknown`. Hence: explicit connect and total timeouts, no redirects (a redirect could turn a
 //! POST into a GET or send the order elsewhere), and no automatic retries (a retry is a second order
 //! unless the engine decides to resend the same id). Each request becomes a redacted [`Exchange`].
+//!
+//! Transport privacy: proxies from the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`) are
+//! ignored unless the provider's `use_env_proxy` setting is on — a proxy variable left over in a shell
+//! must not route requests that carry keys and money through a machine nobody chose. A reply is
+//! redacted whole and only then cut to [`MAX_LOGGED_RESPONSE`] bytes: cut first, a key echoed across
+//! the cut would survive in part, which no redaction can recognise.
 
 use crate::form::{decode_lossy, Charset};
 use crate::{Exchange, ProviderError, Reply, Verdict};
@@ -32,6 +38,9 @@ pub struct HttpSettings {
     pub concurrency: u32,
     /// Requests started per second at most; 0 means no limit. Default 10.
     pub requests_per_second: u32,
+    /// Send requests through the proxy named by `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` (and
+    /// `NO_PROXY`). Default false: those variables are ignored.
+    pub use_env_proxy: bool,
 }
 
 impl Default for HttpSettings {
@@ -41,6 +50,7 @@ impl Default for HttpSettings {
             timeout_ms: 30_000,
             concurrency: 4,
             requests_per_second: 10,
+            use_env_proxy: false,
         }
     }
 }
@@ -99,7 +109,11 @@ impl Http {
         charset: Charset,
     ) -> Result<Http, ProviderError> {
         settings.validate()?;
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if !settings.use_env_proxy {
+            builder = builder.no_proxy();
+        }
+        let client = builder
             .connect_timeout(Duration::from_millis(settings.connect_timeout_ms))
             .timeout(Duration::from_millis(settings.timeout_ms))
             .redirect(reqwest::redirect::Policy::none())
@@ -185,7 +199,7 @@ impl Http {
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let (status, response, error) = match &transport {
             Transport::Response { status, body } => {
-                (Some(*status), Some(self.redact(&truncate(&decode_lossy(body, self.charset)))), None)
+                (Some(*status), Some(truncate(&self.redact(&decode_lossy(body, self.charset)))), None)
             }
             Transport::NotSent(e) | Transport::Lost(e) => (None, None, Some(self.redact(e))),
         };
@@ -224,17 +238,21 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// Replaces `secret` in `text` by `<redacted>` (only secrets of 4+ characters, so that a short test
+/// What a redacted secret is replaced with.
+pub const MASK: &str = "<redacted>";
+
+/// Replaces `secret` in `text` by [`MASK`] (only secrets of 4+ characters, so that a short test
 /// key does not blank out ordinary text).
 pub fn redact(text: &str, secret: &str) -> String {
     if secret.len() >= 4 && text.contains(secret) {
-        text.replace(secret, "<redacted>")
+        text.replace(secret, MASK)
     } else {
         text.to_owned()
     }
 }
 
-/// Cuts `text` to [`MAX_LOGGED_RESPONSE`] bytes at a character boundary.
+/// Cuts already redacted `text` to at most [`MAX_LOGGED_RESPONSE`] bytes, never inside a UTF-8
+/// character and never inside a [`MASK`] (a marker cut in half would read as text, not as a mask).
 pub fn truncate(text: &str) -> String {
     if text.len() <= MAX_LOGGED_RESPONSE {
         return text.to_owned();
@@ -243,7 +261,31 @@ pub fn truncate(text: &str) -> String {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
+    // The last mask ending within MASK.len() - 1 bytes after the cut is the only one that can span it.
+    let mut upper = (end + MASK.len() - 1).min(text.len());
+    while !text.is_char_boundary(upper) {
+        upper += 1;
+    }
+    if let Some(start) = text[..upper].rfind(MASK) {
+        if start < end && start + MASK.len() > end {
+            end = start;
+        }
+    }
     format!("{}…(截断 / truncated, {} bytes)", &text[..end], text.len())
+}
+
+/// Whether `url` sends in clear text over the network: `http://` to a host that is not this machine
+/// (loopback is never on the wire). Anything that does not parse is not judged here
+/// ([`check_base_url`] refuses it).
+pub fn is_plain_http(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url.trim()) else { return false };
+    if u.scheme() != "http" {
+        return false;
+    }
+    let host = u.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    !host.is_empty() && !loopback
 }
 
 /// What a submit's transport result means before the body is read. `Ok(body)` for a 2xx response.
@@ -308,6 +350,41 @@ mod tests {
         let t = truncate(&long);
         assert!(t.len() < 4200 && t.contains("truncated"));
         assert_eq!(truncate("ok"), "ok");
+    }
+
+    #[test]
+    fn truncation_never_splits_a_mask() {
+        // Every position of a mask around the cut: the result holds whole masks or none.
+        for before in MAX_LOGGED_RESPONSE - MASK.len()..=MAX_LOGGED_RESPONSE {
+            let text = format!("{}{MASK}{}", "x".repeat(before), "y".repeat(100));
+            let cut = truncate(&text);
+            let kept = cut.split('…').next().unwrap_or_default();
+            assert!(kept.len() <= MAX_LOGGED_RESPONSE, "{before}");
+            assert!(
+                !kept.replace(MASK, "").contains('<'),
+                "{before}: a mask cut in half: …{}",
+                &kept[kept.len() - 12..]
+            );
+        }
+    }
+
+    #[test]
+    fn plain_http_is_only_clear_text_to_another_machine() {
+        for url in
+            ["http://op.juhe.cn", "http://1.2.3.4:9086", "HTTP://Example.com/x", "http://[2001:db8::1]:80/"]
+        {
+            assert!(is_plain_http(url), "{url}");
+        }
+        for url in [
+            "https://op.juhe.cn",
+            "http://127.0.0.1:9086",
+            "http://localhost:1",
+            "http://[::1]:8/",
+            "",
+            "op.juhe.cn",
+        ] {
+            assert!(!is_plain_http(url), "{url}");
+        }
     }
 
     #[test]

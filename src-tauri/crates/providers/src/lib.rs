@@ -78,8 +78,32 @@ pub fn default_settings(provider: ProviderId) -> serde_json::Value {
     value.unwrap_or(serde_json::Value::Null)
 }
 
-/// The reply for an order refused locally: nothing was sent, so it is definitely not charged.
-pub(crate) fn not_sent_invalid(error: &ProviderError) -> Reply {
+/// The URL settings of `provider` that would carry requests (and so its key or signatures) in clear
+/// text to another machine ([`http::is_plain_http`]), by field name; a missing field counts with its
+/// default. The settings screen shows a warning beside each: http stays allowed because dingyin and
+/// oper hand out bare `IP:port` addresses without TLS.
+pub fn plain_http_fields(provider: ProviderId, settings_json: &serde_json::Value) -> Vec<&'static str> {
+    let defaults = default_settings(provider);
+    ["base_url", "query_base_url"]
+        .into_iter()
+        .filter(|field| {
+            let value = settings_json.get(*field).filter(|v| !v.is_null()).or_else(|| defaults.get(*field));
+            value.and_then(serde_json::Value::as_str).is_some_and(http::is_plain_http)
+        })
+        .collect()
+}
+
+/// The reply for an order refused locally: nothing was sent. On a first send (`attempt` 1) it is
+/// definitely not charged: `Failed`, and the engine may reroute it. On a resend of the same id the
+/// refusal says nothing about the earlier send, which may have placed the order (a "not found" can
+/// lag): `Unknown`, so the order stays queried and is never failed or rerouted on this.
+pub(crate) fn not_sent_invalid(error: &ProviderError, attempt: u32) -> Reply {
+    if attempt > 1 {
+        return Reply::unknown(format!(
+            "本地校验未通过，未重发；先前发送的结果未知，需查询 / refused locally, not resent; the earlier \
+             send's outcome is unknown, must query: {error}"
+        ));
+    }
     Reply {
         verdict: Verdict::Failed,
         retry_later: false,

@@ -13,7 +13,11 @@ pub enum Verdict {
     /// The top-up is done.
     Succeeded,
     /// Definitely not charged: a well-formed reply with a "definitely rejected" code, or a final
-    /// failed/refunded state from a query or callback.
+    /// failed/refunded state from a query or callback, or a local refusal of a first send (nothing
+    /// left this machine). Only ever for a reply *proven to be about this order*: it names this order's
+    /// id, or it is the direct answer to this order's own request and names no other order. A reply
+    /// naming another order, or lacking the order id its provider documents, is `Unknown`. The engine
+    /// relies on this: a `Failed` order may be rerouted to another provider automatically.
     Failed,
     /// Anything else: timeouts, resets after the request was written, 5xx, garbage, unknown codes,
     /// "query" codes, bad signatures. The order must be queried.
@@ -48,6 +52,38 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The reply is not proven to be about the order it is applied to: unknown, whatever it says, and
+    /// none of its facts (provider id, cost, voucher) are kept — they may belong to another order.
+    /// Code and message stay for the audit trail.
+    pub(crate) fn not_about_this_order(self, why: String) -> Reply {
+        Reply {
+            verdict: Verdict::Unknown,
+            retry_later: false,
+            provider_order_id: None,
+            cost: None,
+            voucher: None,
+            not_found: false,
+            reason: why,
+            ..self
+        }
+    }
+
+    /// [`Reply::not_about_this_order`] for a reply whose `field` names another order, `named`.
+    pub(crate) fn names_another_order(self, field: &str, named: &str) -> Reply {
+        self.not_about_this_order(format!(
+            "回复的 {field}“{named}”不是本单，结果未知，需查询 / the reply's {field} “{named}” is another \
+             order: outcome unknown, must query"
+        ))
+    }
+
+    /// [`Reply::not_about_this_order`] for a reply lacking `field`, the order id its provider documents.
+    pub(crate) fn names_no_order(self, field: &str) -> Reply {
+        self.not_about_this_order(format!(
+            "回复缺少 {field}，无法确认是本单，需查询 / the reply lacks {field}: not proven to be about this \
+             order, must query"
+        ))
+    }
+
     pub fn unknown(reason: impl Into<String>) -> Reply {
         Reply {
             verdict: Verdict::Unknown,
@@ -112,6 +148,13 @@ pub struct SubmitRequest {
     pub order_time: String,
     /// URL the provider calls back, when the callback listener has a public URL.
     pub notify_url: Option<String>,
+    /// Which send of this order id this is: 1 the first, more for a resend of the same id (after the
+    /// provider said it has no such order, or after a requeue). Counted from every send intent, even
+    /// one that never left, erring towards "an earlier send may have placed it". A rejection of a
+    /// resend proves only that the resend was refused where the provider has no distinct duplicate
+    /// code (oper's catch-all `code` 400): such a reply is `Unknown`, and so is a local refusal of a
+    /// resend (the earlier send's fate is still open).
+    pub attempt: u32,
 }
 
 /// Electricity order details, per dingyin's note 1.
@@ -169,17 +212,30 @@ pub struct CallbackRequest {
 }
 
 /// A verified callback: the order it is about and what it says.
+///
+/// Only what the provider's signature covers is carried as a fact: an unsigned field (dingyin's
+/// `parvalue` and `remark1`, oper's `mobile_order_no`, juhe's `sta`) is never stored and never the
+/// basis of a verdict the engine acknowledges without applying it. The fields a client cannot take
+/// from signed values are `None`, and where the unsigned part matters the update asks for a query
+/// (`needs_confirmation`), which brings the signed facts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallbackUpdate {
+    /// Signed (every provider's sign covers the merchant order id).
     pub merchant_order_id: String,
+    /// The provider's order id, only when the sign covers it (dingyin `orderid`, juhe `sporder_id`);
+    /// `None` otherwise (oper's `mobile_order_no` is unsigned: the query's signed `data` brings it).
     pub provider_order_id: Option<String>,
     /// `Succeeded` or `Failed` (or `Unknown` for a state the client does not know).
     pub verdict: Verdict,
-    /// The amount the callback names, when it names one; the engine checks it against the order.
+    /// The amount the callback names, only when the sign covers it (oper `face_value`); the engine
+    /// checks it against the order. `None` when the amount is unsigned (dingyin `parvalue`) or absent.
     pub face: Option<Li>,
     pub code: Option<String>,
+    /// Provider text, only when signed; `None` otherwise.
     pub message: Option<String>,
-    /// The signature does not cover the state (juhe's `sta`): the engine must confirm by a query.
+    /// The engine must confirm by a query before believing the callback's state: the signature does
+    /// not cover it (juhe's `sta`). A signed state (dingyin, oper) is a fact; their unsigned fields
+    /// are simply not carried.
     pub needs_confirmation: bool,
     /// The body to answer with once the update is durably stored.
     pub ack: &'static str,

@@ -12,8 +12,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use topup_core::{Li, ProductKind, ProviderId, Sensitive};
 use topup_providers::{
-    build, default_settings, CallbackError, CallbackRequest, CallbackUpdate, Electricity, Grid, Provider,
-    ProviderError, QueryRequest, SubmitRequest, Verdict,
+    build, default_settings, plain_http_fields, CallbackError, CallbackRequest, CallbackUpdate, Electricity,
+    Grid, Provider, ProviderError, QueryRequest, SubmitRequest, Verdict,
 };
 use topup_sim::{
     Fault, OrderState, Script, SimConfig, Simulator, Target, SANDBOX_DINGYIN_KEY, SANDBOX_DINGYIN_USERID,
@@ -83,6 +83,7 @@ fn phone_order(id: &str, yuan: i64, notify_url: Option<String>) -> SubmitRequest
         carrier: None,
         order_time: "20240601120000".into(),
         notify_url,
+        attempt: 1,
     }
 }
 
@@ -107,6 +108,7 @@ fn electricity_order(id: &str, grid: Grid) -> SubmitRequest {
         carrier: None,
         order_time: "20240601120000".into(),
         notify_url: None,
+        attempt: 1,
     }
 }
 
@@ -226,7 +228,8 @@ async fn dingyin_submit_query_balance_and_callback() {
 
     let update = next_callback(&mut callbacks).await.expect("callback verifies");
     assert_eq!((update.merchant_order_id.as_str(), update.verdict), (id.as_str(), Verdict::Succeeded));
-    assert_eq!(update.face, Some(Li::from_yuan(100)));
+    assert_eq!(update.face, None, "parvalue is not signed");
+    assert!(update.provider_order_id.as_deref().is_some_and(|o| o.starts_with("XS")), "orderid is signed");
     tokio::time::sleep(Duration::from_millis(200)).await;
     let order = sim.orders().into_iter().find(|o| o.merchant_order_id == id).unwrap();
     assert!(order.callback_acknowledged, "the simulator accepted the `ok` ack");
@@ -350,8 +353,11 @@ async fn oper_submit_query_balance_and_callback() {
 
     let update = next_callback(&mut callbacks).await.expect("callback verifies");
     assert_eq!((update.merchant_order_id.as_str(), update.verdict), (id.as_str(), Verdict::Succeeded));
-    assert_eq!(update.face, Some(Li::from_yuan(1)));
-    assert_eq!(update.provider_order_id.as_deref(), Some(mobile_order_no.as_str()));
+    assert_eq!(update.face, Some(Li::from_yuan(1)), "face_value is signed");
+    // mobile_order_no is not signed: the query above, signed, is where the provider's id comes from.
+    // The status is signed: no confirming query needed.
+    assert_eq!(update.provider_order_id, None);
+    assert!(!update.needs_confirmation);
 
     let (balance, _) = p.balance().await;
     assert_eq!(balance.unwrap().amount, Li(SANDBOX_INITIAL_BALANCE_LI - 990));
@@ -634,7 +640,9 @@ fn factory_reads_json_settings_and_refuses_bad_ones() {
         Err(ProviderError::Config(_))
     ));
     let juhe_defaults = default_settings(ProviderId::Juhe);
-    assert_eq!(juhe_defaults["base_url"], "http://op.juhe.cn");
+    // juhe puts its app key in every query string: https by default (issue 11, item 12).
+    assert_eq!(juhe_defaults["base_url"], "https://op.juhe.cn");
+    assert_eq!(juhe_defaults["use_env_proxy"], false);
     assert_eq!(juhe_defaults["timeout_ms"], 30_000);
     assert_eq!(default_settings(ProviderId::Dingyin)["query_window_days"], 3);
     let d = build(
@@ -644,4 +652,143 @@ fn factory_reads_json_settings_and_refuses_bad_ones() {
     )
     .unwrap();
     assert_eq!(d.query_window(), Some(Duration::from_secs(3 * 86_400)));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// proof that a reply is about the order (issue 11)
+
+#[tokio::test]
+async fn a_query_reply_about_another_order_is_unknown_for_every_provider() {
+    let sim = start_sim(false).await;
+    for p in all_three(&sim.base_url()) {
+        let id = next_id("7");
+        let order = SubmitRequest { merchant_order_id: id.clone(), ..order_for(p.as_ref()) };
+        assert_eq!(p.submit(&order).await.reply.verdict, Verdict::Accepted, "{:?}", p.id());
+        sim.script(Script::once(Target::Order(id.clone()), Fault::QueryAboutOtherOrder));
+        // The provider answers, well-formed and (oper) correctly signed, about another order that failed.
+        let r = p.query(&query(&id)).await.reply;
+        assert_eq!(r.verdict, Verdict::Unknown, "{:?}: {r:?}", p.id());
+        assert_eq!((r.provider_order_id, r.cost, r.voucher), (None, None, None), "{:?}", p.id());
+        assert!(r.reason.contains(&format!("{id}1")), "{:?}: {}", p.id(), r.reason);
+        // Our order itself is fine and settles.
+        assert_eq!(query_until_final(p.as_ref(), &id).await, Verdict::Succeeded, "{:?}", p.id());
+    }
+}
+
+#[tokio::test]
+async fn juhe_knows_an_order_it_never_received_by_the_strict_code() {
+    let sim = start_sim(false).await;
+    let p = juhe(&sim.base_url());
+    // Killed between the intent and the send: juhe never saw the id. A strict juhe says 208509.
+    let id = next_id("TD");
+    let r = p.query(&query(&id)).await.reply;
+    assert_eq!(r.code.as_deref(), Some("208509"));
+    assert_eq!((r.verdict, r.not_found), (Verdict::Unknown, true), "{r:?}");
+    // Resending the same id is then safe: accepted once, a second resend is a duplicate, one charge.
+    assert_eq!(p.submit(&phone_order(&id, 10, None)).await.reply.verdict, Verdict::Accepted);
+    assert_eq!(p.submit(&phone_order(&id, 10, None)).await.reply.verdict, Verdict::Unknown, "208516");
+    assert_eq!(sim.charges("juhe", &id), 1);
+    // Once juhe has it, the same query is a state, not "not found".
+    let r = p.query(&query(&id)).await.reply;
+    assert!(!r.not_found && r.verdict == Verdict::Accepted, "{r:?}");
+}
+
+#[tokio::test]
+async fn oper_a_400_is_a_rejection_on_the_first_send_only() {
+    let sim = start_sim(false).await;
+    let p = oper(&sim.base_url());
+    let url = Some("http://127.0.0.1:9/cb".to_owned());
+    // A resend of an id oper already has, answered 400 in words no marker knows: unknown, queried.
+    let id = next_id("3");
+    sim.script(Script::once(Target::Order(id.clone()), Fault::Reject { code: 400, accept_anyway: true }));
+    let resend = SubmitRequest { attempt: 2, ..phone_order(&id, 1, url.clone()) };
+    let r = p.submit(&resend).await.reply;
+    assert_eq!((r.verdict, r.retry_later), (Verdict::Unknown, false), "{r:?}");
+    assert_eq!(sim.charges("oper", &id), 1, "the order exists upstream");
+    assert_eq!(query_until_final(p.as_ref(), &id).await, Verdict::Succeeded);
+    // The same answer to a first send is a rejection.
+    let id = next_id("3");
+    sim.script(Script::once(Target::Order(id.clone()), Fault::Reject { code: 400, accept_anyway: false }));
+    assert_eq!(p.submit(&phone_order(&id, 1, url.clone())).await.reply.verdict, Verdict::Failed);
+    // A local refusal of a resend says nothing about the earlier send: unknown, nothing sent.
+    let requests = sim.requests().len();
+    let mut bad = SubmitRequest { attempt: 3, ..phone_order(&next_id("3"), 1, url) };
+    bad.face = Li(1_005);
+    let out = p.submit(&bad).await;
+    assert_eq!((out.reply.verdict, out.exchanges.len()), (Verdict::Unknown, 0));
+    assert_eq!(sim.requests().len(), requests);
+    bad.attempt = 1;
+    assert_eq!(p.submit(&bad).await.reply.verdict, Verdict::Failed);
+}
+
+/// The provider's own id for an order, as the simulator holds it.
+fn upstream_id(sim: &Simulator, id: &str) -> String {
+    sim.orders().into_iter().find(|o| o.merchant_order_id == id).expect("upstream").provider_order_id
+}
+
+#[tokio::test]
+async fn unsigned_callback_fields_are_never_facts() {
+    let sim = start_sim(false).await;
+    // dingyin: another parvalue and remark1 under a valid sign: the same update as an honest one.
+    let dy = dingyin(&sim.base_url(), &sim.dingyin_query_base_url());
+    let (cb_url, mut callbacks) = callback_sink(dy.clone()).await;
+    let id = next_id("DU");
+    sim.script(Script::once(Target::Order(id.clone()), Fault::CallbackUnsignedChanged));
+    assert_eq!(dy.submit(&phone_order(&id, 100, Some(cb_url))).await.reply.verdict, Verdict::Accepted);
+    let u = next_callback(&mut callbacks).await.expect("verifies");
+    assert_eq!(
+        (u.merchant_order_id.as_str(), u.verdict, u.face, u.message),
+        (id.as_str(), Verdict::Succeeded, None, None)
+    );
+    let real = upstream_id(&sim, &id);
+    assert_eq!(u.provider_order_id.as_deref(), Some(real.as_str()), "orderid is signed");
+    // oper: another mobile_order_no under a valid sign is not carried; the query brings the real one.
+    let op = oper(&sim.base_url());
+    let (cb_url, mut callbacks) = callback_sink(op.clone()).await;
+    let id = next_id("2");
+    sim.script(Script::once(Target::Order(id.clone()), Fault::CallbackUnsignedChanged));
+    assert_eq!(op.submit(&phone_order(&id, 1, Some(cb_url))).await.reply.verdict, Verdict::Accepted);
+    let u = next_callback(&mut callbacks).await.expect("verifies");
+    assert_eq!(
+        (u.verdict, u.provider_order_id.as_deref(), u.needs_confirmation),
+        (Verdict::Succeeded, None, false)
+    );
+    let real = upstream_id(&sim, &id);
+    assert_eq!(op.query(&query(&id)).await.reply.provider_order_id, Some(real));
+}
+
+#[test]
+fn plain_http_provider_urls_are_named_and_the_old_juhe_default_is_upgraded() {
+    assert!(plain_http_fields(ProviderId::Juhe, &json!({"openid": "JH1"})).is_empty(), "https default");
+    assert_eq!(plain_http_fields(ProviderId::Juhe, &json!({"base_url": "http://op.juhe.cn"})), ["base_url"]);
+    assert_eq!(
+        plain_http_fields(
+            ProviderId::Dingyin,
+            &json!({"base_url": "http://1.2.3.4:9086", "query_base_url": "https://q.example"})
+        ),
+        ["base_url"]
+    );
+    assert_eq!(
+        plain_http_fields(
+            ProviderId::Dingyin,
+            &json!({"base_url": "https://h", "query_base_url": "http://h:1"})
+        ),
+        ["query_base_url"]
+    );
+    assert!(plain_http_fields(ProviderId::Oper, &json!({"base_url": "http://127.0.0.1:8088"})).is_empty());
+    assert!(plain_http_fields(ProviderId::Dingyin, &json!({})).is_empty(), "no address yet, nothing to warn");
+
+    for old in ["http://op.juhe.cn", "http://op.juhe.cn/", " http://op.juhe.cn "] {
+        let mut s = json!({"base_url": old, "openid": "JH1"});
+        assert!(topup_providers::juhe::upgrade_old_default(&mut s), "{old}");
+        assert_eq!(s, json!({"base_url": "https://op.juhe.cn", "openid": "JH1"}));
+    }
+    // Any other address is the user's choice and stays.
+    for kept in
+        [json!({"base_url": "http://test-v.juhe.cn"}), json!({"base_url": "http://10.0.0.1/juhe"}), json!({})]
+    {
+        let mut s = kept.clone();
+        assert!(!topup_providers::juhe::upgrade_old_default(&mut s));
+        assert_eq!(s, kept);
+    }
 }

@@ -319,20 +319,34 @@ fn searchpay_reply(ctx: &Ctx) -> Reply {
     if !sign_ok(&plain, p.get_or_empty("sign"), suspect) {
         return query_error(sporderid, 5005);
     }
-    let (order, balance) = {
+    let (fault, order, balance) = {
         let mut inner = ctx.shared.lock();
-        let account = inner.find(Provider::Dingyin, sporderid).map(|o| o.public.account.clone());
-        if inner
-            .take_fault(Provider::Dingyin, Some(sporderid), account.as_deref(), |f| {
-                *f == Fault::QueryNotFound
-            })
-            .is_some()
-        {
-            return query_error(sporderid, 5007);
-        }
-        (inner.find(Provider::Dingyin, sporderid).cloned(), inner.balance(Provider::Dingyin))
+        let fault = inner.take_query_fault(Provider::Dingyin, sporderid);
+        (fault, inner.find(Provider::Dingyin, sporderid).cloned(), inner.balance(Provider::Dingyin))
     };
-    let Some(order) = order else { return query_error(sporderid, 5007) };
+    let order = match (fault, order) {
+        (Some(Fault::QueryAboutOtherOrder), order) => {
+            let other = orders::other_order_id(sporderid);
+            let charged = order.map_or(9_850, |o| o.public.charged_li);
+            return xml(
+                "order",
+                &[
+                    ("orderid", format!("XS{:014}", codec::fnv(&other) % 100_000_000_000_000)),
+                    ("productid", String::new()),
+                    ("num", "10".to_string()),
+                    ("ordercash", codec::yuan_trimmed(charged)),
+                    ("productname", "话费".to_string()),
+                    ("sporderid", other),
+                    ("account", "13800000000".to_string()),
+                    ("resultno", "9".to_string()),
+                    ("remark1", String::new()),
+                    ("fundbalance", codec::yuan_trimmed(balance)),
+                ],
+            );
+        }
+        (Some(_), _) | (None, None) => return query_error(sporderid, 5007),
+        (None, Some(order)) => order,
+    };
     let half = ctx.shared.config.settle_after / 2;
     let (resultno, remark1) = match order.public.state {
         OrderState::Pending if order.created.elapsed() < half => ("0", String::new()),
@@ -399,13 +413,19 @@ pub fn callback(shared: &Arc<Shared>, order: &Order) -> Option<Callback> {
     let sign = codec::md5_upper(&codec::gbk_encode(&plain));
     let balance = shared.lock().balance(Provider::Dingyin);
     let remark1 = if resultno == "1" { voucher(order) } else { String::new() };
+    // `parvalue` and `remark1` are not signed: the fault changes them under a valid sign.
+    let (parvalue, remark1) = if order.flags.unsigned_changed {
+        (order.public.face_li / 10, format!("{remark1}CHANGED"))
+    } else {
+        (order.public.face_li, remark1)
+    };
     let body = codec::gbk_form(&[
         ("userid", cfg.userid.clone()),
         ("orderid", order.public.provider_order_id.clone()),
         ("sporderid", order.public.merchant_order_id.clone()),
         ("merchantsubmittime", spordertime.clone()),
         ("resultno", resultno.to_string()),
-        ("parvalue", codec::yuan_trimmed(order.public.face_li)),
+        ("parvalue", codec::yuan_trimmed(parvalue)),
         ("remark1", remark1),
         ("fundbalance", codec::yuan_trimmed(balance)),
         ("sign", sign),

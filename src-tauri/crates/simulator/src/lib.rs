@@ -41,8 +41,8 @@
 //!   face × 0.99 rounded down to the fen. `operatorSn` in query data is an integer literal when `order_no`
 //!   is all digits without a leading zero, else a string.
 //! * juhe: 10001 wrong key, 208505 phone, 208506 face value, 208509 order id (missing, not 8–32 of
-//!   `[A-Za-z0-9_-]`), 208514 sign, 208516 duplicate, 208517 balance, 10012 rate limit, 208513 ordersta
-//!   not found, 208501 telcheck refused. Price: face × 1.002. Amounts are strings.
+//!   `[A-Za-z0-9_-]`), 208514 sign, 208516 duplicate, 208517 balance, 10012 rate limit, 208509 ordersta
+//!   for an id it does not have (错误的订单号, as a strict juhe answers), 208501 telcheck refused. Price: face × 1.002. Amounts are strings.
 //!
 //! # Money
 //! Balances are `i64` 厘 (li, 1/1000 yuan), one per provider account, charged on acceptance and refunded

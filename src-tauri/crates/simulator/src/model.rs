@@ -56,9 +56,19 @@ pub enum Fault {
     NoCallback,
     /// Submit: the provider's rate-limit answer (dingyin 5013, oper HTTP 429, juhe 10012); nothing placed.
     RateLimit,
-    /// Queries answer "not found" (dingyin 5007, oper 400, juhe 208513) while the script lasts; each
-    /// query answered so uses up one of `times`.
+    /// Queries answer "not found" (dingyin 5007, oper 400 "订单不存在", juhe 208509 错误的订单号, as a
+    /// strict juhe answers for an id it does not have) while the script lasts; each query answered so
+    /// uses up one of `times`.
     QueryNotFound,
+    /// Queries answer with a well-formed reply about *another* order (as a mixed-up cache or proxy
+    /// would): another merchant id (ours + "1": juhe `uorderid`, dingyin `sporderid`, oper `operatorSn`,
+    /// signed where the provider signs) and another provider id, in the failed, refunded state. Our
+    /// order is untouched. Each query answered so uses up one of `times`.
+    QueryAboutOtherOrder,
+    /// Callbacks of the order change the fields the provider's sign does not cover, keeping the sign
+    /// valid: dingyin `parvalue` (a tenth of the face) and `remark1`, oper `mobile_order_no` (another
+    /// id), juhe `sta` (the opposite state).
+    CallbackUnsignedChanged,
 }
 
 impl Fault {
@@ -81,8 +91,17 @@ impl Fault {
     pub(crate) fn is_lifecycle_fault(&self) -> bool {
         matches!(
             self,
-            Fault::PendingForever | Fault::SettleFailed | Fault::BadCallbackSign | Fault::NoCallback
+            Fault::PendingForever
+                | Fault::SettleFailed
+                | Fault::BadCallbackSign
+                | Fault::NoCallback
+                | Fault::CallbackUnsignedChanged
         )
+    }
+
+    /// Faults consumed when a query is answered.
+    pub(crate) fn is_query_fault(&self) -> bool {
+        matches!(self, Fault::QueryNotFound | Fault::QueryAboutOtherOrder)
     }
 }
 

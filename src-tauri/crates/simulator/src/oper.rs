@@ -201,6 +201,16 @@ fn balance_reply(ctx: &Ctx) -> Reply {
     signed_reply(&ctx.shared, &seq.to_string(), &data)
 }
 
+/// `operatorSn` echoing `order_no` as a JSON literal: an all-digit one is an integer like the
+/// document's example.
+fn operator_sn(order_no: &str) -> String {
+    if order_no.bytes().all(|b| b.is_ascii_digit()) && !order_no.starts_with('0') {
+        order_no.to_string()
+    } else {
+        serde_json::Value::String(order_no.to_string()).to_string()
+    }
+}
+
 /// `POST /1/api/oper/query_order`
 pub async fn query_order(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let ctx = Ctx::from_request(shared, req).await;
@@ -223,18 +233,29 @@ fn query_reply(ctx: &Ctx) -> Reply {
     if p.get_or_empty("sign") != md5_lower_str(&format!("{uid}{order_no}{}", cfg.md5key)) {
         return reject("签名错误");
     }
-    let order = {
+    let (fault, order) = {
         let mut inner = ctx.shared.lock();
-        let account = inner.find(Provider::Oper, order_no).map(|o| o.public.account.clone());
-        if inner
-            .take_fault(Provider::Oper, Some(order_no), account.as_deref(), |f| *f == Fault::QueryNotFound)
-            .is_some()
-        {
-            return plain_reply(order_no, 400, 0, "订单不存在");
-        }
-        inner.find(Provider::Oper, order_no).cloned()
+        let fault = inner.take_query_fault(Provider::Oper, order_no);
+        (fault, inner.find(Provider::Oper, order_no).cloned())
     };
-    let Some(order) = order else { return plain_reply(order_no, 400, 0, "订单不存在") };
+    let order = match (fault, order) {
+        (Some(Fault::QueryAboutOtherOrder), order) => {
+            let other = orders::other_order_id(order_no);
+            let amount = order.map_or(1_000, |o| o.public.face_li / 10);
+            let data = format!(
+                "{{\"code\":200,\"count\":1,\"data\":{{\"amount\":{amount},\"gmtCreate\":{},\"id\":1,\
+                 \"mobileOrderNo\":{},\"operatorSn\":{},\"operatorsName\":\"yys\",\
+                 \"rechargePhoneNumber\":13800000000,\"serialNumber\":12599351947837503,\"statusId\":9,\
+                 \"statusName\":\"退回运营商\"}},\"msg\":\"success\"}}",
+                now_unix_ms(),
+                507_831_667_054_165_633u64 - codec::fnv(&other) % 1_000_000,
+                operator_sn(&other),
+            );
+            return signed_reply(&ctx.shared, order_no, &data);
+        }
+        (Some(_), _) | (None, None) => return plain_reply(order_no, 400, 0, "订单不存在"),
+        (None, Some(order)) => order,
+    };
     let Detail::Oper { phone, mobile_order_no, serial_number, created_unix_ms, .. } = &order.detail else {
         return plain_reply(order_no, 400, 0, "订单不存在");
     };
@@ -246,12 +267,7 @@ fn query_reply(ctx: &Ctx) -> Reply {
         OrderState::Succeeded => (4, "充值成功"),
         OrderState::Failed => (9, "退回运营商"),
     };
-    // operatorSn echoes order_no; an all-digit one is an integer literal like the document's example.
-    let operator_sn = if order_no.bytes().all(|b| b.is_ascii_digit()) && !order_no.starts_with('0') {
-        order_no.to_string()
-    } else {
-        serde_json::Value::String(order_no.to_string()).to_string()
-    };
+    let operator_sn = operator_sn(order_no);
     let data = format!(
         "{{\"code\":200,\"count\":1,\"data\":{{\"amount\":{},\"gmtCreate\":{created_unix_ms},\"id\":{},\
          \"mobileOrderNo\":{mobile_order_no},\"operatorSn\":{operator_sn},\"operatorsName\":\"yys\",\
@@ -276,7 +292,8 @@ pub fn callback(shared: &Arc<Shared>, order: &Order) -> Option<Callback> {
     let body = codec::utf8_form(&[
         ("uid", cfg.uid.clone()),
         ("order_no", order_no.clone()),
-        ("mobile_order_no", mobile_order_no.to_string()),
+        // Not signed: the fault sends another id under a valid sign.
+        ("mobile_order_no", (mobile_order_no + u64::from(order.flags.unsigned_changed)).to_string()),
         ("phone_number", phone.clone()),
         ("face_value", face_value.clone()),
         ("status", status.to_string()),

@@ -115,6 +115,12 @@ pub fn submit(
     (outcome, shape)
 }
 
+/// The merchant order id a [`Fault::QueryAboutOtherOrder`] reply names instead of `ours`: ours with
+/// one more character, so that only an exact comparison tells them apart.
+pub fn other_order_id(ours: &str) -> String {
+    format!("{ours}1")
+}
+
 /// A callback ready to send.
 pub struct Callback {
     pub url: String,

@@ -45,6 +45,8 @@ pub struct Flags {
     pub settle_failed: bool,
     pub bad_callback_sign: bool,
     pub no_callback: bool,
+    /// Callbacks change the unsigned fields ([`Fault::CallbackUnsignedChanged`]).
+    pub unsigned_changed: bool,
 }
 
 /// Provider-specific facts of an order, needed for query replies and callbacks.
@@ -208,11 +210,19 @@ impl Inner {
                 Fault::SettleFailed => flags.settle_failed = true,
                 Fault::BadCallbackSign => flags.bad_callback_sign = true,
                 Fault::NoCallback => flags.no_callback = true,
+                Fault::CallbackUnsignedChanged => flags.unsigned_changed = true,
                 _ => {}
             }
             seen.push(f);
         }
         flags
+    }
+
+    /// Take the query fault scripted for this order (matched by id, or by the account of the order
+    /// when the simulator has it): [`Fault::QueryNotFound`] or [`Fault::QueryAboutOtherOrder`].
+    pub fn take_query_fault(&mut self, provider: Provider, order_id: &str) -> Option<Fault> {
+        let account = self.find(provider, order_id).map(|o| o.public.account.clone());
+        self.take_fault(provider, Some(order_id), account.as_deref(), Fault::is_query_fault)
     }
 
     /// Append a request record; returns its index.

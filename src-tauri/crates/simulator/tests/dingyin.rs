@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 use std::time::Duration;
-use topup_sim::{OrderState, Simulator};
+use topup_sim::{Fault, OrderState, Script, Simulator, Target};
 
 const SPORDERTIME: &str = "20240601120000";
 
@@ -340,17 +340,35 @@ async fn separate_query_listener() {
     sim.shutdown().await;
 }
 
+/// The sign a callback form must carry (the assumed format of the provider-docs README).
+fn callback_sign(f: &[(String, String)]) -> String {
+    let plain = format!(
+        "userid={}&orderid={}&sporderid={}&merchantsubmittime={}&resultno={}&key={DY_KEY}",
+        get(f, "userid"),
+        get(f, "orderid"),
+        get(f, "sporderid"),
+        get(f, "merchantsubmittime"),
+        get(f, "resultno")
+    );
+    md5_upper(&gbk(&plain))
+}
+
+/// A game order (`GAME-5`, 5 yuan a unit) that asks for a callback to `back_url`.
+fn game_with_callback(sporderid: &str, num: &str, account: &str, back_url: &str) -> Vec<u8> {
+    submit_body(&[
+        ("productid", "GAME-5"),
+        ("num", num),
+        ("account", account),
+        ("sporderid", sporderid),
+        ("back_url", back_url),
+    ])
+}
+
 #[tokio::test]
 async fn callback_is_gbk_signed_and_retried_until_ok() {
     let sim = start().await;
     let rx = receiver(vec!["fail", "ok"]).await;
-    let body = submit_body(&[
-        ("productid", "GAME-5"),
-        ("num", "1"),
-        ("account", "张三"),
-        ("sporderid", "SPCB0001"),
-        ("back_url", &rx.url),
-    ]);
+    let body = game_with_callback("SPCB0001", "1", "张三", &rx.url);
     assert_eq!(resultno(&submit(&sim, body).await), "0");
     assert!(eventually(|| rx.count() >= 2).await, "two attempts");
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -361,18 +379,33 @@ async fn callback_is_gbk_signed_and_retried_until_ok() {
     assert_eq!(get(&f, "userid"), DY_USERID);
     assert_eq!(get(&f, "merchantsubmittime"), SPORDERTIME);
     assert_eq!(get(&f, "parvalue"), "5");
-    let plain = format!(
-        "userid={}&orderid={}&sporderid={}&merchantsubmittime={}&resultno={}&key={DY_KEY}",
-        get(&f, "userid"),
-        get(&f, "orderid"),
-        get(&f, "sporderid"),
-        get(&f, "merchantsubmittime"),
-        get(&f, "resultno")
-    );
-    assert_eq!(get(&f, "sign"), md5_upper(&gbk(&plain)));
+    assert_eq!(get(&f, "sign"), callback_sign(&f));
     let o = &sim.orders()[0];
     assert_eq!(o.state, OrderState::Succeeded);
     assert_eq!(o.callback_attempts, 2);
     assert!(o.callback_acknowledged);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn query_about_another_order_and_unsigned_callback_fields() {
+    let sim = start().await;
+    let rx = receiver(vec!["ok"]).await;
+    sim.script(Script::once(Target::Order("SPOTH0001".into()), Fault::QueryAboutOtherOrder));
+    sim.script(Script::once(Target::Order("SPOTH0001".into()), Fault::CallbackUnsignedChanged));
+    let body = game_with_callback("SPOTH0001", "2", "p1", &rx.url);
+    assert_eq!(resultno(&submit(&sim, body).await), "0");
+    let q = format!("{}/searchpay.do", sim.dingyin_query_base_url());
+    let xml = post_form(q.clone(), query_body("SPOTH0001")).await.1;
+    assert_eq!(resultno(&xml), "9", "{xml}");
+    assert_eq!(xml_field(&xml, "sporderid").as_deref(), Some("SPOTH00011"));
+    assert_ne!(xml_field(&xml, "orderid"), Some(sim.orders()[0].provider_order_id.clone()));
+    let xml = post_form(q, query_body("SPOTH0001")).await.1;
+    assert_eq!(xml_field(&xml, "sporderid").as_deref(), Some("SPOTH0001"), "once only");
+    assert!(eventually(|| rx.count() >= 1).await);
+    let f = parse_gbk_form(&rx.body(0));
+    assert_eq!((get(&f, "resultno"), get(&f, "parvalue")), ("1", "1"), "a tenth of the face, 10");
+    assert!(get(&f, "remark1").ends_with("CHANGED"));
+    assert_eq!(get(&f, "sign"), callback_sign(&f), "still validly signed");
     sim.shutdown().await;
 }

@@ -184,9 +184,39 @@ async fn rate_limit_fault_and_query_not_found() {
         fault: Fault::QueryNotFound,
         times: Some(2),
     });
-    assert_eq!(ordersta(&sim, "JHQNF00001").await["error_code"], 208513);
-    assert_eq!(ordersta(&sim, "JHQNF00001").await["error_code"], 208513);
+    // A strict juhe: 208509 错误的订单号 for an id it does not have (here: says it does not).
+    assert_eq!(ordersta(&sim, "JHQNF00001").await["error_code"], 208509);
+    assert_eq!(ordersta(&sim, "JHQNF00001").await["error_code"], 208509);
     assert_eq!(ordersta(&sim, "JHQNF00001").await["error_code"], 0);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn query_about_another_order_and_unsigned_callback_fields() {
+    let sim = start().await;
+    let rx = receiver(vec!["success"]).await;
+    sim.set_juhe_callback_url(Some(rx.url.clone()));
+    sim.script(Script::once(Target::Order("JHOTHER001".into()), Fault::QueryAboutOtherOrder));
+    sim.script(Script::once(Target::Order("JHOTHER001".into()), Fault::CallbackUnsignedChanged));
+    assert_eq!(juhe_code(&sim, "JHOTHER001").await, 0);
+    // One query answers about another order, failed; the next about ours, still in progress.
+    let v = ordersta(&sim, "JHOTHER001").await;
+    assert_eq!((v["error_code"].as_i64(), v["result"]["game_state"].as_str()), (Some(0), Some("9")));
+    assert_eq!(v["result"]["uorderid"], "JHOTHER0011");
+    let sporder_id = sim.orders()[0].provider_order_id.clone();
+    assert_ne!(v["result"]["sporder_id"].as_str(), Some(sporder_id.as_str()));
+    let v = ordersta(&sim, "JHOTHER001").await;
+    assert_eq!(v["result"]["game_state"], "0");
+    assert_eq!(v["result"]["sporder_id"].as_str(), Some(sporder_id.as_str()));
+    // The order succeeds, the callback says 9 under a valid sign (sta is not signed).
+    assert!(eventually(|| rx.count() >= 1).await);
+    assert_eq!(sim.orders()[0].state, OrderState::Succeeded);
+    let f = parse_utf8_form(&rx.body(0));
+    assert_eq!(get(&f, "sta"), "9");
+    let right = md5_lower(format!("{JH_KEY}{}{}", get(&f, "sporder_id"), get(&f, "orderid")).as_bytes());
+    assert_eq!(get(&f, "sign"), right);
+    // An unknown order: the strict juhe answer.
+    assert_eq!(ordersta(&sim, "JHNOSUCH01").await["error_code"], 208509);
     sim.shutdown().await;
 }
 

@@ -143,7 +143,7 @@ async fn ordersta_telcheck_telquery_yue() {
     assert_eq!(v["result"]["game_state"], "1");
     assert_eq!(v["result"]["uordercash"], "1.002");
     let v = get_json(&sim, &format!("/ofpay/mobile/ordersta?key={JH_KEY}&orderid=JHNOPE0001")).await;
-    assert_eq!(v["error_code"], 208513);
+    assert_eq!(v["error_code"], 208509, "a strict juhe: 错误的订单号");
     let v = get_json(&sim, "/ofpay/mobile/ordersta?key=nope&orderid=JHQ0000001").await;
     assert_eq!(v["error_code"], 10001);
     let v =

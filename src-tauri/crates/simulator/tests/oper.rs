@@ -249,3 +249,32 @@ async fn rate_limit_is_http_429_and_places_nothing() {
     assert_eq!(s, 200);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn query_about_another_order_and_unsigned_callback_fields() {
+    let sim = start().await;
+    let rx = receiver(vec!["ok"]).await;
+    let order_no = "30240601000000000001";
+    sim.script(Script::once(Target::Order(order_no.into()), Fault::QueryAboutOtherOrder));
+    sim.script(Script::once(Target::Order(order_no.into()), Fault::CallbackUnsignedChanged));
+    assert_eq!(code(&submit(&sim, order_no, &rx.url).await), "200");
+    let (v, _) = query(&sim, order_no).await;
+    let data = v["data"].as_str().expect("string").to_string();
+    assert_eq!(
+        v["sign"].as_str(),
+        Some(md5_lower(format!("{data}{OPER_KEY}").as_bytes()).as_str()),
+        "signed"
+    );
+    assert!(data.contains("\"operatorSn\":302406010000000000011,"), "{data}");
+    let d: Value = serde_json::from_str(&data).expect("json");
+    assert_eq!(d["data"]["statusId"], 9);
+    let (v, _) = query(&sim, order_no).await;
+    assert!(v["data"].as_str().expect("s").contains(&format!("\"operatorSn\":{order_no},")), "once only");
+    assert!(eventually(|| rx.count() >= 1).await);
+    let f = parse_utf8_form(&rx.body(0));
+    let real = sim.orders()[0].provider_order_id.clone();
+    assert_ne!(get(&f, "mobile_order_no"), real, "another id than the order's");
+    let expect = md5_lower(format!("{OPER_UID}{order_no}13800138000100004{OPER_KEY}").as_bytes());
+    assert_eq!(get(&f, "sign"), expect, "still validly signed");
+    sim.shutdown().await;
+}

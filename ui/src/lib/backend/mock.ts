@@ -150,13 +150,22 @@ export function createMockTransport(search: string): Transport {
     hasSecret: live && id !== 'oper',
     settings: live && id !== 'oper' ? { ...defaults[id], [id === 'dingyin' ? 'userid' : 'openid']: '10086' } : {},
     defaults: defaults[id],
+    plainHttp: [],
   }));
+  // The engine's check (topup_providers::plain_http_fields), as far as the mock needs it.
+  const plainHttp = (settings: Record<string, unknown>) =>
+    ['base_url', 'query_base_url'].filter((k) => {
+      const v = settings[k];
+      return typeof v === 'string' && v.startsWith('http://') && !/^http:\/\/(localhost|127\.|\[::1\])/.test(v);
+    });
   let engine: EngineSettings = {
     query_delays_ms: [10000, 30000, 60000, 120000, 300000, 600000],
     retry_delay_ms: 5000,
     resend_after_not_found_ms: 60000,
     max_not_found_resends: 3,
     manual_review_after_ms: 2 * DAY,
+    unknown_alert_after_ms: 30 * 60 * 1000,
+    callback_query_gap_ms: 10_000,
     routing: { phone: 'juhe', electricity: 'dingyin', game: 'dingyin', douyin: 'dingyin' },
     fallback: {},
     duplicate_window_ms: DAY,
@@ -166,8 +175,18 @@ export function createMockTransport(search: string): Transport {
       port: 18600,
       public_url: null,
       max_body_bytes: 16384,
+      max_header_bytes: 16384,
       max_connections: 256,
+      max_connections_per_ip: 32,
       max_requests_per_second: 5000,
+      max_requests_per_second_per_ip: 1000,
+      header_timeout_ms: 5000,
+      request_timeout_ms: 10000,
+      idle_timeout_ms: 30000,
+      shutdown_grace_ms: 2000,
+      trusted_proxies: ['127.0.0.1', '::1'],
+      refusal_log_first: 10,
+      refusal_summary_secs: 60,
     },
     low_balance: { dingyin: 1_000_000, oper: 500_000, juhe: 200_000 },
     auto_refresh_balance_secs: 300,
@@ -805,6 +824,7 @@ export function createMockTransport(search: string): Transport {
           if (!p) throw fail('unknown_provider', `未知供应商 ${String(a.id)} / unknown provider`);
           if (!p.hasSecret && !a.secret) throw fail('secret_required', '请填写密钥 / the secret is required');
           p.settings = structuredClone(a.settings as Record<string, unknown>);
+          p.plainHttp = plainHttp(p.settings);
           p.configured = true;
           if (a.secret) p.hasSecret = true;
           status.sandbox = sandbox();
@@ -816,6 +836,7 @@ export function createMockTransport(search: string): Transport {
           p.configured = false;
           p.hasSecret = false;
           p.settings = {};
+          p.plainHttp = [];
           status.sandbox = sandbox();
           emit('engine://status', status);
           return out(settingsView());

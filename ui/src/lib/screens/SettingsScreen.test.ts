@@ -74,6 +74,39 @@ describe('settings', () => {
     expect(screen.getByTestId('provider-juhe-secret')).toHaveValue('');
   });
 
+  it('warns beside the address fields the engine names as plain http, in Chinese first', async () => {
+    const base = makeSettings();
+    vi.mocked(getSettings).mockResolvedValue({
+      ...base,
+      providers: base.providers.map((p) =>
+        p.id === 'dingyin' ? { ...p, settings: { ...p.settings, base_url: 'http://1.2.3.4:9086' }, plainHttp: ['base_url'] } : p,
+      ),
+    });
+    await renderSettings();
+    const warning = screen.getByTestId('provider-dingyin-base_url-plain-http');
+    expect(warning).toHaveTextContent('明文 http');
+    expect(screen.getByTestId('provider-dingyin-base_url')).toHaveAttribute('aria-describedby', warning.id);
+    // Only where the engine says so: not for https, nor for another field of the same card.
+    expect(screen.queryByTestId('provider-dingyin-query_base_url-plain-http')).toBeNull();
+    expect(screen.queryByTestId('provider-juhe-base_url-plain-http')).toBeNull();
+    setUiLocale('en');
+    await waitFor(() => expect(screen.getByTestId('provider-dingyin-base_url-plain-http')).toHaveTextContent('Plain http'));
+  });
+
+  it('saves the environment-proxy switch as a boolean', async () => {
+    const base = makeSettings();
+    vi.mocked(getSettings).mockResolvedValue({
+      ...base,
+      providers: base.providers.map((p) => (p.id === 'juhe' ? { ...p, defaults: { ...p.defaults, use_env_proxy: false } } : p)),
+    });
+    const user = await renderSettings();
+    const proxy = screen.getByTestId('provider-juhe-use_env_proxy');
+    expect(proxy).not.toBeChecked();
+    await user.click(proxy);
+    await user.click(screen.getByTestId('provider-juhe-save'));
+    expect(saveProvider).toHaveBeenCalledWith('juhe', { openid: 'OPENID1', use_env_proxy: true }, null);
+  });
+
   it('refuses non-numeric numbers', async () => {
     const user = await renderSettings();
     await user.type(screen.getByTestId('provider-dingyin-concurrency'), 'many');

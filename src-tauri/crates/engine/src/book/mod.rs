@@ -10,6 +10,7 @@
 //!   transition, and a trigger refuses any change to a final state even from raw SQL.
 //! * Readers use their own connection, so a long list query never blocks a state change.
 
+mod callbacks;
 mod error;
 mod orders;
 mod schema;

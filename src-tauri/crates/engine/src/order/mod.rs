@@ -363,6 +363,7 @@ impl CheckedOrder {
             carrier: self.carrier,
             order_time: "20250101000000".into(),
             notify_url: None,
+            attempt: 1,
         }
     }
 

@@ -6,6 +6,7 @@
 use crate::book::{now_ms, Also, BookError, EventKind, Order, OrderState, Tx};
 use crate::config::EngineSettings;
 use std::time::Duration;
+use topup_core::Li;
 use topup_providers::{CallbackUpdate, Outcome, Verdict};
 
 /// What a stored answer amounted to, for follow-ups.
@@ -218,91 +219,223 @@ pub fn query_reply(
             }
         }
     };
+    // Still unknown (an `accepted` answer moved it on; a final or manual-review one is visible already).
+    if order.state == OrderState::Unknown
+        && r.verdict != Verdict::Accepted
+        && matches!(applied, Applied::Progress | Applied::Nothing)
+    {
+        alert_unknown_too_long(tx, order, settings, now)?;
+    }
     Ok(applied)
 }
 
-/// A verified callback for `current`, the order as read in this same transaction. Returns whether
-/// the engine should query the order now (the callback needs confirmation, or it arrived for an order
-/// whose outcome was unknown).
+/// How an "unknown too long" alert starts in the history (by it, the alert is raised once per order).
+const UNKNOWN_ALERT_HEAD: &str = "结果未知过久 / outcome unknown too long";
+
+/// A duration for a person: whole minutes, or seconds under a minute.
+fn span(ms: u64) -> (String, String) {
+    if ms >= 60_000 {
+        (format!("{} 分钟", ms / 60_000), format!("{} min", ms / 60_000))
+    } else {
+        (format!("{} 秒", ms / 1000), format!("{} s", ms / 1000))
+    }
+}
+
+/// An order whose outcome is still unknown `unknown_alert_after_ms` after its first send is flagged
+/// for a person the same day instead of waiting for the query window (`manual_review_after_ms`, days).
+/// Once per order: a person who clears the flag is not asked again. The order keeps being queried;
+/// time alone never fails, refunds or reroutes it.
+fn alert_unknown_too_long(
+    tx: &mut Tx<'_>,
+    order: &Order,
+    settings: &EngineSettings,
+    now: i64,
+) -> Result<(), BookError> {
+    let first_send = order.submitted_at.unwrap_or(order.created_at);
+    let limit = i64::try_from(settings.unknown_alert_after_ms).unwrap_or(i64::MAX);
+    if now < first_send.saturating_add(limit)
+        || tx.order(order.id)?.attention
+        || tx.has_event(order.id, EventKind::Note, UNKNOWN_ALERT_HEAD)?
+    {
+        return Ok(());
+    }
+    let (zh, en) = span(settings.unknown_alert_after_ms);
+    tx.set_attention(
+        order.id,
+        true,
+        &format!(
+            "{UNKNOWN_ALERT_HEAD}：首次提交后 {zh} 仍未确定，继续查询，请人工关注 / still unknown {en} after \
+             the first send; still querying, please check with the provider"
+        ),
+    )
+}
+
+/// What a verified callback does to its order (decided before anything is written).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Effect {
+    /// It names another amount than the order's: not applied, a person checks.
+    WrongAmount(Li),
+    /// A signed final state that contradicts the order's final state: kept, a person checks.
+    Contradicts(OrderState),
+    /// A signed final state for an order that is waiting for one.
+    Settle(OrderState),
+    /// A state that is only a hint (its signature does not cover it, or the client did not understand
+    /// it): query the order at this time, or `None` when a query is due by then anyway.
+    Confirm(Option<i64>),
+    /// Nothing to apply.
+    Nothing,
+}
+
+/// The rule for a verified callback. Only a state its signature covers (`needs_confirmation ==
+/// false`) is a fact: it settles a waiting order, or, against a final order, raises the conflict alarm.
+/// Anything else is a hint that may bring the next query forward (rate-limited by [`confirm_at`]) and
+/// never changes a state or raises an alarm by itself.
+///
+/// A final order is never queried (its state came from a signed callback or the provider's own query
+/// answer, and the loop only queries pending orders), so an unsigned state that contradicts it does
+/// nothing; a person sees it in the history (first of its kind) and the counter.
+fn effect(current: &Order, update: &CallbackUpdate, query_gap: Duration, now: i64) -> Effect {
+    if let Some(face) = update.face.filter(|face| *face != current.face) {
+        return Effect::WrongAmount(face);
+    }
+    let claimed = match update.verdict {
+        Verdict::Succeeded => Some(OrderState::Succeeded),
+        Verdict::Failed => Some(OrderState::Failed),
+        _ => None,
+    };
+    let signed = claimed.filter(|_| !update.needs_confirmation);
+    if current.state.is_final() {
+        return match signed {
+            Some(s) if s != current.state => Effect::Contradicts(s),
+            _ => Effect::Nothing,
+        };
+    }
+    match (signed, current.state) {
+        (Some(target), OrderState::Accepted | OrderState::Unknown | OrderState::ManualReview) => {
+            Effect::Settle(target)
+        }
+        (None, OrderState::Accepted | OrderState::Unknown) => {
+            Effect::Confirm(confirm_at(current, query_gap, now))
+        }
+        // Submitting: the reply to our own send is not stored yet; it, or the query that follows it,
+        // settles the order. New: never sent. Manual review with a hint: a person decides (and can
+        // query it).
+        _ => Effect::Nothing,
+    }
+}
+
+/// When a callback may have `order` queried: now, but no sooner than `query_gap` after its last query
+/// — however many callbacks arrive — and never later than it is due already (`None` then).
+fn confirm_at(order: &Order, query_gap: Duration, now: i64) -> Option<i64> {
+    let at = order.last_query_at.map_or(now, |last| last.saturating_add(ms(query_gap))).max(now);
+    match order.next_action_at {
+        Some(due) if due <= at => None,
+        _ => Some(at),
+    }
+}
+
+/// Text from a callback for the history: at most `max` characters, control characters dropped.
+fn short(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
+/// How a callback's history line starts: by it, a callback of the same kind (same claimed state) is
+/// recognised as one the history already holds.
+fn callback_head(verdict: Verdict) -> String {
+    let claim = match verdict {
+        Verdict::Succeeded => "succeeded",
+        Verdict::Failed => "failed",
+        Verdict::Accepted => "accepted",
+        Verdict::Unknown => "unknown",
+    };
+    format!("回调 / callback {claim}:")
+}
+
+/// The history line of a callback: what its client recognised, in one canonical form, and how it came
+/// (`via`, e.g. `GET query`) — never the raw request, to which anyone can add unsigned fields.
+fn callback_line(update: &CallbackUpdate, via: &str, effect: Effect) -> String {
+    let text = |v: Option<&str>| v.map_or_else(|| "-".to_owned(), |v| short(v, 64));
+    let mut line = format!(
+        "{} {via} orderid={} provider_order_id={} code={}",
+        callback_head(update.verdict),
+        short(&update.merchant_order_id, 64),
+        text(update.provider_order_id.as_deref()),
+        text(update.code.as_deref()),
+    );
+    if let Some(face) = update.face {
+        line.push_str(&format!(" face={face}"));
+    }
+    if let Some(m) = &update.message {
+        line.push_str(&format!(" message={}", short(m, 64)));
+    }
+    let note = match effect {
+        Effect::Confirm(_) if update.needs_confirmation => {
+            " — 状态未签名，查询确认 / state not signed: confirming by query"
+        }
+        Effect::Confirm(_) => " — 状态不明，查询确认 / state not understood: confirming by query",
+        Effect::Nothing if update.needs_confirmation => {
+            " — 状态未签名，未采用 / state not signed: not applied"
+        }
+        Effect::WrongAmount(_) => " — 金额不符，未采用 / amount differs: not applied",
+        _ => "",
+    };
+    line.push_str(note);
+    crate::redact::text(&line).into_owned()
+}
+
+/// A verified callback for `current`, the order as read in this same transaction; `via` says how it
+/// came (method, and whether its fields were in the query string or the body). Every callback is
+/// counted; its line is stored in the history only when it changes the order or is the first of its
+/// kind there, so a replay costs a counter, not a row. Returns whether the engine should look for due
+/// orders now (a query was brought forward).
 pub fn callback(
     tx: &mut Tx<'_>,
     current: Order,
     update: &CallbackUpdate,
-    raw: &str,
+    via: &str,
+    query_gap: Duration,
 ) -> Result<bool, BookError> {
     let id = current.id;
-    let mut detail = format!("回调 / callback: {raw}");
-    if let Some(code) = &update.code {
-        detail.push_str(&format!(" [code {code}]"));
+    tx.count_callback(id)?;
+    let effect = effect(&current, update, query_gap, now_ms());
+    // The provider's order id is filled in when the book has none, never overwritten (by a replay
+    // with another, unsigned, value); a callback for another amount brings no facts.
+    let provider_order_id = update
+        .provider_order_id
+        .as_deref()
+        .filter(|_| current.provider_order_id.is_none() && !matches!(effect, Effect::WrongAmount(_)));
+    let flags = matches!(effect, Effect::WrongAmount(_) | Effect::Contradicts(_)) && !current.attention;
+    let changes = flags || provider_order_id.is_some() || matches!(effect, Effect::Settle(_));
+    if changes || !tx.has_event(id, EventKind::Callback, &callback_head(update.verdict))? {
+        tx.add_event(id, EventKind::Callback, None, None, &callback_line(update, via, effect))?;
     }
-    tx.add_event(id, EventKind::Callback, None, None, &crate::redact::text(&detail))?;
-    if let Some(face) = update.face {
-        if face != current.face {
-            tx.set_attention(
-                id,
-                true,
-                &format!(
-                    "回调金额 {face} 与订单面值 {} 不符，未采用，需人工核对 / callback amount {face} does not match face value {}",
-                    current.face, current.face
-                ),
-            )?;
-            return Ok(false);
-        }
-    }
-    // The provider's order id goes with whatever else this callback changes, in one UPDATE.
-    let facts = Also { provider_order_id: update.provider_order_id.as_deref(), ..Also::default() };
-    let query_now = Also { next_action_at: Some(Some(now_ms())), ..facts };
-    let target = match update.verdict {
-        Verdict::Succeeded => OrderState::Succeeded,
-        Verdict::Failed => OrderState::Failed,
-        // A state the client did not understand: the query will tell.
-        _ => {
-            tx.update_order(id, query_now)?;
-            return Ok(true);
-        }
-    };
-    if current.state.is_final() {
-        if facts.provider_order_id.is_some() {
-            tx.update_order(id, facts)?;
-        }
-        if current.state != target {
-            tx.set_attention(
-                id,
-                true,
-                &format!(
-                    "回调结果“{}”与已确定的“{}”矛盾，需人工核对 / callback says {target} but the order is {}",
-                    target.label_zh(),
-                    current.state.label_zh(),
-                    current.state
-                ),
-            )?;
-        }
-        // Same final state again: a repeated callback changes nothing.
-        return Ok(false);
-    }
-    if update.needs_confirmation {
-        // The signature does not cover the state (juhe `sta`): ask the provider before believing it.
-        tx.update_order(id, query_now)?;
-        tx.add_event(
-            id,
-            EventKind::Note,
-            None,
-            None,
-            "回调状态未签名，查询确认 / callback state unsigned: confirming by query",
-        )?;
-        return Ok(true);
-    }
-    match current.state {
-        OrderState::Accepted | OrderState::Unknown | OrderState::ManualReview => {
+    let facts = Also { provider_order_id, ..Also::default() };
+    match effect {
+        Effect::Settle(target) => {
             let also = Also { next_action_at: Some(None), ..facts };
             tx.transition_from(current, target, "供应商回调 / provider callback", also)?;
-            Ok(false)
+            return Ok(false);
         }
-        // Submitting: the reply to our own send is not stored yet. The callback is recorded above;
-        // the submit reply or the next query settles the state.
-        _ => {
-            tx.update_order(id, query_now)?;
-            Ok(true)
+        Effect::Confirm(Some(at)) => {
+            tx.update_order(id, Also { next_action_at: Some(Some(at)), ..facts })?;
+            return Ok(true);
         }
+        _ if provider_order_id.is_some() => tx.update_order(id, facts)?,
+        _ => {}
     }
+    let why = match effect {
+        Effect::WrongAmount(face) if flags => format!(
+            "回调金额 {face} 与订单面值 {} 不符，未采用，需人工核对 / callback amount {face} does not match face value {}",
+            current.face, current.face
+        ),
+        Effect::Contradicts(claimed) if flags => format!(
+            "回调结果“{}”与已确定的“{}”矛盾，需人工核对 / callback says {claimed} but the order is {}",
+            claimed.label_zh(),
+            current.state.label_zh(),
+            current.state
+        ),
+        _ => return Ok(false),
+    };
+    tx.set_attention(id, true, &why)?;
+    Ok(false)
 }

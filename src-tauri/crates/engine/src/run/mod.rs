@@ -518,6 +518,15 @@ impl Engine {
     }
 
     /// Follow-ups after a reply was stored: automatic fallback after a definite failure.
+    ///
+    /// A fallback buys the same top-up again, under a new id at another provider, so it may follow
+    /// only a failure that settles this order for good: `DefinitelyFailed` comes only from a
+    /// `Verdict::Failed`, which the clients give only for a reply proven to be about this order (it
+    /// names this order's id, or is the direct answer to its own request and names no other order; a
+    /// reply about another order, or lacking the id its provider documents, is `Unknown`), or for a
+    /// local refusal of a *first* send (nothing left this machine and nothing was ever sent: definite,
+    /// and another provider may well take the order). A local refusal or an oper `code` 400 on a
+    /// resend is `Unknown` (the earlier send may have placed it), so neither fails nor reroutes.
     fn after_apply(&self, order: &Order, applied: Applied) -> Result<(), EngineError> {
         if applied != Applied::DefinitelyFailed {
             return Ok(());
@@ -721,7 +730,18 @@ impl Engine {
         };
         let update =
             slot.entry.client.parse_callback(request).map_err(|e| EngineError::Callback(e.to_string()))?;
-        let raw = crate::redact::text(&String::from_utf8_lossy(&request.body)).into_owned();
+        // How it came, for the history: the method, and where its fields were (the rule is the
+        // providers' own: the body, or the query string when the body is empty).
+        let source = if std::ptr::eq(topup_providers::form::callback_bytes(request), request.body.as_slice())
+        {
+            "body"
+        } else {
+            "query"
+        };
+        let method: String = request.method.chars().filter(char::is_ascii_alphabetic).take(10).collect();
+        let via = format!("{method} {source}");
+        let gap_ms = self.settings.lock().unwrap_or_else(|p| p.into_inner()).callback_query_gap_ms;
+        let query_gap = Duration::from_millis(gap_ms);
         let ack = update.ack;
         let write = move |tx: &mut crate::book::Tx<'_>| {
             let Some(order) = tx.order_by_merchant_id(&update.merchant_order_id)? else {
@@ -733,7 +753,7 @@ impl Engine {
                     order.merchant_order_id, provider
                 )));
             }
-            apply::callback(tx, order, &update, &raw).map(Ok)
+            apply::callback(tx, order, &update, &via, query_gap).map(Ok)
         };
         Ok((write, ack))
     }
@@ -790,6 +810,8 @@ pub fn submit_request(order: &Order, _settings: &EngineSettings) -> SubmitReques
         carrier: d.get("carrier").and_then(|c| serde_json::from_value(c.clone()).ok()),
         order_time,
         notify_url: None,
+        // `attempts` counts the sends already intended; this request is the next one.
+        attempt: u32::try_from(order.attempts.max(0).saturating_add(1)).unwrap_or(u32::MAX),
     }
 }
 

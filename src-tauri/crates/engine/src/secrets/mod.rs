@@ -6,6 +6,15 @@
 //! accidental log line prints `<redacted>`. There is no plaintext fallback: when the store is missing or
 //! locked, [`SecretStore`] says so in Chinese with how to fix it, and the app keeps running in sandbox
 //! mode.
+//!
+//! Keys enter through [`fields::split`] (the one split of provider settings into public settings and
+//! the key, for every front end) and are kept per order book ([`BookKeys`]).
+
+pub mod book_keys;
+pub mod fields;
+
+pub use book_keys::BookKeys;
+pub use fields::SettingsError;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -118,11 +127,6 @@ impl SecretStore {
             Err(e) => KeyringStatus { available: false, message: Some(e.to_string()) },
         }
     }
-}
-
-/// The keyring account name under which a provider's secret is stored.
-pub fn provider_account(provider: topup_core::ProviderId) -> String {
-    format!("provider/{}", provider.as_str())
 }
 
 fn map_err(e: keyring::Error) -> SecretError {

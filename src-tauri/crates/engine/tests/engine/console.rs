@@ -215,24 +215,35 @@ fn provider_accounts_go_to_the_keyring_and_never_into_the_view() {
     let dir = tempfile::tempdir().unwrap();
     let book = Book::open(&dir.path().join("orders.sqlite3")).unwrap();
     let secrets = SecretStore::new(format!("topup-desk-test-console-{}", std::process::id()));
-    let settings = serde_json::json!({"base_url": "http://127.0.0.1:9", "openid": "JHopenid", "appkey": "must-not-be-stored"});
+    let settings = serde_json::json!({"base_url": "http://127.0.0.1:9", "openid": "JHopenid"});
     // The first save needs a secret.
     assert!(console::save_provider(&book, &secrets, ProviderId::Juhe, &settings, None).is_err());
-    console::save_provider(&book, &secrets, ProviderId::Juhe, &settings, Some("juhe-secret-key-123".into()))
+    // The key may come inside the settings (as the command line sends it) or beside them (the window);
+    // two different keys are refused, naming the field, and nothing is stored.
+    let mut with_key = settings.clone();
+    with_key["appkey"] = "juhe-secret-key-123".into();
+    let err =
+        console::save_provider(&book, &secrets, ProviderId::Juhe, &with_key, Some("other-key-456".into()))
+            .unwrap_err();
+    assert_eq!(err.code(), "invalid_field");
+    assert!(err.to_string().contains("appkey"), "{err}");
+    assert!(book.provider_settings(ProviderId::Juhe).unwrap().is_none());
+    console::save_provider(&book, &secrets, ProviderId::Juhe, &with_key, Some("juhe-secret-key-123".into()))
         .unwrap();
     let view = console::settings_view(&book, &secrets, None, dir.path()).unwrap();
     assert!(!view.sandbox, "a configured provider ends sandbox mode");
     let juhe = view.providers.iter().find(|p| p.id == ProviderId::Juhe).unwrap();
     assert!(juhe.configured && juhe.has_secret);
     let shown = serde_json::to_string(&view).unwrap();
-    assert!(!shown.contains("juhe-secret-key-123") && !shown.contains("must-not-be-stored"), "{shown}");
+    assert!(!shown.contains("juhe-secret-key-123"), "{shown}");
     let stored = book.provider_settings(ProviderId::Juhe).unwrap().unwrap().to_string();
-    assert!(!stored.contains("must-not-be-stored"), "secret-like fields are dropped from SQLite: {stored}");
+    assert!(!stored.contains("juhe-secret-key-123"), "secret fields are dropped from SQLite: {stored}");
     // Saving again without a secret keeps the stored one.
     console::save_provider(&book, &secrets, ProviderId::Juhe, &settings, None).unwrap();
-    assert!(secrets.get("provider/juhe").unwrap().is_some());
+    let account = topup_engine::secrets::BookKeys::open(&book, &secrets).unwrap().account(ProviderId::Juhe);
+    assert!(secrets.get(&account).unwrap().is_some());
     console::remove_provider(&book, &secrets, ProviderId::Juhe).unwrap();
-    assert!(secrets.get("provider/juhe").unwrap().is_none());
+    assert!(secrets.get(&account).unwrap().is_none());
     assert!(console::settings_view(&book, &secrets, None, dir.path()).unwrap().sandbox);
 }
 

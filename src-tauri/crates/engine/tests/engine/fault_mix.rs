@@ -196,8 +196,8 @@ async fn thousand_orders_with_every_fault_keep_the_money_rules() {
     };
 
     // Orders arrive in chunks (as imports and typing would), so the test measures money rules, not
-    // the latency of a 1,000-order burst on a busy 2-core machine. Each chunk is stored, its faults
-    // are scripted on the merchant ids, and only then is the engine woken.
+    // the latency of a 1,000-order burst on a busy 2-core machine. Each chunk's faults are scripted on
+    // its merchant ids, then the chunk is stored and the engine woken.
     let mut plans: BTreeMap<String, (ProviderId, String, Expect)> = BTreeMap::new();
     let mut tally: BTreeMap<String, usize> = BTreeMap::new();
     for chunk in 0..ORDERS / CHUNK {
@@ -217,8 +217,9 @@ async fn thousand_orders_with_every_fault_keep_the_money_rules() {
                 fallback_of: None,
             });
         }
-        book.write(|tx| new.iter().try_for_each(|n| tx.insert_order(n).map(|_| ()))).expect("store orders");
-        for n in new {
+        // Faults are scripted before the orders are stored: the running engine may pick an order up
+        // the moment it is in the book, and must never meet it unscripted.
+        for n in &new {
             let p = plan(&mut rng, n.provider);
             for f in &p.faults {
                 let name = format!("{f:?}").split(['(', ' ']).next().unwrap_or("").to_owned();
@@ -230,8 +231,9 @@ async fn thousand_orders_with_every_fault_keep_the_money_rules() {
                     times: Some(times),
                 });
             }
-            plans.insert(n.merchant_order_id, (n.provider, n.account, p.expect));
+            plans.insert(n.merchant_order_id.clone(), (n.provider, n.account.clone(), p.expect));
         }
+        book.write(|tx| new.iter().try_for_each(|n| tx.insert_order(n).map(|_| ()))).expect("store orders");
         engine.poke();
         tokio::time::sleep(CHUNK_EVERY).await;
     }

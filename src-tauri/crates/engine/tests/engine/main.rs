@@ -3,9 +3,12 @@
 //! `dbus-run-session`; a bare `cargo test` has no keyring and the keyring tests say so).
 
 mod book;
+mod callback_replay;
 mod console;
 mod fault_mix;
 mod import;
 mod keyring;
+mod listener;
 mod order;
 mod run;
+mod secrets;

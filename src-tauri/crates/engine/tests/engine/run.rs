@@ -13,16 +13,16 @@ use topup_engine::{Li, ProductKind, ProviderId};
 use topup_providers::CallbackRequest;
 use topup_sim::{Fault, Script, SimConfig, Simulator, Target};
 
-struct Rig {
+pub(crate) struct Rig {
     _dir: tempfile::TempDir,
-    book: Arc<Book>,
-    sim: Simulator,
-    engine: Arc<Engine>,
+    pub(crate) book: Arc<Book>,
+    pub(crate) sim: Simulator,
+    pub(crate) engine: Arc<Engine>,
     stop: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-fn fast_settings() -> EngineSettings {
+pub(crate) fn fast_settings() -> EngineSettings {
     let mut s = EngineSettings {
         query_delays_ms: vec![150, 250, 400],
         retry_delay_ms: 100,
@@ -34,7 +34,7 @@ fn fast_settings() -> EngineSettings {
     s
 }
 
-async fn rig_with(settings: EngineSettings) -> Rig {
+pub(crate) async fn rig_with(settings: EngineSettings) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let book = Arc::new(Book::open(&dir.path().join("orders.sqlite3")).unwrap());
     let sim =
@@ -58,25 +58,30 @@ async fn rig_with(settings: EngineSettings) -> Rig {
     Rig { _dir: dir, book, sim, engine, stop, tasks: vec![running.task, run] }
 }
 
-async fn rig() -> Rig {
+pub(crate) async fn rig() -> Rig {
     rig_with(fast_settings()).await
 }
 
+/// A phone order typed as in the form, checked like the form, and added to `engine`.
+pub(crate) fn add_phone(engine: &Engine, provider: ProviderId, account: &str, yuan: i64) -> Order {
+    let face = yuan.to_string();
+    let mut raw = RawOrder::new(Origin::Form, Some(provider));
+    raw.text(Field::Kind, Some(ProductKind::Phone.as_str()))
+        .text(Field::Account, Some(account))
+        .text(Field::Face, Some(&face));
+    let order = topup_engine::order::check_with_engine(engine, &raw)
+        .into_result(Origin::Form)
+        .unwrap_or_else(|e| panic!("{e}"));
+    engine.add_order(order).unwrap()
+}
+
 impl Rig {
-    fn add(&self, provider: ProviderId, account: &str, yuan: i64) -> Order {
-        let face = yuan.to_string();
-        let mut raw = RawOrder::new(Origin::Form, Some(provider));
-        raw.text(Field::Kind, Some(ProductKind::Phone.as_str()))
-            .text(Field::Account, Some(account))
-            .text(Field::Face, Some(&face));
-        let order = topup_engine::order::check_with_engine(&self.engine, &raw)
-            .into_result(Origin::Form)
-            .unwrap_or_else(|e| panic!("{e}"));
-        self.engine.add_order(order).unwrap()
+    pub(crate) fn add(&self, provider: ProviderId, account: &str, yuan: i64) -> Order {
+        add_phone(&self.engine, provider, account, yuan)
     }
 
     /// Waits until no order is pending (bounded), then returns the order's latest row.
-    async fn settle(&self, order: &Order) -> Order {
+    pub(crate) async fn settle(&self, order: &Order) -> Order {
         for _ in 0..300 {
             if self.engine.is_idle().unwrap() {
                 break;
@@ -86,7 +91,7 @@ impl Rig {
         self.book.order(order.id).unwrap()
     }
 
-    fn submits_of(&self, id: &str) -> usize {
+    pub(crate) fn submits_of(&self, id: &str) -> usize {
         self.sim
             .requests()
             .iter()
@@ -102,7 +107,7 @@ impl Rig {
         self.book.events(order.id).unwrap().iter().filter_map(|e| e.to_state).collect()
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let _ = self.stop.send(true);
         for t in self.tasks {
             let _ = t.await;
@@ -271,12 +276,12 @@ async fn an_order_that_never_settles_goes_to_manual_review_and_a_person_resolves
     rig.stop().await;
 }
 
-fn md5_hex(s: &str) -> String {
+pub(crate) fn md5_hex(s: &str) -> String {
     use md5::{Digest, Md5};
     hex::encode(Md5::digest(s.as_bytes()))
 }
 
-fn oper_callback(order: &Order, status: &str, key: &str) -> CallbackRequest {
+pub(crate) fn oper_callback(order: &Order, status: &str, key: &str) -> CallbackRequest {
     let fen = order.face.to_fen().unwrap().to_string();
     let uid = topup_sim::SANDBOX_OPER_UID;
     let sign = md5_hex(&format!("{uid}{}{}{fen}{status}{key}", order.merchant_order_id, order.account));
@@ -382,6 +387,10 @@ async fn an_interrupted_submit_is_recovered_by_query_never_blindly_resent() {
     }
     assert_eq!(rig.submits_of(&sent.merchant_order_id), 1, "found by query, not resent");
     assert_eq!(rig.submits_of(&unsent.merchant_order_id), 1, "resent once after 'not found'");
+    // juhe, strict, answered the query for the id it never received with 208509 错误的订单号: that is
+    // "no such order" (issue 11.13), not a query failure to repeat until manual review.
+    let answered = rig.book.events(unsent.id).unwrap();
+    assert!(answered.iter().any(|e| e.kind == "exchange" && e.detail.contains("208509")), "{answered:?}");
     let _ = stop.send(true);
     let _ = task.await;
     rig.stop().await;
@@ -507,5 +516,119 @@ async fn a_stale_submitting_order_is_recovered_by_query_while_the_engine_runs() 
     assert_eq!(slow_done.state, OrderState::Succeeded);
     assert!(!rig.states(&slow).contains(&OrderState::Unknown), "{:?}", rig.states(&slow));
     assert_eq!(rig.submits_of(&slow.merchant_order_id), 1);
+    rig.stop().await;
+}
+
+// ----- issue 11: a reply counts only for the order it is about; unsigned fields are hints ----------
+
+fn fallback_to_other_providers() -> EngineSettings {
+    let mut settings = fast_settings();
+    settings.fallback.insert("juhe".into(), ProviderId::Oper);
+    settings.fallback.insert("oper".into(), ProviderId::Juhe);
+    settings.fallback.insert("dingyin".into(), ProviderId::Juhe);
+    settings
+}
+
+fn fallbacks_of(rig: &Rig, order: &Order) -> usize {
+    let all = rig.book.list_orders(&Default::default()).unwrap().orders;
+    all.iter().filter(|x| x.fallback_of == Some(order.id)).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_reply_about_another_order_never_fails_nor_reroutes_an_order() {
+    let rig = rig_with(fallback_to_other_providers()).await;
+    for (p, acct) in [
+        (ProviderId::Juhe, "13823230001"),
+        (ProviderId::Oper, "13823230002"),
+        (ProviderId::Dingyin, "13823230003"),
+    ] {
+        // Settled by queries only; the first one answers about another order, failed and refunded.
+        rig.sim.script(Script::once(Target::Account(acct.into()), Fault::NoCallback));
+        rig.sim.script(Script::once(Target::Account(acct.into()), Fault::QueryAboutOtherOrder));
+        let o = rig.add(p, acct, 10);
+        let done = rig.settle(&o).await;
+        assert_eq!(done.state, OrderState::Succeeded, "{p}: {:?}", done.last_error);
+        assert!(!rig.states(&o).contains(&OrderState::Failed), "{p}: {:?}", rig.states(&o));
+        assert_eq!(fallbacks_of(&rig, &o), 0, "{p}: no second top-up elsewhere");
+        let sim_order =
+            rig.sim.orders().into_iter().find(|s| s.merchant_order_id == o.merchant_order_id).unwrap();
+        assert_eq!(
+            done.provider_order_id,
+            Some(sim_order.provider_order_id),
+            "{p}: the other order's id is not ours"
+        );
+        assert_eq!(
+            rig.sim.orders().iter().filter(|s| s.account == acct).count(),
+            1,
+            "{p}: one order upstream"
+        );
+        assert_eq!(rig.sim.charges(p.as_str(), &o.merchant_order_id), 1, "{p}");
+    }
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_callback_fields_never_overwrite_facts_nor_block_an_applied_callback() {
+    let rig = rig().await;
+    // dingyin: another `parvalue` (unsigned) under a valid sign. The callback's signed result is
+    // applied and acknowledged; nothing is flagged on the unsigned amount.
+    let acct = "13834340001";
+    rig.sim.script(Script::once(Target::Account(acct.into()), Fault::CallbackUnsignedChanged));
+    let o = rig.add(ProviderId::Dingyin, acct, 30);
+    let done = rig.settle(&o).await;
+    assert_eq!((done.state, done.attention), (OrderState::Succeeded, false), "{:?}", done.last_error);
+    assert_eq!(done.face, Li::from_yuan(30), "the amount is the one we sent");
+    let sim_order =
+        rig.sim.orders().into_iter().find(|s| s.merchant_order_id == o.merchant_order_id).unwrap();
+    assert!(rig.book.events(o.id).unwrap().iter().any(|e| e.kind == EventKind::Callback.as_str()));
+    for _ in 0..100 {
+        if rig
+            .sim
+            .orders()
+            .iter()
+            .any(|s| s.merchant_order_id == o.merchant_order_id && s.callback_acknowledged)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        rig.sim
+            .orders()
+            .iter()
+            .any(|s| s.merchant_order_id == o.merchant_order_id && s.callback_acknowledged),
+        "acknowledged: {sim_order:?}"
+    );
+    // oper: another `mobile_order_no` (unsigned) under a valid sign never becomes the order's
+    // provider id, whether the callback comes before or after the order is final.
+    let acct = "13834340002";
+    rig.sim.script(Script::once(Target::Account(acct.into()), Fault::CallbackUnsignedChanged));
+    let o = rig.add(ProviderId::Oper, acct, 20);
+    let done = rig.settle(&o).await;
+    assert_eq!(done.state, OrderState::Succeeded, "{:?}", done.last_error);
+    assert!(rig.book.events(o.id).unwrap().iter().any(|e| e.kind == EventKind::Callback.as_str()));
+    let sim_order =
+        rig.sim.orders().into_iter().find(|s| s.merchant_order_id == o.merchant_order_id).unwrap();
+    assert_eq!(done.provider_order_id, Some(sim_order.provider_order_id), "the signed mobileOrderNo");
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oper_400_to_a_resend_is_queried_not_failed() {
+    let rig = rig_with(fallback_to_other_providers()).await;
+    let acct = "13845450001";
+    // The first send is lost to a 500 (nothing placed); the query says "not found"; the resend of the
+    // same id is placed but answered 400 in words no marker knows ("订单被拒绝(400)"), as a duplicate
+    // worded otherwise would be.
+    rig.sim.script(Script::once(Target::Account(acct.into()), Fault::Http500BeforeAccept));
+    rig.sim
+        .script(Script::once(Target::Account(acct.into()), Fault::Reject { code: 400, accept_anyway: true }));
+    let o = rig.add(ProviderId::Oper, acct, 10);
+    let done = rig.settle(&o).await;
+    assert_eq!(done.state, OrderState::Succeeded, "{:?} {:?}", done.last_error, rig.states(&o));
+    assert_eq!(rig.submits_of(&o.merchant_order_id), 2, "sent, then resent with the same id");
+    assert_eq!(rig.sim.charges("oper", &o.merchant_order_id), 1);
+    assert!(!rig.states(&o).contains(&OrderState::Failed), "{:?}", rig.states(&o));
+    assert_eq!(fallbacks_of(&rig, &o), 0);
     rig.stop().await;
 }

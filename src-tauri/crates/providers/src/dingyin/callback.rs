@@ -2,13 +2,18 @@
 //! `userid, orderid, sporderid, merchantsubmittime, resultno[, parvalue, remark1, payno, fundbalance]`,
 //! signed `MD5("userid=..&orderid=..&sporderid=..&merchantsubmittime=..&resultno=..&key=..")`
 //! upper-case over GBK bytes. Answered with `ok` once stored.
+//!
+//! Only signed fields are facts. `parvalue` (the amount) and `remark1` are outside the sign: the update
+//! carries neither (`face: None`, `message: None`), so a changed amount can neither make the engine
+//! skip a callback it then acknowledges (dingyin would stop retrying one that was never applied) nor
+//! put an unsigned amount into the book; the amount of an order is the one we sent. A signed value
+//! holding `&` or `=` could move the boundaries of the sign string, so it is refused.
 
 use super::request::sign_gbk;
 use super::table;
 use crate::form::{self, Charset};
 use crate::sign::sign_matches;
 use crate::{CallbackError, CallbackRequest, CallbackUpdate, Verdict};
-use topup_core::Li;
 
 pub fn parse(userid: &str, key: &str, request: &CallbackRequest) -> Result<CallbackUpdate, CallbackError> {
     let form = form::parse(form::callback_bytes(request), Charset::Gbk).map_err(CallbackError::Malformed)?;
@@ -34,6 +39,13 @@ pub fn parse(userid: &str, key: &str, request: &CallbackRequest) -> Result<Callb
     if sporderid.is_empty() {
         return Err(CallbackError::MissingField("sporderid"));
     }
+    for (name, value) in [("orderid", orderid), ("sporderid", sporderid), ("merchantsubmittime", time)] {
+        if value.contains(['&', '=']) {
+            return Err(CallbackError::Malformed(format!(
+                "{name}“{value}”含 & 或 =，签名边界不明 / {name} holds & or =: the signed fields' boundaries are unclear"
+            )));
+        }
+    }
     let verdict = match resultno {
         table::CALLBACK_SUCCESS => Verdict::Succeeded,
         table::CALLBACK_FAILED => Verdict::Failed,
@@ -43,9 +55,10 @@ pub fn parse(userid: &str, key: &str, request: &CallbackRequest) -> Result<Callb
         merchant_order_id: sporderid.to_owned(),
         provider_order_id: Some(orderid.to_owned()).filter(|s| !s.is_empty()),
         verdict,
-        face: form.get("parvalue").and_then(|p| Li::parse_yuan(p).ok()),
+        // `parvalue` and `remark1` are not signed: never facts (see the module docs).
+        face: None,
         code: Some(resultno.to_owned()),
-        message: form.get("remark1").filter(|s| !s.is_empty()).map(str::to_owned),
+        message: None,
         needs_confirmation: false,
         ack: table::ACK,
     })
@@ -76,10 +89,13 @@ mod tests {
         let u = parse("10001", "TESTKEY123", &request(&body)).unwrap();
         assert_eq!(u.verdict, Verdict::Succeeded);
         assert_eq!(u.merchant_order_id, "2009042800001");
-        assert_eq!(u.face, Some(Li::from_yuan(100)));
-        // python3 -c "import urllib.parse;print(urllib.parse.quote('凭证'.encode('gbk')))" -> %C6%BE%D6%A4
-        assert_eq!(u.message.as_deref(), Some("凭证"));
+        assert_eq!(u.provider_order_id.as_deref(), Some("XS090428000003"), "signed");
+        // parvalue and remark1 (%C6%BE%D6%A4 is 凭证 in GBK) are not signed: not carried.
+        assert_eq!((u.face, u.message.as_deref()), (None, None));
         assert_eq!(u.ack, "ok");
+        // Another amount under the same sign: the same update (issue 11.3), applied and acknowledged.
+        let other_amount = body.replace("parvalue=100", "parvalue=1");
+        assert_eq!(parse("10001", "TESTKEY123", &request(&other_amount)), Ok(u.clone()));
         assert!(!u.needs_confirmation);
         // Lower-case hex is the same signature.
         let lower = body.replace(SIGN_1, &SIGN_1.to_ascii_lowercase());
@@ -102,6 +118,15 @@ mod tests {
             Err(CallbackError::MissingField("resultno"))
         );
         assert!(matches!(parse("10001", "TESTKEY123", &request("a=%Z")), Err(CallbackError::Malformed(_))));
+        // A signed value holding `&`/`=` could move the sign string's boundaries: refused even when signed.
+        let plain = "userid=10001&orderid=XS1&sporderid=SP1&resultno=1&sporderid=SP1\
+                     &merchantsubmittime=20210224134552&resultno=1&key=TESTKEY123";
+        let moved = format!(
+            "userid=10001&orderid=XS1%26sporderid%3DSP1%26resultno%3D1&sporderid=SP1&merchantsubmittime=20210224134552\
+             &resultno=1&sign={}",
+            sign_gbk(plain).unwrap()
+        );
+        assert!(matches!(parse("10001", "TESTKEY123", &request(&moved)), Err(CallbackError::Malformed(_))));
         // GET callbacks carry the form in the query string.
         let get =
             CallbackRequest { method: "GET".into(), content_type: None, query: good.clone(), body: vec![] };

@@ -168,7 +168,9 @@ impl Provider for Dingyin {
     async fn submit(&self, order: &SubmitRequest) -> Outcome {
         let body = match request::submit_body(&self.settings.userid, self.key.expose(), order) {
             Ok(body) => body,
-            Err(e) => return Outcome { reply: crate::not_sent_invalid(&e), exchanges: Vec::new() },
+            Err(e) => {
+                return Outcome { reply: crate::not_sent_invalid(&e, order.attempt), exchanges: Vec::new() }
+            }
         };
         let (transport, exchange) =
             self.http.send(self.post(&self.settings.base_url, table::SUBMIT_PATH, body)).await;

@@ -139,9 +139,7 @@ fn parse_for_order(bytes: &[u8], sporderid: &str) -> Result<(XmlReply, String), 
         return Err(Box::new(Reply::unknown("回复缺少 resultno，需查询 / reply lacks resultno, must query")));
     };
     if let Some(other) = xml.get("sporderid").filter(|s| !s.is_empty() && *s != sporderid) {
-        let mut r = base_reply(&xml, &code);
-        r.reason = format!("回复的订单号 {other} 与本单不符 / reply is about another order {other}");
-        return Err(Box::new(r));
+        return Err(Box::new(base_reply(&xml, &code).names_another_order("sporderid", other)));
     }
     Ok((xml, code))
 }
@@ -182,8 +180,7 @@ pub fn classify_query(bytes: &[u8], sporderid: &str) -> Reply {
     if xml.get("sporderid").is_none_or(str::is_empty)
         && (code == table::SUCCESS || code == table::FAILED_REFUNDED)
     {
-        reply.reason = "查询回复缺少 sporderid，无法确认 / query reply lacks sporderid".into();
-        return reply;
+        return reply.names_no_order("sporderid");
     }
     if table::IN_PROGRESS.contains(&code.as_str()) {
         reply.verdict = Verdict::Accepted;
@@ -305,6 +302,24 @@ pub(crate) mod tests {
         assert_eq!(classify_query(&gbk(&voucher), "2009042800001").voucher.as_deref(), Some("PZ123456"));
         let no_id = b"<order><resultno>9</resultno></order>";
         assert_eq!(classify_query(no_id, "2009042800001").verdict, Verdict::Unknown);
+    }
+
+    #[test]
+    fn a_reply_about_another_order_is_unknown_and_keeps_none_of_its_facts() {
+        let other = order_xml("9").replace("</order>", "<remark1>PZ1</remark1></order>");
+        for ours in ["2009042800002", "200904280000", "20090428000011"] {
+            let q = classify_query(&gbk(&other), ours);
+            assert_eq!(
+                (q.verdict, q.provider_order_id, q.cost, q.voucher),
+                (Verdict::Unknown, None, None, None)
+            );
+            assert!(q.reason.contains("2009042800001"), "{}", q.reason);
+            let s = classify_submit(&gbk(&order_xml("5002")), ours);
+            assert_eq!((s.verdict, s.provider_order_id, s.cost), (Verdict::Unknown, None, None));
+        }
+        let no_id = order_xml("9").replace("<sporderid>2009042800001</sporderid>", "");
+        let q = classify_query(&gbk(&no_id), "2009042800001");
+        assert_eq!((q.verdict, q.provider_order_id, q.cost), (Verdict::Unknown, None, None));
     }
 
     #[test]

@@ -169,6 +169,7 @@ mod tests {
             carrier: None,
             order_time: "20210224134552".into(),
             notify_url: None,
+            attempt: 1,
         }
     }
 
@@ -193,6 +194,7 @@ mod tests {
             carrier: None,
             order_time: "20210224134552".into(),
             notify_url: Some("http://cb.example/dy".into()),
+            attempt: 1,
         }
     }
 

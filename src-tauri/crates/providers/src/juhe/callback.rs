@@ -1,9 +1,11 @@
 //! juhe callback (the URL is configured once per account): form `sporder_id, orderid, sta, sign` with
 //! `sign = md5(appkey + sporder_id + orderid)` lower-case. The sign does **not** cover `sta`, so a
 //! forged or altered state would pass verification: every update says `needs_confirmation` and the
-//! engine confirms it with `ordersta` before moving money. Answered with `success`.
+//! engine confirms it with `ordersta` before moving money. Answered with `success`. The sign is a
+//! plain concatenation, so the split between `sporder_id` and `orderid` is trusted only when both have
+//! juhe's exact shapes (`orderid` 8–32 of `[A-Za-z0-9_-]`, `sporder_id` of the same characters).
 
-use super::table;
+use super::{request, table};
 use crate::form::{self, Charset};
 use crate::sign::{md5_lower, sign_matches};
 use crate::{CallbackError, CallbackRequest, CallbackUpdate, Verdict};
@@ -19,6 +21,16 @@ pub fn parse(appkey: &str, request: &CallbackRequest) -> Result<CallbackUpdate, 
     }
     if orderid.is_empty() {
         return Err(CallbackError::MissingField("orderid"));
+    }
+    if !request::order_id_ok(orderid) {
+        return Err(CallbackError::Malformed(format!(
+            "orderid“{orderid}”不是聚合的订单号格式 / orderid is not a juhe order id (8–32 of A-Z a-z 0-9 _ -)"
+        )));
+    }
+    if sporder_id.len() > 64 || !request::id_chars_ok(sporder_id) {
+        return Err(CallbackError::Malformed(format!(
+            "sporder_id“{sporder_id}”格式不符 / sporder_id is not a juhe order id"
+        )));
     }
     let verdict = match sta.trim() {
         table::CALLBACK_SUCCESS => Verdict::Succeeded,

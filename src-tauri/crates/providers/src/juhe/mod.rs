@@ -4,11 +4,14 @@
 //! and URL is redacted), signs `md5(openid + key + ...)` lower-case, and is explicit that a network
 //! error, an unparsable reply or `10014` must be queried, never failed. Only the codes listed in
 //! [`table::REJECTED`] fail an order; rate limits (10011–10013) fail it with `retry_later` (nothing was
-//! placed, the same order id may be sent again). The callback's sign does not cover `sta`, so every
+//! placed, the same order id may be sent again). A reply counts only when it is proven to be about the
+//! order: a `uorderid` must be ours, and a query's `sporder_id` (which juhe documents) must be there
+//! and match the one juhe gave us; anything else is unknown, so a reply about another order can never
+//! fail ours (and reroute it: a double top-up). The callback's sign does not cover `sta`, so every
 //! callback asks the engine to confirm by a query. Orders juhe cannot take (order id not 8–32
 //! characters, a face value not in 1/2/5/10/20/30/50/100/300) are refused before sending: `validate`
-//! returns `ProviderError::InvalidOrder` and `submit` answers `Failed` without `retry_later` — nothing was sent, so
-//! nothing can have been charged, and resending the same order would be refused again.
+//! returns `ProviderError::InvalidOrder` and `submit` answers `Failed` without `retry_later` — nothing
+//! was sent, so nothing can have been charged, and resending the same order would be refused again.
 
 pub mod callback;
 pub mod reply;
@@ -26,7 +29,13 @@ use topup_core::{Li, ProviderId, Sensitive};
 
 /// Hosts, paths and code tables.
 pub mod table {
-    pub const PRODUCTION_BASE_URL: &str = "http://op.juhe.cn";
+    /// https: juhe puts the app key itself in every query string, so over http every request would
+    /// carry the key in clear text. juhe's public clients call the same paths on this host.
+    pub const PRODUCTION_BASE_URL: &str = "https://op.juhe.cn";
+    /// The default of earlier versions (and of juhe's PHP sample): upgraded once in books written by
+    /// them, see [`super::upgrade_old_default`].
+    pub const OLD_PRODUCTION_BASE_URL: &str = "http://op.juhe.cn";
+    /// juhe's test environment is documented on http only.
     pub const TEST_BASE_URL: &str = "http://test-v.juhe.cn";
     pub const SUBMIT_PATH: &str = "/ofpay/mobile/onlineorder";
     pub const STATUS_PATH: &str = "/ofpay/mobile/ordersta";
@@ -45,7 +54,7 @@ pub mod table {
         (10011, 10013, true, "请求超过限制，稍后用同一单号重发 / rate limited, resend the same id later"),
         (10020, 10021, false, "接口维护或停用 / interface under maintenance or disabled"),
         (208501, 208507, false, "参数或商品错误 / bad parameter or product"),
-        (208509, 208509, false, "订单被拒绝 / order refused"),
+        (208509, 208509, false, "错误的订单号 / bad order id"),
         (208514, 208515, false, "签名或参数错误 / bad sign or parameter"),
         (208517, 208517, false, "余额不足 / balance too low"),
     ];
@@ -55,9 +64,12 @@ pub mod table {
         (208508, "订单状态未知 / order state unknown"),
         (208516, "订单号重复 / duplicate order id"),
     ];
-    /// **assumed** (juhe's documents give none; the simulator uses it): `ordersta` answering that no
-    /// order has this id. Not a failure; see `Reply::not_found`.
-    pub const QUERY_NOT_FOUND: &[i64] = &[208513];
+    /// `ordersta` answering that juhe has no order with this id: not a failure, see `Reply::not_found`.
+    /// juhe's documents do not say which code it sends ("查询状态失败,可能订单号不存在等情况"), so every
+    /// "no such order" code of juhe's code table counts: 208509 (错误的订单号, what a strict juhe
+    /// answers for an id it does not have) and 208513 (**assumed** from public clients, 查询不到该订单).
+    /// Resending the same id after it is protected by juhe's duplicate check (208516).
+    pub const QUERY_NOT_FOUND: &[i64] = &[208509, 208513];
     /// `game_state`: 0 in progress, 1 success, 9 failed (refunded), -1 not accepted.
     pub const STATE_PENDING: &str = "0";
     pub const STATE_SUCCESS: &str = "1";
@@ -70,13 +82,13 @@ pub mod table {
 
 /// Non-secret juhe settings, stored as JSON. The app key is passed separately.
 ///
-/// JSON: `{"base_url": "http://op.juhe.cn", "openid": "JH...", "connect_timeout_ms": 5000,
+/// JSON: `{"base_url": "https://op.juhe.cn", "openid": "JH...", "connect_timeout_ms": 5000,
 /// "timeout_ms": 30000, "concurrency": 4, "requests_per_second": 10}`. Use
 /// `"http://test-v.juhe.cn"` ([`table::TEST_BASE_URL`]) for juhe's test environment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct JuheSettings {
-    /// Default `http://op.juhe.cn` (production).
+    /// Default `https://op.juhe.cn` (production).
     pub base_url: String,
     /// The account's OpenID (个人中心).
     pub openid: String,
@@ -111,6 +123,21 @@ impl JuheSettings {
         }
         self.http.validate()
     }
+}
+
+/// Upgrades stored juhe settings whose `base_url` is the old default `http://op.juhe.cn` (with or
+/// without a trailing slash) to `https://op.juhe.cn`; returns whether it changed anything.
+///
+/// Why only that exact value: until this version it was the default and the README's example, so a
+/// book holding it most likely never chose plain http; any other http address is the user's explicit
+/// choice and is kept (Settings warns about it). Called once per book written before this version.
+pub fn upgrade_old_default(settings: &mut serde_json::Value) -> bool {
+    let Some(url) = settings.get_mut("base_url") else { return false };
+    if url.as_str().map(|u| u.trim().trim_end_matches('/')) == Some(table::OLD_PRODUCTION_BASE_URL) {
+        *url = serde_json::Value::String(table::PRODUCTION_BASE_URL.to_owned());
+        return true;
+    }
+    false
 }
 
 /// The juhe client.
@@ -165,7 +192,9 @@ impl Provider for Juhe {
     async fn submit(&self, order: &SubmitRequest) -> Outcome {
         let form = match request::submit_form(&self.settings.openid, self.key.expose(), order) {
             Ok(form) => form,
-            Err(e) => return Outcome { reply: crate::not_sent_invalid(&e), exchanges: Vec::new() },
+            Err(e) => {
+                return Outcome { reply: crate::not_sent_invalid(&e, order.attempt), exchanges: Vec::new() }
+            }
         };
         let url = http::join(&self.settings.base_url, table::SUBMIT_PATH);
         let prepared = Prepared {
@@ -187,7 +216,9 @@ impl Provider for Juhe {
         let query = request::status_query(self.key.expose(), &order.merchant_order_id);
         let (transport, exchange) = self.http.send(self.get(table::STATUS_PATH, query)).await;
         let reply = match http::query_transport(transport) {
-            Ok(bytes) => reply::classify_query(&bytes),
+            Ok(bytes) => {
+                reply::classify_query(&bytes, &order.merchant_order_id, order.provider_order_id.as_deref())
+            }
             Err(reply) => *reply,
         };
         Outcome { reply, exchanges: vec![exchange] }

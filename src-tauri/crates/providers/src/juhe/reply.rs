@@ -94,12 +94,11 @@ pub fn classify_submit(bytes: &[u8], orderid: &str) -> Reply {
         reply.reason = "error_code 0：已受理 / accepted".into();
         return reply;
     };
+    if let Some(other) = result.text("uorderid").filter(|u| !u.is_empty() && u != orderid) {
+        return reply.names_another_order("uorderid", &other);
+    }
     reply.provider_order_id = result.text("sporder_id").filter(|s| !s.is_empty());
     reply.cost = result.text("ordercash").and_then(|c| Li::parse_yuan(&c).ok());
-    if let Some(other) = result.text("uorderid").filter(|u| !u.is_empty() && u != orderid) {
-        reply.reason = format!("回复的订单号 {other} 与本单不符 / reply is about another order {other}");
-        return reply;
-    }
     let state = result.text("game_state");
     if let Some(s) = &state {
         reply.code = Some(s.clone());
@@ -108,8 +107,15 @@ pub fn classify_submit(bytes: &[u8], orderid: &str) -> Reply {
     reply
 }
 
-/// Classifies an `ordersta` reply.
-pub fn classify_query(bytes: &[u8]) -> Reply {
+/// Classifies an `ordersta` reply for our `orderid`; `known_sporder_id` is juhe's id for it when a
+/// reply or callback gave it before.
+///
+/// Proof that the reply is about this order: a `uorderid`, when present, must be ours; `sporder_id`
+/// (documented in the reply) must be present and, when we know juhe's id, equal to it. A reply
+/// failing either is unknown and its facts are dropped. A non-zero `error_code` is unknown too (a
+/// failed query says nothing about the order); the codes in [`table::QUERY_NOT_FOUND`] mark it
+/// `not_found`.
+pub fn classify_query(bytes: &[u8], orderid: &str, known_sporder_id: Option<&str>) -> Reply {
     let parsed = match parse(bytes) {
         Ok(p) => p,
         Err(e) => return Reply::unknown(format!("查询回复无法解析 / malformed query reply: {e}")),
@@ -118,15 +124,33 @@ pub fn classify_query(bytes: &[u8]) -> Reply {
         Reply { code: Some(parsed.code.to_string()), message: parsed.reason.clone(), ..Reply::unknown("") };
     if parsed.code != 0 {
         reply.not_found = table::QUERY_NOT_FOUND.contains(&parsed.code);
-        reply.reason =
-            format!("查询失败 error_code {}，结果未知 / query failed, outcome unknown", parsed.code);
+        reply.reason = if reply.not_found {
+            format!(
+                "查询 error_code {}：聚合无此订单，结果未知 / juhe has no such order, outcome unknown",
+                parsed.code
+            )
+        } else {
+            format!("查询失败 error_code {}，结果未知 / query failed, outcome unknown", parsed.code)
+        };
         return reply;
     }
     let Some(result) = parsed.result else {
         reply.reason = "查询回复缺少 result / query reply lacks result".into();
         return reply;
     };
-    reply.provider_order_id = result.text("sporder_id").filter(|s| !s.is_empty());
+    if let Some(other) = result.text("uorderid").filter(|u| !u.is_empty() && u != orderid) {
+        return reply.names_another_order("uorderid", &other);
+    }
+    let Some(sporder_id) = result.text("sporder_id").filter(|s| !s.trim().is_empty()) else {
+        return reply.names_no_order("sporder_id");
+    };
+    if let Some(known) = known_sporder_id.filter(|k| *k != sporder_id) {
+        return reply.not_about_this_order(format!(
+            "查询回复的 sporder_id“{sporder_id}”与本单的“{known}”不符，结果未知 / the query reply's \
+             sporder_id “{sporder_id}” is not this order's “{known}”: outcome unknown"
+        ));
+    }
+    reply.provider_order_id = Some(sporder_id);
     reply.cost = result.text("uordercash").and_then(|c| Li::parse_yuan(&c).ok());
     let state = result.text("game_state");
     if let Some(s) = &state {
@@ -254,14 +278,15 @@ mod tests {
         }
     }
 
+    fn query_body(state: &str, extra: &str) -> String {
+        format!(
+            r#"{{"reason":"查询成功","result":{{"uordercash":"1.060","sporder_id":"J2011251629516"{extra},"game_state":{state}}},"error_code":0}}"#
+        )
+    }
+
     #[test]
     fn query_classes() {
-        let q = |state: &str| {
-            let body = format!(
-                r#"{{"reason":"查询成功","result":{{"uordercash":"1.060","sporder_id":"J2011251629516","game_state":{state}}},"error_code":0}}"#
-            );
-            classify_query(body.as_bytes())
-        };
+        let q = |state: &str| classify_query(query_body(state, "").as_bytes(), "TD0000000001", None);
         assert_eq!(q("\"9\"").verdict, Verdict::Failed);
         assert_eq!(q("9").cost, Some(Li(1_060)));
         assert_eq!(q("\"1\"").verdict, Verdict::Succeeded);
@@ -270,10 +295,65 @@ mod tests {
         assert_eq!(q("\"5\"").verdict, Verdict::Unknown);
         assert_eq!(q("null").verdict, Verdict::Unknown);
         // Failed queries never fail the order, even with a "rejection" code.
-        for code in ["208508", "10001", "10014", "10012"] {
+        for code in ["208508", "10001", "10014", "10012", "208509", "208513"] {
             let body = format!(r#"{{"reason":"x","result":null,"error_code":{code}}}"#);
-            assert_eq!(classify_query(body.as_bytes()).verdict, Verdict::Unknown, "{code}");
+            assert_eq!(
+                classify_query(body.as_bytes(), "TD0000000001", None).verdict,
+                Verdict::Unknown,
+                "{code}"
+            );
         }
+    }
+
+    #[test]
+    fn every_no_such_order_code_is_not_found_at_query_time() {
+        // 208509 错误的订单号 is what a strict juhe answers for an id it does not have; 208513 the assumed one.
+        for (code, not_found) in
+            [(208509, true), (208513, true), (208508, false), (10014, false), (208516, false)]
+        {
+            let body = format!(r#"{{"reason":"错误的订单号","result":null,"error_code":{code}}}"#);
+            let r = classify_query(body.as_bytes(), "TD0000000001", None);
+            assert_eq!((r.verdict, r.not_found), (Verdict::Unknown, not_found), "{code}");
+        }
+        // At submit time 208509 stays a definite rejection (a bad order id): nothing was placed.
+        let body = r#"{"reason":"错误的订单号","result":null,"error_code":208509}"#;
+        assert_eq!(classify_submit(body.as_bytes(), "TD0000000001").verdict, Verdict::Failed);
+    }
+
+    #[test]
+    fn a_query_reply_about_another_order_is_unknown_and_its_facts_are_dropped() {
+        let ours = "TD0000000001";
+        // Names another uorderid, in juhe's failed state: the double top-up of issue 11.1.
+        let other = query_body("\"9\"", r#","uorderid":"TD0000000002""#);
+        let r = classify_query(other.as_bytes(), ours, None);
+        assert_eq!(r.verdict, Verdict::Unknown, "{r:?}");
+        assert_eq!((r.provider_order_id, r.cost), (None, None));
+        assert!(r.reason.contains("TD0000000002") && r.reason.contains("another order"), "{}", r.reason);
+        // A prefix or an extension of ours is another order too: the match is exact.
+        for named in ["TD000000000", "TD00000000011", "td0000000001", " TD0000000001"] {
+            let body = query_body("\"9\"", &format!(r#","uorderid":"{named}""#));
+            assert_eq!(classify_query(body.as_bytes(), ours, None).verdict, Verdict::Unknown, "{named}");
+        }
+        // Naming ours is fine.
+        let same = query_body("\"9\"", &format!(r#","uorderid":"{ours}""#));
+        assert_eq!(classify_query(same.as_bytes(), ours, None).verdict, Verdict::Failed);
+        // juhe's id for the order, when we know it, must be the one the reply names.
+        let plain = query_body("\"9\"", "");
+        assert_eq!(classify_query(plain.as_bytes(), ours, Some("J2011251629516")).verdict, Verdict::Failed);
+        let r = classify_query(plain.as_bytes(), ours, Some("J2011251629999"));
+        assert_eq!((r.verdict, r.provider_order_id), (Verdict::Unknown, None));
+        // No sporder_id (documented in the reply): not proven to be about this order.
+        for state in ["\"9\"", "\"1\"", "\"0\""] {
+            let body = format!(
+                r#"{{"reason":"查询成功","result":{{"uordercash":"1.060","game_state":{state}}},"error_code":0}}"#
+            );
+            let r = classify_query(body.as_bytes(), ours, None);
+            assert_eq!((r.verdict, r.cost), (Verdict::Unknown, None), "{state}");
+        }
+        // The same holds for a submit reply: another uorderid drops juhe's id and cost, never fails.
+        let body = SUBMIT_OK.replace("\"game_state\":\"0\"", "\"game_state\":\"9\"");
+        let r = classify_submit(body.as_bytes(), "222222222");
+        assert_eq!((r.verdict, r.provider_order_id, r.cost), (Verdict::Unknown, None, None));
     }
 
     #[test]

@@ -41,6 +41,16 @@ pub fn face_yuan(face: Li) -> Result<i64, ProviderError> {
     }
 }
 
+/// Whether every character of `id` is one of `[A-Za-z0-9_-]`, those of juhe's order ids.
+pub fn id_chars_ok(id: &str) -> bool {
+    id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Whether `id` is an order id juhe takes: 8–32 of `[A-Za-z0-9_-]`.
+pub fn order_id_ok(id: &str) -> bool {
+    (table::ORDER_ID_MIN..=table::ORDER_ID_MAX).contains(&id.len()) && id_chars_ok(id)
+}
+
 /// Checks an order before anything is sent; returns the phone number and the face in yuan.
 pub fn check_order(order: &SubmitRequest) -> Result<(String, i64), ProviderError> {
     let invalid = |m: String| Err(ProviderError::InvalidOrder(m));
@@ -48,15 +58,10 @@ pub fn check_order(order: &SubmitRequest) -> Result<(String, i64), ProviderError
         return invalid("聚合只支持话费 / juhe only sells phone top-ups".into());
     }
     let id = &order.merchant_order_id;
-    let len = id.chars().count();
-    if !(table::ORDER_ID_MIN..=table::ORDER_ID_MAX).contains(&len) {
+    if !order_id_ok(id) {
         return invalid(format!(
-            "聚合订单号须为 8–32 位，“{id}”为 {len} 位 / juhe order ids must be 8–32 characters"
-        ));
-    }
-    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return invalid(format!(
-            "订单号“{id}”只能含字母、数字、- 和 _ / order id may only hold letters, digits, - and _"
+            "聚合订单号须为 8–32 位字母、数字、- 或 _，“{id}”不符 / juhe order ids must be 8–32 letters, \
+             digits, - or _"
         ));
     }
     let phone = order.account.trim();
@@ -119,6 +124,7 @@ mod tests {
             carrier: None,
             order_time: "20201125162114".into(),
             notify_url: None,
+            attempt: 1,
         }
     }
 

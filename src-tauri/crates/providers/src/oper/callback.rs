@@ -2,11 +2,17 @@
 //! status, sign = md5(uid + order_no + phone_number + face_value + status + md5key)`. The document does
 //! not say form or JSON, so both are read (JSON when the content type says so or the body starts with
 //! `{`); numbers in JSON are taken as their exact text. Answered with `ok`; oper tries 3 times only.
+//!
+//! Only signed fields are facts: `mobile_order_no` is outside the sign, so it is never stored (it
+//! once overwrote a final order's provider order id); every update asks the engine to confirm by a
+//! query, whose signed `data` carries the provider's id. The signed fields' shapes are checked
+//! exactly before the signature's split is believed (see `check_shapes`).
 
 use super::reply::fen_to_li;
 use super::table;
 use crate::form::{self, Charset};
-use crate::json::{integer_text, Obj};
+use crate::json::Obj;
+use crate::rules;
 use crate::sign::{md5_lower, sign_matches};
 use crate::{CallbackError, CallbackRequest, CallbackUpdate, Verdict};
 
@@ -22,6 +28,44 @@ fn fields(request: &CallbackRequest) -> Result<Vec<(String, String)>, CallbackEr
         let form = form::parse(bytes, Charset::Utf8).map_err(CallbackError::Malformed)?;
         Ok(form.pairs().to_vec())
     }
+}
+
+/// Longest `order_no` accepted (the order push refuses longer ones).
+const MAX_ORDER_NO: usize = 64;
+/// Longest `face_value` in fen digits (a 12-digit fen amount is ten billion yuan).
+const MAX_FACE_DIGITS: usize = 12;
+
+fn malformed(field: &str, value: &str, shape: &str) -> CallbackError {
+    CallbackError::Malformed(format!("{field}“{value}”格式不符（应为{shape}）/ {field} has the wrong shape"))
+}
+
+/// The signed fields' exact shapes. oper's sign is a plain concatenation (`uid + order_no +
+/// phone_number + face_value + status`), so a boundary can move under the same sign — phone
+/// `13800000002` + face `1000` signs like phone `138000000021` + face `000`. With `uid` our own,
+/// `phone_number` exactly 11 digits and `face_value` a canonical fen amount (no leading zero), a
+/// documented `status` leaves one split. An undocumented `status` does not: then the face is not
+/// trusted either (`None`), and the update is unknown (queried). `order_no` is one of the characters our
+/// order ids use; ours all have one fixed length, so a shifted `order_no` names no order of ours.
+fn check_shapes(order_no: &str, phone: &str, face: &str) -> Result<(), CallbackError> {
+    if order_no.is_empty() {
+        return Err(CallbackError::MissingField("order_no"));
+    }
+    if order_no.len() > MAX_ORDER_NO
+        || !order_no.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(malformed("order_no", order_no, "1–64 位字母、数字、- 或 _ / 1–64 of A-Z a-z 0-9 - _"));
+    }
+    if !rules::phone::is_mobile(phone) {
+        return Err(malformed("phone_number", phone, "11 位手机号 / an 11-digit mobile number"));
+    }
+    let canonical = !face.is_empty()
+        && face.len() <= MAX_FACE_DIGITS
+        && !face.starts_with('0')
+        && face.bytes().all(|b| b.is_ascii_digit());
+    if !canonical {
+        return Err(malformed("face_value", face, "不以 0 开头的整数分 / whole fen without a leading zero"));
+    }
+    Ok(())
 }
 
 pub fn parse(uid: &str, key: &str, request: &CallbackRequest) -> Result<CallbackUpdate, CallbackError> {
@@ -48,14 +92,7 @@ pub fn parse(uid: &str, key: &str, request: &CallbackRequest) -> Result<Callback
     if cb_uid != uid {
         return Err(CallbackError::WrongAccount);
     }
-    if order_no.is_empty() {
-        return Err(CallbackError::MissingField("order_no"));
-    }
-    let face = integer_text(face)
-        .and_then(|f| f.parse::<i64>().ok())
-        .and_then(fen_to_li)
-        .ok_or_else(|| CallbackError::Malformed(format!("face_value “{face}” 不是整数分 / not whole fen")))?;
-    let status = status.trim();
+    check_shapes(order_no, phone, face)?;
     let verdict = if table::CALLBACK_SUCCESS.contains(&status) {
         Verdict::Succeeded
     } else if table::CALLBACK_FAILED.contains(&status) {
@@ -63,11 +100,18 @@ pub fn parse(uid: &str, key: &str, request: &CallbackRequest) -> Result<Callback
     } else {
         Verdict::Unknown
     };
+    // Only a documented status pins the face/status boundary (see `check_shapes`).
+    let face = match verdict {
+        Verdict::Unknown => None,
+        _ => face.parse::<i64>().ok().and_then(fen_to_li),
+    };
     Ok(CallbackUpdate {
         merchant_order_id: order_no.to_owned(),
-        provider_order_id: get("mobile_order_no").ok().filter(|s| !s.is_empty()).map(str::to_owned),
+        // `mobile_order_no` is not signed: a hint at most, never stored (the submit reply's and the
+        // query's signed `data` bring it as `mobileOrderNo`). The status is signed: a fact.
+        provider_order_id: None,
         verdict,
-        face: Some(face),
+        face,
         code: Some(status.to_owned()),
         message: None,
         needs_confirmation: false,
@@ -101,7 +145,10 @@ mod tests {
         let u = parse("3928857", "TESTKEY123", &req("application/x-www-form-urlencoded", &form)).unwrap();
         assert_eq!(u.verdict, Verdict::Succeeded);
         assert_eq!(u.merchant_order_id, "20160427210604000490");
-        assert_eq!(u.provider_order_id.as_deref(), Some("508266044086865194"));
+        // `mobile_order_no` is not signed: never carried as the provider's order id. The status is
+        // signed, so the callback settles the order without a confirming query.
+        assert_eq!(u.provider_order_id, None);
+        assert!(!u.needs_confirmation);
         assert_eq!(u.face, Some(Li::from_yuan(1)));
         assert_eq!(u.ack, "ok");
         let json = format!(
@@ -109,7 +156,67 @@ mod tests {
         );
         let u = parse("3928857", "TESTKEY123", &req("application/json", &json)).unwrap();
         assert_eq!(u.verdict, Verdict::Succeeded);
-        assert_eq!(u.provider_order_id.as_deref(), Some("508266044086865194"));
+        assert_eq!(u.provider_order_id, None);
+        // Another unsigned mobile_order_no under the same sign changes nothing.
+        let changed = form.replace("508266044086865194", "999999999999999999");
+        let v = parse("3928857", "TESTKEY123", &req("application/x-www-form-urlencoded", &changed)).unwrap();
+        assert_eq!(v, u);
+    }
+
+    fn signed_form(order_no: &str, phone: &str, face: &str, status: &str) -> String {
+        let sign = md5_lower(format!("3928857{order_no}{phone}{face}{status}TESTKEY123").as_bytes());
+        format!(
+            "uid=3928857&order_no={order_no}&mobile_order_no=1&phone_number={phone}&face_value={face}\
+             &status={status}&sign={sign}"
+        )
+    }
+
+    #[test]
+    fn a_moved_field_boundary_under_the_same_sign_is_refused() {
+        let ct = "application/x-www-form-urlencoded";
+        let good = signed_form("TD2406011200009ABCDE12", "13800000002", "1000", "4");
+        let u = parse("3928857", "TESTKEY123", &req(ct, &good)).unwrap();
+        assert_eq!((u.face, u.verdict), (Some(Li::from_yuan(10)), Verdict::Succeeded));
+        // The same signed bytes, split differently: phone 138000000021 + face 000 (issue 11.3).
+        let sign = good.rsplit_once("sign=").unwrap().1;
+        let moved = |order_no: &str, phone: &str, face: &str, status: &str| {
+            format!(
+                "uid=3928857&order_no={order_no}&phone_number={phone}&face_value={face}&status={status}&sign={sign}"
+            )
+        };
+        for (order_no, phone, face, status) in [
+            ("TD2406011200009ABCDE12", "138000000021", "000", "4"),
+            ("TD2406011200009ABCDE12", "1380000000", "21000", "4"),
+            ("TD2406011200009ABCDE12", "13800000002", "100", "04"),
+            ("TD2406011200009ABCDE12", "13800000002", "10004", ""),
+            ("TD2406011200009ABCDE121", "3800000002", "1000", "4"),
+            ("TD2406011200009ABCDE1", "21380000000", "21000", "4"),
+        ] {
+            let body = moved(order_no, phone, face, status);
+            let r = parse("3928857", "TESTKEY123", &req(ct, &body));
+            assert!(
+                matches!(&r, Err(CallbackError::Malformed(_)))
+                    || r.as_ref().is_ok_and(|u| u.verdict == Verdict::Unknown && u.face.is_none()),
+                "{body}: {r:?}"
+            );
+        }
+        // An undocumented status leaves the face/status split open: the face is not trusted.
+        let odd = signed_form("TD2406011200009ABCDE12", "13800000002", "1000", "0");
+        let u = parse("3928857", "TESTKEY123", &req(ct, &odd)).unwrap();
+        assert_eq!((u.verdict, u.face), (Verdict::Unknown, None));
+        // Shapes refused outright (correctly signed all the same).
+        for (order_no, phone, face) in [
+            ("TD1", "13800000002", "0100"),
+            ("TD1", "+8613800000002", "100"),
+            ("TD1", "23800000002", "100"),
+            ("TD1", "13800000002", "1e3"),
+            ("TD1", "13800000002", "-100"),
+            ("TD 1", "13800000002", "100"),
+            ("", "13800000002", "100"),
+        ] {
+            let body = signed_form(order_no, phone, face, "4");
+            assert!(parse("3928857", "TESTKEY123", &req(ct, &body)).is_err(), "{body}");
+        }
     }
 
     #[test]

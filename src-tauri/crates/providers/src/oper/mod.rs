@@ -4,8 +4,10 @@
 //! separators), counts money in **fen**, and wraps balance and query results in a `data` field that
 //! is a JSON *string* signed as `md5(data + md5key)`; the sign is verified before `data` is read, and
 //! ids in `data` exceed 2^53, so they are kept as the exact digits sent. A code-400 submit is a
-//! rejection only when the message does not hint that the order may exist (duplicate, timeout,
-//! busy). Every code and path is in [`table`].
+//! rejection only on the order's first send and only when the message does not hint that the order
+//! may exist (duplicate, timeout, busy): 400 is oper's catch-all, and on a resend of the same id a
+//! duplicate worded any other way would fail an order an earlier send placed, so there it is unknown.
+//! Every code and path is in [`table`].
 
 pub mod callback;
 pub mod reply;
@@ -31,7 +33,8 @@ pub mod table {
     pub const CODE_FAILED: &str = "400";
     /// `order_type` 1 话费 (the only kind this product sends to oper).
     pub const ORDER_TYPE_PHONE: &str = "1";
-    /// A code-400 submit whose `msg` contains one of these may have created the order: query it.
+    /// A code-400 submit whose `msg` contains one of these may have created the order: query it. Only
+    /// consulted on a first send; on a resend every 400 is queried.
     pub const MAYBE_EXISTS_MARKERS: &[&str] = &[
         "重复",
         "已存在",
@@ -140,11 +143,13 @@ impl Provider for Oper {
             order,
         ) {
             Ok(body) => body,
-            Err(e) => return Outcome { reply: crate::not_sent_invalid(&e), exchanges: Vec::new() },
+            Err(e) => {
+                return Outcome { reply: crate::not_sent_invalid(&e, order.attempt), exchanges: Vec::new() }
+            }
         };
         let (transport, exchange) = self.http.send(self.post(table::ORDER_PATH, body)).await;
         let reply = match http::submit_transport(transport) {
-            Ok(bytes) => reply::classify_submit(&bytes),
+            Ok(bytes) => reply::classify_submit(&bytes, order.attempt),
             Err(reply) => *reply,
         };
         Outcome { reply, exchanges: vec![exchange] }

@@ -15,8 +15,13 @@ fn reply_with(code: Option<String>, message: Option<String>) -> Reply {
     Reply { code, message: message.filter(|m| !m.is_empty()), ..Reply::unknown("") }
 }
 
-/// Classifies an order-push reply.
-pub fn classify_submit(bytes: &[u8]) -> Reply {
+/// Classifies an order-push reply to the `attempt`-th send of the order id.
+///
+/// `code` 400 is oper's one failure code for everything, a duplicate included, and its `msg` is free
+/// text. On a first send a 400 is a rejection unless `msg` hints that the order may exist. On a resend
+/// (`attempt` > 1) an earlier send may have placed the order, and a duplicate worded any other way
+/// would read as a rejection: a 400 is unknown and the order is queried.
+pub fn classify_submit(bytes: &[u8], attempt: u32) -> Reply {
     let obj = match Obj::parse(bytes) {
         Ok(o) => o,
         Err(e) => {
@@ -41,6 +46,12 @@ pub fn classify_submit(bytes: &[u8]) -> Reply {
         }
         table::CODE_OK => {
             reply.reason = "code 200 但 count 为 0，矛盾，需查询 / code 200 with count 0, must query".into();
+        }
+        table::CODE_FAILED if attempt > 1 => {
+            reply.reason = format!(
+                "重发（第 {attempt} 次）得到 code 400：先前的发送可能已下单，需查询 / code 400 on resend \
+                 {attempt}: an earlier send may have placed the order, must query"
+            );
         }
         table::CODE_FAILED => {
             let text = msg.unwrap_or_default().to_lowercase();
@@ -138,20 +149,13 @@ pub fn classify_query(bytes: &[u8], key: &str, order_no: &str) -> Reply {
     };
     let status = data.text("statusId").map(|s| s.trim().to_owned());
     let mut reply = reply_with(status.clone(), data.text("statusName"));
-    reply.provider_order_id = data.text("mobileOrderNo").filter(|s| !s.is_empty());
-    reply.voucher = data.text("serialNumber").filter(|s| !s.is_empty());
     match data.text("operatorSn") {
-        Some(sn) if !same_order(&sn, order_no) => {
-            reply.reason =
-                format!("查询回复的单号 {sn} 与本单不符 / query reply is about another order {sn}");
-            return reply;
-        }
-        None => {
-            reply.reason = "查询回复缺少 operatorSn，无法确认 / query reply lacks operatorSn".into();
-            return reply;
-        }
+        Some(sn) if !same_order(&sn, order_no) => return reply.names_another_order("operatorSn", &sn),
+        None => return reply.names_no_order("operatorSn"),
         Some(_) => {}
     }
+    reply.provider_order_id = data.text("mobileOrderNo").filter(|s| !s.is_empty());
+    reply.voucher = data.text("serialNumber").filter(|s| !s.is_empty());
     let Some(status) = status else {
         reply.reason = "查询回复缺少 statusId / query reply lacks statusId".into();
         return reply;
@@ -206,7 +210,7 @@ pub(crate) mod tests {
 
     #[test]
     fn submit_classes() {
-        let c = |b: &str| classify_submit(b.as_bytes());
+        let c = |b: &str| classify_submit(b.as_bytes(), 1);
         assert_eq!(c(r#"{"code":"200","count":"1","msg":"Success"}"#).verdict, Verdict::Accepted);
         assert_eq!(c(r#"{"code":200,"count":1,"msg":"Success"}"#).verdict, Verdict::Accepted);
         assert_eq!(c(r#"{"code":"400","count":"0","msg":"签名错误"}"#).verdict, Verdict::Failed);
@@ -236,6 +240,33 @@ pub(crate) mod tests {
             (r.code.as_deref(), r.message.as_deref(), r.retry_later),
             (Some("400"), Some("签名错误"), false)
         );
+    }
+
+    #[test]
+    fn a_400_on_a_resend_is_unknown_whatever_its_words() {
+        // A duplicate in words the marker list does not know, on a same-id resend (issue 11.4).
+        for msg in ["订单已处理", "该单号已使用", "签名错误", "余额不足", ""] {
+            let body = format!(r#"{{"code":400,"count":0,"msg":"{msg}"}}"#);
+            assert_eq!(classify_submit(body.as_bytes(), 1).verdict, Verdict::Failed, "first send: {msg}");
+            for attempt in [2, 3, u32::MAX] {
+                let r = classify_submit(body.as_bytes(), attempt);
+                assert_eq!((r.verdict, r.retry_later), (Verdict::Unknown, false), "{attempt}: {msg}");
+                assert!(r.reason.contains("resend"), "{}", r.reason);
+            }
+        }
+        // A 200 on a resend is still accepted.
+        assert_eq!(classify_submit(br#"{"code":200,"count":1,"msg":"ok"}"#, 2).verdict, Verdict::Accepted);
+    }
+
+    #[test]
+    fn a_query_reply_about_another_order_drops_its_facts() {
+        let reply = signed(&QUERY_DATA.replace("\"statusId\":4", "\"statusId\":9"), "K123");
+        let r = classify_query(&reply, "K123", "280399999349719681");
+        assert_eq!((r.verdict, r.provider_order_id, r.voucher), (Verdict::Unknown, None, None));
+        assert!(r.reason.contains("280399999349719680"), "{}", r.reason);
+        let no_sn = QUERY_DATA.replace("\"operatorSn\":280399999349719680,", "");
+        let r = classify_query(&signed(&no_sn, "K123"), "K123", "280399999349719680");
+        assert_eq!((r.verdict, r.provider_order_id), (Verdict::Unknown, None));
     }
 
     #[test]

@@ -117,6 +117,7 @@ mod tests {
             carrier: None,
             order_time: "20160427210604".into(),
             notify_url: Some("http://www.baidu.com".into()),
+            attempt: 1,
         }
     }
 

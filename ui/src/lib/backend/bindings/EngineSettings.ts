@@ -31,6 +31,19 @@ max_not_found_resends: number,
  */
 manual_review_after_ms: number, 
 /**
+ * An order whose outcome is still unknown (being queried) this long after its first send is
+ * flagged for a person (ms) by its next query answer, long before `manual_review_after_ms`; it
+ * keeps being queried. Once per order. Time alone never fails, refunds or reroutes it.
+ */
+unknown_alert_after_ms: number, 
+/**
+ * A callback may bring an order's next query forward (to confirm a state its signature does not
+ * cover, or one the client did not understand), but to no sooner than this long after the order's
+ * last query (ms): replayed callbacks cannot spend the provider's request budget faster than one
+ * query per order per this gap.
+ */
+callback_query_gap_ms: number, 
+/**
  * Default provider per product kind (`phone`, `electricity`, `game`, `douyin`).
  */
 routing: { [key in string]: ProviderId }, 

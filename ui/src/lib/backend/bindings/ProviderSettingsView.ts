@@ -8,4 +8,9 @@ export type ProviderSettingsView = { id: ProviderId, configured: boolean, hasSec
 /**
  * As stored (snake_case keys); `{}` when the provider is not configured.
  */
-settings: Record<string, unknown>, defaults: Record<string, unknown>, };
+settings: Record<string, unknown>, defaults: Record<string, unknown>, 
+/**
+ * Address fields (`base_url`, `query_base_url`) that send requests in clear text to another
+ * machine (`http://`, not loopback), stored or by default: the screen warns beside each.
+ */
+plainHttp: Array<string>, };
