@@ -189,7 +189,7 @@ impl App {
     /// snapshot can wait forever for a repaint when the page draws without accelerated compositing
     /// (the app's default, src-tauri/src/render.rs) and nothing on it changes.
     pub async fn screenshot(&self, name: &str) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
         let _ = std::fs::create_dir_all(&dir);
         // Let the last change reach the screen.
         tokio::time::sleep(Duration::from_millis(300)).await;
