@@ -13,3 +13,6 @@ mod shell;
 
 #[path = "e2e/console.rs"]
 mod console;
+
+#[path = "e2e/installed.rs"]
+mod installed;

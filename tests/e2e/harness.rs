@@ -13,11 +13,20 @@ pub const PATIENCE: Duration = Duration::from_secs(45);
 
 pub struct App {
     pub client: Client,
-    pub data_dir: tempfile::TempDir,
+    data_dir: DataDir,
     driver: Child,
     /// One app at a time: two WebKit windows on 2 cores slow each other down, and free ports picked
     /// by two tests at once could collide.
     _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// Where the app under test keeps its data.
+enum DataDir {
+    /// A fresh temporary directory, passed as `--data-dir` (every test of this build).
+    Temp(tempfile::TempDir),
+    /// The app's own default, `$XDG_DATA_HOME/topup-desk`, found by the app itself and left in place
+    /// afterwards (the installed program's smoke test; its script then uninstalls and checks it).
+    Default(PathBuf),
 }
 
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -49,17 +58,41 @@ impl App {
 
     /// Like [`App::start`], after `setup` has prepared the data directory (e.g. seeded orders).
     pub async fn start_with(setup: impl FnOnce(&Path)) -> App {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        setup(data_dir.path());
+        App::launch(DataDir::Temp(data_dir)).await
+    }
+
+    /// Starts another build of the app (`TOPUP_DESK_BIN`, e.g. the installed `/usr/bin/topup-desk`)
+    /// the way a desktop starts it: no `--data-dir`, so it must find its default data directory,
+    /// which is `$XDG_DATA_HOME/topup-desk` (the caller sets `XDG_DATA_HOME` to a directory of its own,
+    /// never the real home).
+    pub async fn start_installed() -> App {
+        let home = std::env::var_os("XDG_DATA_HOME").expect("set XDG_DATA_HOME to a scratch directory");
+        assert!(std::env::var_os("TOPUP_DESK_BIN").is_some(), "set TOPUP_DESK_BIN to the installed program");
+        App::launch(DataDir::Default(PathBuf::from(home).join("topup-desk"))).await
+    }
+
+    async fn launch(data_dir: DataDir) -> App {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no X display: run the end-to-end tests through scripts/test.sh (it starts Xvfb)"
         );
         let turn = TURN.lock().await;
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        setup(data_dir.path());
         let (port, native_port) = (free_port(), free_port());
-        let driver = Command::new(tauri_driver())
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .env("TOPUP_DESK_DATA_DIR", data_dir.path())
+        let mut driver = Command::new(tauri_driver());
+        driver.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()]);
+        let args = match &data_dir {
+            DataDir::Temp(dir) => {
+                driver.env("TOPUP_DESK_DATA_DIR", dir.path());
+                json!(["--data-dir", dir.path()])
+            }
+            DataDir::Default(_) => {
+                driver.env_remove("TOPUP_DESK_DATA_DIR");
+                json!([])
+            }
+        };
+        let driver = driver
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -73,7 +106,7 @@ impl App {
             std::env::var("TOPUP_DESK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_topup-desk").to_owned());
         caps.insert(
             "tauri:options".into(),
-            json!({ "application": application, "args": ["--data-dir", data_dir.path()] }),
+            json!({ "application": application, "args": args }),
         );
         let started = Instant::now();
         let client = loop {
@@ -94,7 +127,10 @@ impl App {
     }
 
     pub fn data_path(&self) -> &Path {
-        self.data_dir.path()
+        match &self.data_dir {
+            DataDir::Temp(dir) => dir.path(),
+            DataDir::Default(dir) => dir,
+        }
     }
 
     /// Waits until an element matching `css` exists, and returns it.
