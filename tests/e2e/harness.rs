@@ -104,10 +104,7 @@ impl App {
         // TOPUP_DESK_BIN: another build of the app (e.g. the release build, for the benchmarks).
         let application =
             std::env::var("TOPUP_DESK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_topup-desk").to_owned());
-        caps.insert(
-            "tauri:options".into(),
-            json!({ "application": application, "args": args }),
-        );
+        caps.insert("tauri:options".into(), json!({ "application": application, "args": args }));
         let started = Instant::now();
         let client = loop {
             let attempt =
