@@ -130,6 +130,17 @@ impl App {
         }
     }
 
+    /// Waits until the window marks sandbox mode and its status line names this app's order book.
+    pub async fn wait_sandbox_on_own_book(&self) {
+        let banner = self
+            .wait_text("[data-testid=sandbox-banner]", "the sandbox banner", |t| t.contains("演示模式"))
+            .await;
+        assert!(banner.contains("模拟"), "{banner}");
+        let expected_db = self.data_path().join("orders.sqlite3").display().to_string();
+        self.wait_text("[data-testid=status-db-path]", "the order book path", |t| t.contains(&expected_db))
+            .await;
+    }
+
     /// Waits until an element matching `css` exists, and returns it.
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
         self.client
