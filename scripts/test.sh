@@ -3,8 +3,12 @@
 #   formatting, clippy (-D warnings), the UI's unit tests (Vitest), and all cargo tests — the engine's
 #   against a real SQLite file, the real OS keyring (gnome-keyring, unlocked, inside a private D-Bus
 #   session) and the provider simulator on 127.0.0.1, and the end-to-end tests on the real app window
-#   under Xvfb through tauri-driver + WebKitWebDriver.
-# Extra arguments go to `cargo test` (e.g. `scripts/test.sh -p topup-engine`).
+#   under Xvfb through tauri-driver + WebKitWebDriver;
+#   then the installers (scripts/package-test.sh): builds the .deb and .rpm, installs the .deb with apt
+#   (root or sudo), smoke-tests the installed program, uninstalls it, and runs the cross-built Windows
+#   program's command-line suite under wine; TOPUP_DESK_SKIP_PACKAGING=1 leaves this out.
+# Extra arguments go to `cargo test` (e.g. `scripts/test.sh -p topup-engine`); such a targeted run
+# leaves the installers out too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -40,4 +44,9 @@ if ! git diff --exit-code --stat -- ui/src/lib/backend/bindings \
   git status --short -- ui/src/lib/backend/bindings
   echo "ui/src/lib/backend/bindings/ is out of date: commit what cargo test generated" >&2
   exit 1
+fi
+
+if (($# == 0)) && [[ -z ${TOPUP_DESK_SKIP_PACKAGING:-} ]]; then
+  say "installers: deb + rpm, installed and smoke-tested; the Windows program under wine"
+  TOPUP_DESK_DEPS_DONE=1 bash scripts/package-test.sh
 fi

@@ -16,3 +16,6 @@ mod console;
 
 #[path = "e2e/settings.rs"]
 mod settings;
+
+#[path = "e2e/installed.rs"]
+mod installed;

@@ -1,13 +1,15 @@
 //! Topup Desk (充值台): one binary. With no subcommand it opens the console window; with a subcommand it
 //! runs headless on the same engine and order book (automation, tests, the provider simulator).
 
-// No console window on Windows release builds.
+// No console window on Windows release builds; a command given in a terminal still prints there
+// (console.rs).
 #![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
 
 mod cli;
 mod cli_engine;
 mod cli_import;
 mod cmd;
+mod console;
 mod error;
 mod events;
 mod notify;
@@ -17,6 +19,7 @@ mod state;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    console::attach_for_command_line();
     let args = cli::Args::parse();
     match args.command {
         None => {
@@ -68,7 +71,7 @@ fn run_window(state: state::AppState) {
             cmd::import::import_preview,
             cmd::import::import_commit,
         ])
-        .run(tauri::generate_context!("../tauri.conf.json"));
+        .run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!(error = %e, "window failed");
         eprintln!("无法打开窗口 / cannot open the window: {e}");

@@ -12,6 +12,13 @@ use topup_engine::{Li, ProductKind, ProviderId};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_order_is_entered_confirmed_and_succeeds() {
     let app = App::start().await;
+    enter_one_sandbox_order(&app).await;
+    app.stop().await;
+}
+
+/// Enters one 50-yuan phone order in sandbox mode, confirms it and waits until it has succeeded, in
+/// the window and in the order book (also the installed program's smoke test, installed.rs).
+pub async fn enter_one_sandbox_order(app: &App) {
     app.click("[data-testid=nav-order]").await;
     app.type_into("[data-testid=order-account]", "13812345678").await;
     // The province and city come from the 7-digit number segment (phone.dat: 1381234 → 江苏 连云港,
@@ -38,7 +45,6 @@ async fn one_order_is_entered_confirmed_and_succeeds() {
     assert_eq!(page.orders[0].account, "13812345678");
     assert_eq!(page.orders[0].face, Li::from_yuan(50));
     assert_eq!(page.orders[0].state, OrderState::Succeeded);
-    app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,11 +13,20 @@ pub const PATIENCE: Duration = Duration::from_secs(45);
 
 pub struct App {
     pub client: Client,
-    pub data_dir: tempfile::TempDir,
+    data_dir: DataDir,
     driver: Child,
     /// One app at a time: two WebKit windows on 2 cores slow each other down, and free ports picked
     /// by two tests at once could collide.
     _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// Where the app under test keeps its data.
+enum DataDir {
+    /// A fresh temporary directory, passed as `--data-dir` (every test of this build).
+    Temp(tempfile::TempDir),
+    /// The app's own default, `$XDG_DATA_HOME/topup-desk`, found by the app itself and left in place
+    /// afterwards (the installed program's smoke test; its script then uninstalls and checks it).
+    Default(PathBuf),
 }
 
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -49,17 +58,41 @@ impl App {
 
     /// Like [`App::start`], after `setup` has prepared the data directory (e.g. seeded orders).
     pub async fn start_with(setup: impl FnOnce(&Path)) -> App {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        setup(data_dir.path());
+        App::launch(DataDir::Temp(data_dir)).await
+    }
+
+    /// Starts another build of the app (`TOPUP_DESK_BIN`, e.g. the installed `/usr/bin/topup-desk`)
+    /// the way a desktop starts it: no `--data-dir`, so it must find its default data directory,
+    /// which is `$XDG_DATA_HOME/topup-desk` (the caller sets `XDG_DATA_HOME` to a directory of its own,
+    /// never the real home).
+    pub async fn start_installed() -> App {
+        let home = std::env::var_os("XDG_DATA_HOME").expect("set XDG_DATA_HOME to a scratch directory");
+        assert!(std::env::var_os("TOPUP_DESK_BIN").is_some(), "set TOPUP_DESK_BIN to the installed program");
+        App::launch(DataDir::Default(PathBuf::from(home).join("topup-desk"))).await
+    }
+
+    async fn launch(data_dir: DataDir) -> App {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no X display: run the end-to-end tests through scripts/test.sh (it starts Xvfb)"
         );
         let turn = TURN.lock().await;
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        setup(data_dir.path());
         let (port, native_port) = (free_port(), free_port());
-        let driver = Command::new(tauri_driver())
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .env("TOPUP_DESK_DATA_DIR", data_dir.path())
+        let mut driver = Command::new(tauri_driver());
+        driver.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()]);
+        let args = match &data_dir {
+            DataDir::Temp(dir) => {
+                driver.env("TOPUP_DESK_DATA_DIR", dir.path());
+                json!(["--data-dir", dir.path()])
+            }
+            DataDir::Default(_) => {
+                driver.env_remove("TOPUP_DESK_DATA_DIR");
+                json!([])
+            }
+        };
+        let driver = driver
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -71,10 +104,7 @@ impl App {
         // TOPUP_DESK_BIN: another build of the app (e.g. the release build, for the benchmarks).
         let application =
             std::env::var("TOPUP_DESK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_topup-desk").to_owned());
-        caps.insert(
-            "tauri:options".into(),
-            json!({ "application": application, "args": ["--data-dir", data_dir.path()] }),
-        );
+        caps.insert("tauri:options".into(), json!({ "application": application, "args": args }));
         let started = Instant::now();
         let client = loop {
             let attempt =
@@ -94,7 +124,21 @@ impl App {
     }
 
     pub fn data_path(&self) -> &Path {
-        self.data_dir.path()
+        match &self.data_dir {
+            DataDir::Temp(dir) => dir.path(),
+            DataDir::Default(dir) => dir,
+        }
+    }
+
+    /// Waits until the window marks sandbox mode and its status line names this app's order book.
+    pub async fn wait_sandbox_on_own_book(&self) {
+        let banner = self
+            .wait_text("[data-testid=sandbox-banner]", "the sandbox banner", |t| t.contains("演示模式"))
+            .await;
+        assert!(banner.contains("模拟"), "{banner}");
+        let expected_db = self.data_path().join("orders.sqlite3").display().to_string();
+        self.wait_text("[data-testid=status-db-path]", "the order book path", |t| t.contains(&expected_db))
+            .await;
     }
 
     /// Waits until an element matching `css` exists, and returns it.
@@ -189,7 +233,7 @@ impl App {
     /// snapshot can wait forever for a repaint when the page draws without accelerated compositing
     /// (the app's default, src-tauri/src/render.rs) and nothing on it changes.
     pub async fn screenshot(&self, name: &str) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
         let _ = std::fs::create_dir_all(&dir);
         // Let the last change reach the screen.
         tokio::time::sleep(Duration::from_millis(300)).await;
