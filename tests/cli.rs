@@ -203,9 +203,10 @@ fn import_dash_takes_a_table_or_a_workbook_on_stdin_too() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(stdout.contains("(text)"), "a table with headings stays a table: {stdout}");
-    let xls =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/engine/tests/fixtures/orders.xls"))
-            .expect("the xls fixture");
+    let xls = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src-tauri/crates/engine/tests/fixtures/orders.xls"),
+    )
+    .expect("the xls fixture");
     let out = cli(dir.path(), &service, &["import", "-", "--provider", "juhe", "--dry-run"], Some(&xls));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("(xls"), "the bytes decide the format: {stdout}\n{}", text(&out.stderr));
