@@ -123,27 +123,40 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     UPDATE state_counts SET n = (SELECT COUNT(*) FROM orders WHERE state = 'manual_review' OR attention = 1)
         WHERE state = 'attention';
 
+    -- One statement per row for the common case (a new order, a state change); the attention row
+    -- only when the order's "needs a human" condition actually changes (the WHEN clauses are cheap,
+    -- a statement is not).
     CREATE TRIGGER state_counts_insert AFTER INSERT ON orders
     BEGIN
-        UPDATE state_counts SET n = n + 1 WHERE state IN
-            (NEW.state, CASE WHEN NEW.state = 'manual_review' OR NEW.attention = 1 THEN 'attention' END);
+        UPDATE state_counts SET n = n + 1 WHERE state = NEW.state;
+    END;
+    CREATE TRIGGER state_counts_insert_attention AFTER INSERT ON orders
+    WHEN NEW.state = 'manual_review' OR NEW.attention = 1
+    BEGIN
+        UPDATE state_counts SET n = n + 1 WHERE state = 'attention';
     END;
     CREATE TRIGGER state_counts_delete AFTER DELETE ON orders
     BEGIN
-        UPDATE state_counts SET n = n - 1 WHERE state IN
-            (OLD.state, CASE WHEN OLD.state = 'manual_review' OR OLD.attention = 1 THEN 'attention' END);
+        UPDATE state_counts SET n = n - 1 WHERE state = OLD.state;
     END;
-    CREATE TRIGGER state_counts_update AFTER UPDATE OF state, attention ON orders
-    WHEN OLD.state IS NOT NEW.state OR OLD.attention IS NOT NEW.attention
+    CREATE TRIGGER state_counts_delete_attention AFTER DELETE ON orders
+    WHEN OLD.state = 'manual_review' OR OLD.attention = 1
     BEGIN
-        UPDATE state_counts SET n = n - 1 WHERE state = OLD.state AND OLD.state IS NOT NEW.state;
-        UPDATE state_counts SET n = n + 1 WHERE state = NEW.state AND OLD.state IS NOT NEW.state;
-        UPDATE state_counts
-            SET n = n + (NEW.state = 'manual_review' OR NEW.attention = 1)
-                      - (OLD.state = 'manual_review' OR OLD.attention = 1)
-            WHERE state = 'attention'
-              AND (NEW.state = 'manual_review' OR NEW.attention = 1)
-                  IS NOT (OLD.state = 'manual_review' OR OLD.attention = 1);
+        UPDATE state_counts SET n = n - 1 WHERE state = 'attention';
+    END;
+    CREATE TRIGGER state_counts_update AFTER UPDATE OF state ON orders
+    WHEN OLD.state IS NOT NEW.state
+    BEGIN
+        UPDATE state_counts SET n = n - 1 WHERE state = OLD.state;
+        UPDATE state_counts SET n = n + 1 WHERE state = NEW.state;
+    END;
+    -- State and attention may change in one UPDATE: the order is counted once, before and after.
+    CREATE TRIGGER state_counts_update_attention AFTER UPDATE OF state, attention ON orders
+    WHEN (NEW.state = 'manual_review' OR NEW.attention = 1) IS NOT (OLD.state = 'manual_review' OR OLD.attention = 1)
+    BEGIN
+        UPDATE state_counts SET n = n + (CASE WHEN NEW.state = 'manual_review' OR NEW.attention = 1
+                                              THEN 1 ELSE -1 END)
+            WHERE state = 'attention';
     END;
     "#,
 ];

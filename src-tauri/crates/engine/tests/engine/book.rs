@@ -266,6 +266,8 @@ enum CountStep {
     /// Raw SQL changing state and attention in one `UPDATE` (no path of ours does, yet: the counts
     /// must hold whatever writes the table).
     RawBoth(usize, OrderState, bool),
+    /// Raw SQL inserting an order in any state, flagged or not (ours insert new, unflagged orders).
+    RawInsert(OrderState, bool),
     /// Raw SQL deleting an order (no path of ours deletes).
     RawDelete(usize),
 }
@@ -279,16 +281,17 @@ fn count_step() -> impl proptest::strategy::Strategy<Value = CountStep> {
         6 => (any::<usize>(), state.clone()).prop_map(|(i, s)| CountStep::Transition(i, s)),
         3 => (any::<usize>(), any::<bool>()).prop_map(|(i, a)| CountStep::Attention(i, a)),
         1 => (any::<usize>(), state.clone()).prop_map(|(i, s)| CountStep::RolledBack(i, s)),
-        2 => (any::<usize>(), state, any::<bool>()).prop_map(|(i, s, a)| CountStep::RawBoth(i, s, a)),
-        1 => any::<usize>().prop_map(CountStep::RawDelete),
+        2 => (any::<usize>(), state.clone(), any::<bool>()).prop_map(|(i, s, a)| CountStep::RawBoth(i, s, a)),
+        2 => (state, any::<bool>()).prop_map(|(s, a)| CountStep::RawInsert(s, a)),
+        2 => any::<usize>().prop_map(CountStep::RawDelete),
     ]
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
 
     /// The state counts the book keeps (schema 5, triggers) equal a fresh `GROUP BY` recount after every
-    /// step of any sequence of inserts (one by one and bulk), transitions, attention set and cleared,
+    /// step of any sequence of inserts (one by one, bulk, and raw in any state), transitions, attention set and cleared,
     /// rolled-back writes, a state and attention changed in one `UPDATE`, and deletes.
     #[test]
     fn kept_state_counts_always_equal_a_fresh_recount(
@@ -336,6 +339,14 @@ proptest::proptest! {
                         rusqlite::params![id, to.as_str(), on],
                     );
                 },
+                CountStep::RawInsert(state, on) => {
+                    let order = fresh();
+                    raw.execute(
+                        "INSERT INTO orders (merchant_order_id, provider, kind, account, face_li, state, attention, \
+                         created_at, updated_at) VALUES (?1, 'juhe', 'phone', '13800138000', 50000, ?2, ?3, 1, 1)",
+                        rusqlite::params![order.merchant_order_id, state.as_str(), on],
+                    ).unwrap();
+                }
                 CountStep::RawDelete(i) => if let Some(id) = pick(i) {
                     raw.execute("DELETE FROM order_events WHERE order_id = ?1", [id]).unwrap();
                     raw.execute("DELETE FROM orders WHERE id = ?1", [id]).unwrap();
