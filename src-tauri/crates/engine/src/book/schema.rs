@@ -171,6 +171,16 @@ mod tests {
     use super::MIGRATIONS;
     use crate::book::Book;
 
+    /// A database file at schema `version`, as that version's binary left it.
+    fn at_version(path: &std::path::Path, version: usize) -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        for (i, step) in MIGRATIONS.iter().take(version).enumerate() {
+            conn.execute_batch(step).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1).unwrap();
+        }
+        conn
+    }
+
     /// A book written by an earlier version (schema 2) opens, is migrated, and keeps its orders;
     /// their last send time is unknown (NULL), never invented, and they have had no callback counted.
     #[test]
@@ -178,11 +188,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("orders.sqlite3");
         {
-            let conn = rusqlite::Connection::open(&path).unwrap();
-            for (i, step) in MIGRATIONS.iter().take(2).enumerate() {
-                conn.execute_batch(step).unwrap();
-                conn.pragma_update(None, "user_version", i as i64 + 1).unwrap();
-            }
+            let conn = at_version(&path, 2);
             conn.execute(
                 "INSERT INTO orders (merchant_order_id, provider, kind, account, face_li, state, created_at, \
                  updated_at, submitted_at, attempts) VALUES ('M1', 'dingyin', 'phone', '13900000000', 10000, \
@@ -206,11 +212,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("orders.sqlite3");
         {
-            let conn = rusqlite::Connection::open(&path).unwrap();
-            for (i, step) in MIGRATIONS.iter().take(4).enumerate() {
-                conn.execute_batch(step).unwrap();
-                conn.pragma_update(None, "user_version", i as i64 + 1).unwrap();
-            }
+            let conn = at_version(&path, 4);
             let rows = [
                 ("new", 0),
                 ("new", 1),
