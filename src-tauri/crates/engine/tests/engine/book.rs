@@ -252,3 +252,107 @@ fn grouped_writes_from_many_threads_all_commit_and_one_failure_undoes_only_itsel
         book.list_orders(&OrderFilter { states: vec![OrderState::Submitting], ..Default::default() });
     assert_eq!(submitting.unwrap().total, 39, "the failed write left no half-done order behind");
 }
+
+/// One step of [`kept_state_counts_always_equal_a_fresh_recount`]: each writes `orders` by a different
+/// path (`i` picks an existing order, modulo how many there are).
+#[derive(Clone, Debug)]
+enum CountStep {
+    Insert,
+    Bulk(usize),
+    Transition(usize, OrderState),
+    Attention(usize, bool),
+    /// A transition whose write then fails: the whole transaction rolls back.
+    RolledBack(usize, OrderState),
+    /// Raw SQL changing state and attention in one `UPDATE` (no path of ours does, yet: the counts
+    /// must hold whatever writes the table).
+    RawBoth(usize, OrderState, bool),
+    /// Raw SQL inserting an order in any state, flagged or not (ours insert new, unflagged orders).
+    RawInsert(OrderState, bool),
+    /// Raw SQL deleting an order (no path of ours deletes).
+    RawDelete(usize),
+}
+
+fn count_step() -> impl proptest::strategy::Strategy<Value = CountStep> {
+    use proptest::prelude::*;
+    let state = proptest::sample::select(OrderState::ALL.to_vec());
+    prop_oneof![
+        3 => Just(CountStep::Insert),
+        1 => (1usize..120).prop_map(CountStep::Bulk),
+        6 => (any::<usize>(), state.clone()).prop_map(|(i, s)| CountStep::Transition(i, s)),
+        3 => (any::<usize>(), any::<bool>()).prop_map(|(i, a)| CountStep::Attention(i, a)),
+        1 => (any::<usize>(), state.clone()).prop_map(|(i, s)| CountStep::RolledBack(i, s)),
+        2 => (any::<usize>(), state.clone(), any::<bool>()).prop_map(|(i, s, a)| CountStep::RawBoth(i, s, a)),
+        2 => (state, any::<bool>()).prop_map(|(s, a)| CountStep::RawInsert(s, a)),
+        2 => any::<usize>().prop_map(CountStep::RawDelete),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// The state counts the book keeps (schema 5, triggers) equal a fresh `GROUP BY` recount after every
+    /// step of any sequence of inserts (one by one, bulk, and raw in any state), transitions, attention set and cleared,
+    /// rolled-back writes, a state and attention changed in one `UPDATE`, and deletes.
+    #[test]
+    fn kept_state_counts_always_equal_a_fresh_recount(
+        steps in proptest::collection::vec(count_step(), 1..40)
+    ) {
+        let (dir, book) = open();
+        let raw = Connection::open(dir.path().join("orders.sqlite3")).unwrap();
+        raw.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+        let mut next = 0;
+        let mut fresh = || { next += 1; new_order(&format!("TDK{next:08}"), "13800138000") };
+        for step in steps {
+            let ids: Vec<i64> = raw
+                .prepare("SELECT id FROM orders ORDER BY id").unwrap()
+                .query_map([], |r| r.get(0)).unwrap()
+                .collect::<Result<_, _>>().unwrap();
+            let pick = |i: usize| (!ids.is_empty()).then(|| ids[i % ids.len()]);
+            match step {
+                CountStep::Insert => {
+                    let order = fresh();
+                    book.write(|tx| tx.insert_order(&order)).unwrap();
+                }
+                CountStep::Bulk(n) => {
+                    let orders: Vec<NewOrder> = (0..n).map(|_| fresh()).collect();
+                    book.write(|tx| tx.insert_orders_bulk(&orders, &vec![None; n])).unwrap();
+                }
+                CountStep::Transition(i, to) => if let Some(id) = pick(i) {
+                    // Illegal transitions are refused and change nothing: either way the counts must hold.
+                    let _ = book.write(|tx| tx.transition(id, to, "prop"));
+                },
+                CountStep::Attention(i, on) => if let Some(id) = pick(i) {
+                    book.write(|tx| tx.set_attention(id, on, "prop")).unwrap();
+                },
+                CountStep::RolledBack(i, to) => if let Some(id) = pick(i) {
+                    let _ = book.write(|tx| -> Result<(), BookError> {
+                        tx.transition(id, to, "prop")?;
+                        tx.set_attention(id, true, "prop")?;
+                        tx.insert_order(&new_order("TDK-ROLLED-BACK", "13800138000"))?;
+                        Err(BookError::Invalid("rolled back".into()))
+                    });
+                },
+                CountStep::RawBoth(i, to, on) => if let Some(id) = pick(i) {
+                    // Refused for a final order (orders_final_is_final): nothing changes then.
+                    let _ = raw.execute(
+                        "UPDATE orders SET state = ?2, attention = ?3 WHERE id = ?1",
+                        rusqlite::params![id, to.as_str(), on],
+                    );
+                },
+                CountStep::RawInsert(state, on) => {
+                    let order = fresh();
+                    raw.execute(
+                        "INSERT INTO orders (merchant_order_id, provider, kind, account, face_li, state, attention, \
+                         created_at, updated_at) VALUES (?1, 'juhe', 'phone', '13800138000', 50000, ?2, ?3, 1, 1)",
+                        rusqlite::params![order.merchant_order_id, state.as_str(), on],
+                    ).unwrap();
+                }
+                CountStep::RawDelete(i) => if let Some(id) = pick(i) {
+                    raw.execute("DELETE FROM order_events WHERE order_id = ?1", [id]).unwrap();
+                    raw.execute("DELETE FROM orders WHERE id = ?1", [id]).unwrap();
+                },
+            }
+            proptest::prop_assert_eq!(book.state_counts().unwrap(), book.recount_state_counts().unwrap());
+        }
+    }
+}
