@@ -110,6 +110,10 @@ pub fn matching_orders(book: &Book, filter: &OrderFilter) -> Result<Vec<Order>, 
 }
 
 /// Writes the orders matching `filter` to `path`. Returns how many were written.
+///
+/// The file is written next to its destination under a temporary name and renamed over it only when
+/// complete: a failed or interrupted export never leaves half a file, nor destroys an earlier export of
+/// the same name. A missing folder is created (the command line's `--out` names any path).
 pub fn export_orders(
     book: &Book,
     filter: &OrderFilter,
@@ -117,25 +121,37 @@ pub fn export_orders(
     format: ExportFormat,
 ) -> Result<usize, ImportError> {
     let orders = matching_orders(book, filter)?;
-    match format {
-        ExportFormat::Xlsx => write_xlsx(&orders, path)?,
-        ExportFormat::Csv => write_csv(&orders, path)?,
+    let failed = |err: &dyn std::fmt::Display| ImportError::Write {
+        path: path.display().to_string(),
+        message: crate::redact::text(&err.to_string()).into_owned(),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| failed(&e))?;
     }
-    Ok(orders.len())
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let part = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
+    let written = match format {
+        ExportFormat::Xlsx => write_xlsx(&orders, &part).map_err(|e| failed(&e)),
+        ExportFormat::Csv => write_csv(&orders, &part).map_err(|e| failed(&e)),
+    }
+    .and_then(|()| std::fs::rename(&part, path).map_err(|e| failed(&e)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&part);
+    }
+    written.map(|()| orders.len())
 }
 
-fn write_xlsx(orders: &[Order], path: &Path) -> Result<(), ImportError> {
-    let e = |err: rust_xlsxwriter::XlsxError| ImportError::Export(err.to_string());
+fn write_xlsx(orders: &[Order], path: &Path) -> Result<(), rust_xlsxwriter::XlsxError> {
     let mut wb = Workbook::new();
     let sheet = wb.add_worksheet();
-    sheet.set_name("订单").map_err(e)?;
+    sheet.set_name("订单")?;
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
     for (c, h) in HEADINGS.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(e)?;
+        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
     }
     for (c, width) in [24, 10, 6, 16, 10, 10, 10, 24, 20, 20, 30].into_iter().enumerate() {
-        sheet.set_column_width(c as u16, width).map_err(e)?;
+        sheet.set_column_width(c as u16, width)?;
     }
     for (i, o) in orders.iter().enumerate() {
         let row = i as u32 + 1;
@@ -143,11 +159,11 @@ fn write_xlsx(orders: &[Order], path: &Path) -> Result<(), ImportError> {
             if value.is_empty() {
                 continue;
             }
-            sheet.write_string_with_format(row, c as u16, value, &text).map_err(e)?;
+            sheet.write_string_with_format(row, c as u16, value, &text)?;
         }
     }
-    sheet.set_freeze_panes(1, 0).map_err(e)?;
-    wb.save(path).map_err(e)
+    sheet.set_freeze_panes(1, 0)?;
+    wb.save(path)
 }
 
 /// A cell as csv: a possible formula neutralised (see the module docs), then quoted as csv requires.
@@ -170,19 +186,17 @@ fn is_plain_number(s: &str) -> bool {
     digits(whole) && digits(fraction)
 }
 
-fn write_csv(orders: &[Order], path: &Path) -> Result<(), ImportError> {
-    let io =
-        |err: std::io::Error| ImportError::Io { path: path.display().to_string(), message: err.to_string() };
-    let file = std::fs::File::create(path).map_err(io)?;
+fn write_csv(orders: &[Order], path: &Path) -> Result<(), std::io::Error> {
+    let file = std::fs::File::create(path)?;
     let mut w = std::io::BufWriter::new(file);
-    w.write_all(b"\xEF\xBB\xBF").map_err(io)?;
-    write!(w, "{}\r\n", HEADINGS.join(",")).map_err(io)?;
+    w.write_all(b"\xEF\xBB\xBF")?;
+    write!(w, "{}\r\n", HEADINGS.join(","))?;
     for o in orders {
         let line: Vec<String> = cells(o).iter().map(|c| csv_field(c)).collect();
-        w.write_all(line.join(",").as_bytes()).map_err(io)?;
-        w.write_all(b"\r\n").map_err(io)?;
+        w.write_all(line.join(",").as_bytes())?;
+        w.write_all(b"\r\n")?;
     }
-    w.flush().map_err(io)
+    w.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
 #[cfg(test)]
@@ -277,5 +291,45 @@ mod tests {
         for (_, _, cell) in range.used_cells() {
             assert!(matches!(cell, calamine::Data::String(_)), "a typed text cell: {cell:?}");
         }
+    }
+
+    #[test]
+    fn an_export_creates_its_folder_and_leaves_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = hostile_book(dir.path());
+        let filter = OrderFilter { limit: 100, ..OrderFilter::default() };
+        for (name, format) in [("订单.csv", ExportFormat::Csv), ("订单.xlsx", ExportFormat::Xlsx)] {
+            let out = dir.path().join("新文件夹").join("12月").join(name);
+            assert_eq!(export_orders(&book, &filter, &out, format).unwrap(), 1, "{name}");
+            assert!(std::fs::metadata(&out).unwrap().len() > 0, "{name}");
+            // Exporting again over it replaces it whole.
+            assert_eq!(export_orders(&book, &filter, &out, format).unwrap(), 1, "{name}");
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("新文件夹").join("12月"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left.len(), 2, "only the two exports, no temporary file: {left:?}");
+    }
+
+    #[test]
+    fn an_export_that_cannot_be_written_says_so_and_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let book = hostile_book(dir.path());
+        let filter = OrderFilter { limit: 100, ..OrderFilter::default() };
+        // The destination is a folder holding a file: the finished export cannot take its place.
+        let out = dir.path().join("exports.csv");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("keep.txt"), "earlier work").unwrap();
+        let err = export_orders(&book, &filter, &out, ExportFormat::Csv).unwrap_err();
+        assert_eq!(err.code(), "write_error");
+        let text = err.to_string();
+        assert!(text.contains("无法写入文件") && text.contains("cannot write"), "{text}");
+        assert_eq!(std::fs::read_to_string(out.join("keep.txt")).unwrap(), "earlier work");
+        let parts = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".part"))
+            .count();
+        assert_eq!(parts, 0, "the temporary file is removed");
     }
 }

@@ -96,8 +96,8 @@ pub enum ImportError {
     ChangedSincePreview(String),
     #[error("没有可导入的有效行 / no valid rows to import")]
     NothingToImport,
-    #[error("导出失败：{0} / export failed: {0}")]
-    Export(String),
+    #[error("无法写入文件 {path}：{message} / cannot write {path}: {message}")]
+    Write { path: String, message: String },
     #[error(transparent)]
     Book(#[from] BookError),
 }
@@ -118,7 +118,7 @@ impl ImportError {
             ImportError::AlreadyImported { .. } => "already_imported",
             ImportError::ChangedSincePreview(_) => "changed_since_preview",
             ImportError::NothingToImport => "nothing_to_import",
-            ImportError::Export(_) => "export_error",
+            ImportError::Write { .. } => "write_error",
             ImportError::Book(e) => e.code(),
         }
     }
