@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use topup_engine::book::Book;
 use topup_engine::console::Balances;
+use topup_engine::contract::ErrorCode;
 use topup_engine::logging::LogGuard;
 use topup_engine::run::{Engine, EngineState};
 use topup_engine::secrets::{KeyringStatus, SecretStore};
@@ -92,7 +93,7 @@ impl AppState {
         }
         let session = Session::start(&self.data_dir, self.book.clone(), SessionOptions::default())
             .await
-            .map_err(|e| CmdError::new(e.code(), e.to_string()))?;
+            .map_err(CmdError::from)?;
         let engine = session.engine.clone();
         *self.engine.write().unwrap_or_else(|p| p.into_inner()) = engine.clone();
         *self.callback_addr.write().unwrap_or_else(|p| p.into_inner()) = session.callback_addr;
@@ -135,8 +136,8 @@ impl AppState {
     pub fn set_locale(&self, locale: &str) -> CmdResult<()> {
         if !LOCALES.contains(&locale) {
             return Err(CmdError::new(
-                "invalid_locale",
-                format!("不支持的语言“{locale}” / unsupported language"),
+                ErrorCode::InvalidLocale,
+                topup_engine::msg!("不支持的语言“{locale}”", "unsupported language"),
             ));
         }
         self.book.write(|tx| tx.put_app_setting("locale", locale))?;

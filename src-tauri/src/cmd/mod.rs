@@ -17,6 +17,7 @@ pub mod status;
 use crate::error::{CmdError, CmdResult};
 use crate::state::AppState;
 use tauri::{AppHandle, Manager};
+use topup_engine::contract::ErrorCode;
 
 /// Runs `f` (order-book reads and writes, keyring lookups, file export) on a blocking thread, never on
 /// the window's main thread, and hands it the app's state.
@@ -25,7 +26,10 @@ where
     T: Send + 'static,
     F: FnOnce(&AppState) -> CmdResult<T> + Send + 'static,
 {
-    tauri::async_runtime::spawn_blocking(move || f(&app.state::<AppState>()))
-        .await
-        .map_err(|e| CmdError::new("internal", format!("后台任务失败 / background task failed: {e}")))?
+    tauri::async_runtime::spawn_blocking(move || f(&app.state::<AppState>())).await.map_err(|e| {
+        CmdError::new(
+            ErrorCode::Internal,
+            topup_engine::msg!("后台任务失败：{e}", "background task failed: {e}"),
+        )
+    })?
 }

@@ -18,43 +18,57 @@ use topup_providers::{Provider, ProviderError};
 pub const ENGINE_SETTINGS_KEY: &str = "engine";
 
 /// How the engine schedules, routes and listens. Every field has a default.
+///
+/// On the wire and in the order book: camelCase, like every other type the UI sees. Each field also
+/// reads its snake_case name (`alias`), the form releases before stored, so settings already on a
+/// user's disk keep loading; the next save writes camelCase.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct EngineSettings {
     /// Delays before the 1st, 2nd, … status query of an accepted or unknown order (ms); the last one
     /// repeats. Default 10 s, 30 s, 1 min, 2 min, 5 min, then every 10 min.
+    #[serde(alias = "query_delays_ms")]
     pub query_delays_ms: Vec<u64>,
     /// Wait before resending an order that a provider rejected with a busy / rate-limit code, or that
     /// never left this machine (ms, doubled per attempt up to 60 s).
+    #[serde(alias = "retry_delay_ms")]
     pub retry_delay_ms: u64,
     /// After a query says the provider has no such order, wait this long after the last send before
     /// resending the same id (ms).
+    #[serde(alias = "resend_after_not_found_ms")]
     pub resend_after_not_found_ms: u64,
     /// Resends of the same id after "not found" before a human looks at it.
+    #[serde(alias = "max_not_found_resends")]
     pub max_not_found_resends: u32,
     /// Queries stop and the order goes to manual review this long after its first send (ms), unless
     /// the provider's own query window is shorter.
+    #[serde(alias = "manual_review_after_ms")]
     pub manual_review_after_ms: u64,
     /// An order whose outcome is still unknown (being queried) this long after its first send is
     /// flagged for a person (ms) by its next query answer, long before `manual_review_after_ms`; it
     /// keeps being queried. Once per order. Time alone never fails, refunds or reroutes it.
+    #[serde(alias = "unknown_alert_after_ms")]
     pub unknown_alert_after_ms: u64,
     /// A callback may bring an order's next query forward (to confirm a state its signature does not
     /// cover, or one the client did not understand), but to no sooner than this long after the order's
     /// last query (ms): replayed callbacks cannot spend the provider's request budget faster than one
     /// query per order per this gap.
+    #[serde(alias = "callback_query_gap_ms")]
     pub callback_query_gap_ms: u64,
     /// Default provider per product kind (`phone`, `electricity`, `game`, `douyin`).
     pub routing: BTreeMap<String, ProviderId>,
     /// Optional automatic fallback after a *definite* failure: provider → provider.
     pub fallback: BTreeMap<String, ProviderId>,
     /// The window of the "same account and amount" warning (ms).
+    #[serde(alias = "duplicate_window_ms")]
     pub duplicate_window_ms: u64,
     pub callback: CallbackSettings,
     /// Low-balance threshold per provider (li); below it the console warns and notifies.
+    #[serde(alias = "low_balance")]
     pub low_balance: BTreeMap<String, i64>,
     /// How often the balances screen re-reads balances (seconds; 0 = never).
+    #[serde(alias = "auto_refresh_balance_secs")]
     pub auto_refresh_balance_secs: u64,
 }
 
@@ -63,7 +77,7 @@ pub struct EngineSettings {
 /// durations under 100 ms are read as 100 ms.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct CallbackSettings {
     pub enabled: bool,
     /// Address the listener binds; 127.0.0.1 by default (expose it with a tunnel or reverse proxy).
@@ -71,42 +85,56 @@ pub struct CallbackSettings {
     /// 0 picks a free port.
     pub port: u16,
     /// The URL providers call, e.g. `https://example.com/topup`; `/callback/<provider>` is appended.
+    #[serde(alias = "public_url")]
     pub public_url: Option<String>,
     /// Largest request body (bytes, at least 1024); a larger one is answered 413. Default 16 KiB.
+    #[serde(alias = "max_body_bytes")]
     pub max_body_bytes: usize,
     /// Largest request head: request line and headers (bytes, at least 8192); a larger one is answered
     /// 431. Default 16 KiB.
+    #[serde(alias = "max_header_bytes")]
     pub max_header_bytes: usize,
     /// Open connections at most (the socket cap), and never more than half the process's open-files
     /// limit. When full, the connection idle longest is closed to make room; if every one is busy
     /// storing a callback, the new one is answered 503 and closed. Default 256.
+    #[serde(alias = "max_connections")]
     pub max_connections: usize,
     /// Open connections per sender address (IPv6: per /64) at most; trusted proxies are exempt. Over
     /// it the sender's own connection idle longest is closed, or the new one answered 503. Default 32.
+    #[serde(alias = "max_connections_per_ip")]
     pub max_connections_per_ip: usize,
     /// Requests a second, all senders together; over it 429. Default 5000.
+    #[serde(alias = "max_requests_per_second")]
     pub max_requests_per_second: u32,
     /// Requests a second per sender; over it 429, and the request does not count against the global
     /// budget. Default 1000.
+    #[serde(alias = "max_requests_per_second_per_ip")]
     pub max_requests_per_second_per_ip: u32,
     /// A request head must arrive within this of the connection opening or of its previous answer
     /// (ms), else the connection is closed: the header-read and keep-alive idle timeout. Default 5000.
+    #[serde(alias = "header_timeout_ms")]
     pub header_timeout_ms: u64,
     /// A request body must arrive within this of its head (ms), else 408. Default 10000.
+    #[serde(alias = "request_timeout_ms")]
     pub request_timeout_ms: u64,
     /// A connection on which no request starts or ends for this long is closed, whatever it is doing
     /// (e.g. a client that never reads its answers) (ms). Default 30000.
+    #[serde(alias = "idle_timeout_ms")]
     pub idle_timeout_ms: u64,
     /// On stop, callbacks being stored get this long to finish and be acknowledged (ms); then every
     /// connection is dropped. Default 2000.
+    #[serde(alias = "shutdown_grace_ms")]
     pub shutdown_grace_ms: u64,
     /// The reverse proxy or tunnel in front of the listener: for requests from these addresses the
     /// sender is the last address of `X-Forwarded-For` (else `X-Real-IP`), and the per-sender
     /// connection cap does not apply to them. Default loopback (`127.0.0.1`, `::1`).
+    #[serde(alias = "trusted_proxies")]
     pub trusted_proxies: Vec<String>,
     /// Refusals logged one by one per summary period; the rest are only counted. Default 10.
+    #[serde(alias = "refusal_log_first")]
     pub refusal_log_first: u32,
     /// How often a summary line of the refusals is logged, if there were any (seconds). Default 60.
+    #[serde(alias = "refusal_summary_secs")]
     pub refusal_summary_secs: u64,
 }
 
@@ -164,7 +192,7 @@ impl EngineSettings {
     }
 
     pub fn save(&self, book: &Book) -> Result<(), BookError> {
-        let text = serde_json::to_string(self).map_err(|e| BookError::Invalid(e.to_string()))?;
+        let text = serde_json::to_string(self).map_err(|e| BookError::Invalid(e.to_string().into()))?;
         book.write(|tx| tx.put_app_setting(ENGINE_SETTINGS_KEY, &text))
     }
 
@@ -220,20 +248,27 @@ pub struct Registry {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error(transparent)]
     Book(#[from] BookError),
-    #[error(transparent)]
     Secret(#[from] SecretError),
-    #[error(transparent)]
     Provider(#[from] ProviderError),
 }
 
+crate::coded!(ConfigError);
+
 impl ConfigError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::contract::ErrorCode {
         match self {
             ConfigError::Book(e) => e.code(),
             ConfigError::Secret(e) => e.code(),
-            ConfigError::Provider(_) => "provider_config",
+            ConfigError::Provider(_) => crate::contract::ErrorCode::ProviderConfig,
+        }
+    }
+
+    pub fn message(&self) -> crate::contract::Message {
+        match self {
+            ConfigError::Book(e) => e.message(),
+            ConfigError::Secret(e) => e.message(),
+            ConfigError::Provider(e) => crate::contract::Message::verbatim(e.to_string()),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use crate::book::{Book, Order, OrderFilter, OrderState};
 use crate::config::{EngineSettings, Registry};
+use crate::contract::{ErrorCode, Message};
 use crate::import::Field;
 use crate::order::{Cell, CheckedOrder, FieldMessage, Origin, RawOrder};
 use crate::run::{Engine, EngineError};
@@ -18,45 +19,58 @@ use topup_providers::{Carrier, PhoneProduct};
 /// Errors for the console, each with a stable code and a message naming the field.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
-    #[error("{field}：{message}")]
-    Field { field: &'static str, message: String },
-    #[error(transparent)]
+    /// `field` names the field (Chinese, English).
+    Field {
+        field: (&'static str, &'static str),
+        message: Message,
+    },
     Engine(#[from] EngineError),
-    #[error(transparent)]
     Book(#[from] crate::book::BookError),
-    #[error(transparent)]
     Secret(#[from] crate::secrets::SecretError),
-    #[error(transparent)]
     Settings(#[from] crate::secrets::SettingsError),
-    #[error(transparent)]
     Provider(#[from] topup_providers::ProviderError),
-    #[error(transparent)]
     Import(#[from] crate::import::ImportError),
-    #[error(transparent)]
     Refused(#[from] crate::order::Refused),
 }
 
+crate::coded!(ConsoleError);
+
 impl ConsoleError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ConsoleError::Field { .. } => "invalid_field",
+            ConsoleError::Field { .. } => ErrorCode::InvalidField,
             ConsoleError::Engine(e) => e.code(),
             ConsoleError::Book(e) => e.code(),
             ConsoleError::Secret(e) => e.code(),
             ConsoleError::Settings(e) => e.code(),
-            ConsoleError::Provider(_) => "provider_error",
+            ConsoleError::Provider(_) => ErrorCode::ProviderError,
             ConsoleError::Import(e) => e.code(),
             ConsoleError::Refused(e) => e.code(),
         }
     }
+
+    pub fn message(&self) -> Message {
+        match self {
+            ConsoleError::Field { field: (zh, en), message } => {
+                Message::new(format!("{zh}：{}", message.zh), format!("{en}: {}", message.en))
+            }
+            ConsoleError::Engine(e) => e.message(),
+            ConsoleError::Book(e) => e.message(),
+            ConsoleError::Secret(e) => e.message(),
+            ConsoleError::Settings(e) => e.message(),
+            ConsoleError::Provider(e) => Message::verbatim(e.to_string()),
+            ConsoleError::Import(e) => e.message(),
+            ConsoleError::Refused(e) => e.message(),
+        }
+    }
 }
 
-fn field(field: &'static str, message: impl Into<String>) -> ConsoleError {
-    ConsoleError::Field { field, message: message.into() }
+fn field(field: (&'static str, &'static str), message: Message) -> ConsoleError {
+    ConsoleError::Field { field, message }
 }
 
-fn parse_id(name: &'static str, id: &str) -> Result<i64, ConsoleError> {
-    id.trim().parse::<i64>().map_err(|_| field(name, format!("编号“{id}”无效 / invalid id")))
+fn parse_id(name: (&'static str, &'static str), id: &str) -> Result<i64, ConsoleError> {
+    id.trim().parse::<i64>().map_err(|_| field(name, crate::msg!("编号“{id}”无效", "invalid id")))
 }
 
 /// The order list query, as the UI sends it.
@@ -84,7 +98,7 @@ impl OrderQuery {
                 .batch_id
                 .as_deref()
                 .filter(|b| !b.is_empty())
-                .map(|b| parse_id("批次 / batch", b))
+                .map(|b| parse_id(("批次", "batch"), b))
                 .transpose()?,
             created_from: self.created_from,
             created_to: self.created_to,
@@ -320,7 +334,7 @@ pub async fn preflight(engine: &Engine, input: &NewOrderInput) -> Result<Preflig
     let checked = crate::order::check_with_engine(engine, &input.raw());
     let Some(provider) = checked.provider else {
         return Err(checked.into_result(Origin::Form).err().map_or_else(
-            || field("供应商 / provider", "没有可用的供应商 / no provider available"),
+            || field(("供应商", "provider"), crate::msg!("没有可用的供应商", "no provider available")),
             ConsoleError::from,
         ));
     };
@@ -368,13 +382,13 @@ pub fn resolve(engine: &Engine, id: &str, outcome: &str, note: &str) -> Result<O
     let state = match outcome {
         "succeeded" => OrderState::Succeeded,
         "failed" => OrderState::Failed,
-        other => return Err(field("处理结果 / outcome", format!("“{other}”无效 / invalid"))),
+        other => return Err(field(("处理结果", "outcome"), crate::msg!("“{other}”无效", "invalid"))),
     };
-    Ok(engine.resolve(parse_id("订单 / order", id)?, state, note)?)
+    Ok(engine.resolve(parse_id(("订单", "order"), id)?, state, note)?)
 }
 
 pub fn order_id(id: &str) -> Result<i64, ConsoleError> {
-    parse_id("订单 / order", id)
+    parse_id(("订单", "order"), id)
 }
 
 /// One provider's balance as last read.
@@ -504,9 +518,9 @@ pub fn save_provider(
     let account = BookKeys::open(book, secrets)?.account(id);
     let secret = match split.secret {
         Some(s) => s,
-        None => secrets
-            .get(&account)?
-            .ok_or_else(|| field("密钥 / secret", "首次保存必须填写密钥 / required the first time"))?,
+        None => secrets.get(&account)?.ok_or_else(|| {
+            field(("密钥", "secret"), crate::msg!("首次保存必须填写密钥", "required the first time"))
+        })?,
     };
     topup_providers::build(id, &split.public, secret.clone())?;
     secrets.set(&account, &secret)?;
@@ -616,13 +630,14 @@ pub fn export(
         "csv" => (crate::import::ExportFormat::Csv, "csv"),
         other => {
             return Err(field(
-                "格式 / format",
-                format!("“{other}”无效，应为 xlsx 或 csv / must be xlsx or csv"),
+                ("格式", "format"),
+                crate::msg!("“{other}”无效，应为 xlsx 或 csv", "must be xlsx or csv"),
             ))
         }
     };
     let dir = data_dir.join("exports");
-    std::fs::create_dir_all(&dir).map_err(|e| field("导出目录 / export folder", e.to_string()))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| field(("导出目录", "export folder"), Message::verbatim(e.to_string())))?;
     let stamp = crate::import::export::format_time(crate::book::now_ms()).replace([' ', ':', '-'], "");
     let path = dir.join(format!("订单导出-{stamp}.{ext}"));
     let mut filter = query.filter()?;

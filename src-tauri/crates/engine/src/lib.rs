@@ -8,6 +8,7 @@ pub mod book;
 pub mod callbacks;
 pub mod config;
 pub mod console;
+pub mod contract;
 pub mod events;
 pub mod failpoint;
 pub mod ids;

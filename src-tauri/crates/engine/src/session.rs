@@ -7,6 +7,7 @@
 
 use crate::book::Book;
 use crate::config::{ConfigError, EngineSettings, Registry};
+use crate::contract::{ErrorCode, Message};
 use crate::run::{Engine, EngineError};
 use crate::secrets::SecretStore;
 use std::path::{Path, PathBuf};
@@ -16,23 +17,30 @@ use tokio::sync::watch;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
-    #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error(transparent)]
     Engine(#[from] EngineError),
-    #[error(transparent)]
     Book(#[from] crate::book::BookError),
-    #[error("无法启动：{0} / cannot start: {0}")]
     Start(String),
 }
 
+crate::coded!(SessionError);
+
 impl SessionError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             SessionError::Config(e) => e.code(),
             SessionError::Engine(e) => e.code(),
             SessionError::Book(e) => e.code(),
-            SessionError::Start(_) => "start_failed",
+            SessionError::Start(_) => ErrorCode::StartFailed,
+        }
+    }
+
+    pub fn message(&self) -> Message {
+        match self {
+            SessionError::Config(e) => e.message(),
+            SessionError::Engine(e) => e.message(),
+            SessionError::Book(e) => e.message(),
+            SessionError::Start(why) => crate::msg!("无法启动：{why}", "cannot start: {why}"),
         }
     }
 }

@@ -63,7 +63,7 @@ describe('balances', () => {
     await user.type(input, '1000.005');
     await user.click(screen.getByTestId('balance-dingyin-threshold-save'));
     const engine = vi.mocked(saveEngineSettings).mock.calls[0][0];
-    expect(engine.low_balance).toEqual({ oper: 500_000, dingyin: 1_000_005 });
+    expect(engine.lowBalance).toEqual({ oper: 500_000, dingyin: 1_000_005 });
     await waitFor(() => expect(within(screen.getByTestId('balance-dingyin')).getByTestId('balance-dingyin-threshold')).toHaveTextContent('¥1,000.005'));
   });
 

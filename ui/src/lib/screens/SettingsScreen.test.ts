@@ -143,7 +143,7 @@ describe('settings', () => {
     await user.type(screen.getByTestId('callback-public-url'), 'https://shop.example.com/topup');
     await user.click(screen.getByTestId('callback-save'));
     const engine = vi.mocked(saveEngineSettings).mock.calls[0][0];
-    expect(engine.callback).toEqual({ ...makeSettings().engine.callback, port: 18700, public_url: 'https://shop.example.com/topup' });
+    expect(engine.callback).toEqual({ ...makeSettings().engine.callback, port: 18700, publicUrl: 'https://shop.example.com/topup' });
     expect(engine.routing).toEqual({ phone: 'juhe' });
   });
 
@@ -153,7 +153,7 @@ describe('settings', () => {
     await user.clear(screen.getByTestId('engine-duplicate-hours'));
     await user.type(screen.getByTestId('engine-duplicate-hours'), '1.5');
     await user.click(screen.getByTestId('engine-save'));
-    expect(vi.mocked(saveEngineSettings).mock.calls[0][0].duplicate_window_ms).toBe(5_400_000);
+    expect(vi.mocked(saveEngineSettings).mock.calls[0][0].duplicateWindowMs).toBe(5_400_000);
   });
 
   it('explains sandbox mode', async () => {

@@ -1,45 +1,68 @@
 //! Errors of the order book, each with a stable code the UI can branch on.
 
 use super::OrderState;
+use crate::contract::{ErrorCode, Message};
+use crate::msg;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BookError {
-    #[error("订单库错误：{0} / order book error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error(
-        "订单库由更新版本的充值台创建（版本 {found}，本程序支持到 {supported}），请升级程序 / \
-         the order book was written by a newer Topup Desk (schema {found}, this binary supports {supported}): upgrade"
-    )]
-    TooNew { found: i64, supported: i64 },
-    #[error("订单 {order} 不能从“{}”变为“{}” / order {order} cannot go from {from} to {to}", from.label_zh(), to.label_zh())]
-    IllegalTransition { order: String, from: OrderState, to: OrderState },
-    #[error("找不到订单 {0} / no order {0}")]
+    TooNew {
+        found: i64,
+        supported: i64,
+    },
+    IllegalTransition {
+        order: String,
+        from: OrderState,
+        to: OrderState,
+    },
     NotFound(String),
-    #[error("商户订单号 {0} 已存在 / merchant order id {0} already exists")]
     DuplicateMerchantId(String),
-    #[error("订单库数据异常：{0} / order book data is inconsistent: {0}")]
     Corrupt(String),
-    #[error("无法访问目录 {0}：{1} / cannot use directory {0}: {1}")]
     Io(String, String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("订单库提交失败，本次写入未保存：{0} / the order book commit failed, nothing was saved: {0}")]
+    /// A refusal worded by the caller.
+    Invalid(Message),
     CommitFailed(String),
 }
 
+crate::coded!(BookError);
+
 impl BookError {
     /// A stable machine-readable code for the UI and the command line.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            BookError::Sqlite(_) => "db_error",
-            BookError::TooNew { .. } => "db_too_new",
-            BookError::IllegalTransition { .. } => "illegal_transition",
-            BookError::NotFound(_) => "not_found",
-            BookError::DuplicateMerchantId(_) => "duplicate_order_id",
-            BookError::Corrupt(_) => "db_corrupt",
-            BookError::Io(..) => "io_error",
-            BookError::Invalid(_) => "invalid",
-            BookError::CommitFailed(_) => "db_commit_failed",
+            BookError::Sqlite(_) => ErrorCode::DbError,
+            BookError::TooNew { .. } => ErrorCode::DbTooNew,
+            BookError::IllegalTransition { .. } => ErrorCode::IllegalTransition,
+            BookError::NotFound(_) => ErrorCode::NotFound,
+            BookError::DuplicateMerchantId(_) => ErrorCode::DuplicateOrderId,
+            BookError::Corrupt(_) => ErrorCode::DbCorrupt,
+            BookError::Io(..) => ErrorCode::IoError,
+            BookError::Invalid(_) => ErrorCode::Invalid,
+            BookError::CommitFailed(_) => ErrorCode::DbCommitFailed,
+        }
+    }
+
+    /// What went wrong, in Chinese and English.
+    pub fn message(&self) -> Message {
+        match self {
+            BookError::Sqlite(e) => msg!("订单库错误：{e}", "order book error: {e}"),
+            BookError::TooNew { found, supported } => msg!(
+                "订单库由更新版本的充值台创建（版本 {found}，本程序支持到 {supported}），请升级程序",
+                "the order book was written by a newer Topup Desk (schema {found}, this binary supports {supported}): upgrade"
+            ),
+            BookError::IllegalTransition { order, from, to } => Message::new(
+                format!("订单 {order} 不能从“{}”变为“{}”", from.label_zh(), to.label_zh()),
+                format!("order {order} cannot go from {from} to {to}"),
+            ),
+            BookError::NotFound(id) => msg!("找不到订单 {id}", "no order {id}"),
+            BookError::DuplicateMerchantId(id) => msg!("商户订单号 {id} 已存在", "merchant order id {id} already exists"),
+            BookError::Corrupt(d) => msg!("订单库数据异常：{d}", "order book data is inconsistent: {d}"),
+            BookError::Io(dir, e) => msg!("无法访问目录 {dir}：{e}", "cannot use directory {dir}: {e}"),
+            BookError::Invalid(m) => m.clone(),
+            BookError::CommitFailed(e) => {
+                msg!("订单库提交失败，本次写入未保存：{e}", "the order book commit failed, nothing was saved: {e}")
+            }
         }
     }
 }

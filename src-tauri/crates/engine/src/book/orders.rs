@@ -334,7 +334,7 @@ impl Tx<'_> {
     /// Stores a new order in state `new` and records its creation.
     pub fn insert_order(&mut self, order: &NewOrder) -> Result<i64, BookError> {
         if order.face <= Li::ZERO {
-            return Err(BookError::Invalid("面值必须大于 0 / face value must be positive".into()));
+            return Err(BookError::Invalid(crate::msg!("面值必须大于 0", "face value must be positive")));
         }
         let now = now_ms();
         let inserted = self.exec(
@@ -857,7 +857,7 @@ impl Tx<'_> {
             "INSERT INTO orders (merchant_order_id, provider, kind, product_id, account, details, \
              face_li, state, batch_id, resubmit_of, fallback_of, created_at, updated_at, note) VALUES ";
         if orders.iter().any(|o| o.face <= Li::ZERO) {
-            return Err(BookError::Invalid("面值必须大于 0 / face value must be positive".into()));
+            return Err(BookError::Invalid(crate::msg!("面值必须大于 0", "face value must be positive")));
         }
         let now = now_ms();
         let mut ids = Vec::with_capacity(orders.len());

@@ -219,8 +219,9 @@ impl FromStr for Field {
             .into_iter()
             .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
             .or_else(|| Field::from_heading(s))
-            .ok_or_else(|| ImportError::Mapping(format!(
-                "未知的字段“{s}” / unknown field “{s}” (account, face, product, kind, carrier, area, server, note, idCard, grid, province, city, payerMobile, accountType, quantity)"
+            .ok_or_else(|| ImportError::Mapping(crate::msg!(
+                "未知的字段“{s}”",
+                "unknown field “{s}” (account, face, product, kind, carrier, area, server, note, idCard, grid, province, city, payerMobile, accountType, quantity)"
             )))
     }
 }
@@ -264,10 +265,10 @@ impl FromStr for ColumnMapping {
     /// `COL=FIELD`, e.g. `A=account`, `面值(元)=face`, `C=手机号`.
     fn from_str(s: &str) -> Result<ColumnMapping, ImportError> {
         let (col, field) = s.rsplit_once('=').ok_or_else(|| {
-            ImportError::Mapping(format!("映射“{s}”应为 列=字段 / mapping “{s}” must be COLUMN=FIELD"))
+            ImportError::Mapping(crate::msg!("映射“{s}”应为 列=字段", "mapping “{s}” must be COLUMN=FIELD"))
         })?;
         if col.trim().is_empty() {
-            return Err(ImportError::Mapping(format!("映射“{s}”缺少列 / mapping “{s}” lacks a column")));
+            return Err(ImportError::Mapping(crate::msg!("映射“{s}”缺少列", "mapping “{s}” lacks a column")));
         }
         Ok(ColumnMapping { column: col.trim().to_owned(), field: field.parse()? })
     }
@@ -349,9 +350,9 @@ pub fn layout(grid: &Grid, mappings: &[ColumnMapping], header: Option<bool>) -> 
         let by_heading = (grid.col0..grid.col0 + width)
             .find(|&c| heading(c).is_some_and(|h| h == m.column.trim() || normalise_heading(&h) == wanted));
         let col = by_heading.or_else(|| column_index(&m.column)).ok_or_else(|| {
-            ImportError::Mapping(format!(
-                "找不到列“{}”（应为列字母如 A，或表头文字） / no column “{}” (use a letter such as A, or heading text)",
-                m.column, m.column
+            ImportError::Mapping(crate::contract::Message::new(
+                format!("找不到列“{}”（应为列字母如 A，或表头文字）", m.column),
+                format!("no column “{}” (use a letter such as A, or heading text)", m.column),
             ))
         })?;
         columns.retain(|(f, c)| *f != m.field && c.index != col);

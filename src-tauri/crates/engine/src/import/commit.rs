@@ -98,8 +98,8 @@ pub fn commit(book: &Book, preview: &Preview, opts: &CommitOptions) -> Result<Co
             tracing::info!(batch = c.batch_id, orders = c.orders, file = %preview.file_name, "import committed");
             Ok(c)
         }
-        Err(BookError::Invalid(m)) if m.starts_with(RECHECK_PREFIX) => {
-            let rest = &m[RECHECK_PREFIX.len()..];
+        Err(BookError::Invalid(m)) if m.zh.starts_with(RECHECK_PREFIX) => {
+            let rest = &m.zh[RECHECK_PREFIX.len()..];
             match rest.strip_prefix("batch:") {
                 Some(id) => Err(ImportError::AlreadyImported { batch_id: id.parse().unwrap_or(0) }),
                 None => Err(ImportError::ChangedSincePreview(rest.to_owned())),
@@ -159,7 +159,7 @@ fn insert_all(
         last = orders.last().map(|o| o.merchant_order_id.clone());
         written += orders.len();
         if opts.fail_after_orders.is_some_and(|n| written >= n) {
-            return Err(BookError::Invalid("注入的导入失败 / injected import failure".into()));
+            return Err(BookError::Invalid(crate::msg!("注入的导入失败", "injected import failure")));
         }
     }
     Ok(Committed {
@@ -185,7 +185,7 @@ fn recheck(
     let mut rows = st.query([&preview.content_hash])?;
     if let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        return Err(BookError::Invalid(format!("{RECHECK_PREFIX}batch:{id}")));
+        return Err(BookError::Invalid(format!("{RECHECK_PREFIX}batch:{id}").into()));
     }
     // Only orders written since the preview can be new duplicates; usually none, so this is one scan
     // of a small index range.
@@ -209,6 +209,6 @@ fn recheck(
     if clashes.is_empty() {
         Ok(())
     } else {
-        Err(BookError::Invalid(format!("{RECHECK_PREFIX}{}", clashes.join(", "))))
+        Err(BookError::Invalid(format!("{RECHECK_PREFIX}{}", clashes.join(", ")).into()))
     }
 }

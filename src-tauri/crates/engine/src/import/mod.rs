@@ -27,6 +27,8 @@ pub use read::{FileFormat, SheetInfo, SourceFile, TextEncoding};
 pub use validate::{ImportedOrder, Level, RowMessage};
 
 use crate::book::BookError;
+use crate::contract::{ErrorCode, Message};
+use crate::msg;
 use topup_core::{Li, ProductKind, ProviderId};
 
 /// Default window for "already ordered" duplicates: one day.
@@ -70,56 +72,82 @@ impl ImportOptions {
 /// Why an import (or export) could not go ahead. Row problems are not errors: they are in the preview.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("无法读取文件 {path}：{message} / cannot read {path}: {message}")]
     Io { path: String, message: String },
-    #[error("文件 {0} 是空的 / file {0} is empty")]
     EmptyFile(String),
-    #[error("无法识别文件 {file} 的格式：{detail} / unrecognised file format of {file}")]
     UnknownFormat { file: String, detail: String },
-    #[error("文件按 {format} 读取失败（文件可能已损坏或加密）：{message} / cannot read the file as {format} (damaged or encrypted?): {message}")]
     Spreadsheet { format: &'static str, message: String },
-    #[error(
-        "没有名为“{name}”的工作表（有：{available}） / no sheet named “{name}” (there are: {available})"
-    )]
     NoSuchSheet { name: String, available: String },
-    #[error("文件中没有可见的工作表 / the file has no visible sheet")]
     NoVisibleSheet,
-    #[error("{0}")]
-    Mapping(String),
-    #[error("找不到“{field}”列（未识别的表头：{seen}），请用映射指定，如 A={field_en} / no “{field_en}” column found (unrecognised headings: {seen}); map one, e.g. A={field_en}")]
+    Mapping(Message),
     MissingColumn { field: &'static str, field_en: &'static str, seen: String },
-    #[error("有 {invalid} 行无效、{duplicates} 行重复，未导入任何订单（可用“跳过无效行”只导入有效行） / {invalid} invalid and {duplicates} duplicate rows: nothing imported (skip invalid rows to import the valid ones)")]
     InvalidRows { invalid: usize, duplicates: usize },
-    #[error("此文件已于批次 {batch_id} 导入过，未再次导入（如确需重复导入，请允许重复） / this file was already imported as batch {batch_id}: not imported again (allow duplicates to import it anyway)")]
     AlreadyImported { batch_id: i64 },
-    #[error("预览之后又有相同账号和面值的订单写入（{0}），请重新预览 / orders with the same account and face value were written after the preview ({0}): preview again")]
     ChangedSincePreview(String),
-    #[error("没有可导入的有效行 / no valid rows to import")]
     NothingToImport,
-    #[error("无法写入文件 {path}：{message} / cannot write {path}: {message}")]
     Write { path: String, message: String },
-    #[error(transparent)]
     Book(#[from] BookError),
 }
 
+crate::coded!(ImportError);
+
 impl ImportError {
     /// A stable machine-readable code for the UI and the command line.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ImportError::Io { .. } => "io_error",
-            ImportError::EmptyFile(_) => "empty_file",
-            ImportError::UnknownFormat { .. } => "unknown_format",
-            ImportError::Spreadsheet { .. } => "unreadable_spreadsheet",
-            ImportError::NoSuchSheet { .. } => "no_such_sheet",
-            ImportError::NoVisibleSheet => "no_visible_sheet",
-            ImportError::Mapping(_) => "bad_mapping",
-            ImportError::MissingColumn { .. } => "missing_column",
-            ImportError::InvalidRows { .. } => "invalid_rows",
-            ImportError::AlreadyImported { .. } => "already_imported",
-            ImportError::ChangedSincePreview(_) => "changed_since_preview",
-            ImportError::NothingToImport => "nothing_to_import",
-            ImportError::Write { .. } => "write_error",
+            ImportError::Io { .. } => ErrorCode::IoError,
+            ImportError::EmptyFile(_) => ErrorCode::EmptyFile,
+            ImportError::UnknownFormat { .. } => ErrorCode::UnknownFormat,
+            ImportError::Spreadsheet { .. } => ErrorCode::UnreadableSpreadsheet,
+            ImportError::NoSuchSheet { .. } => ErrorCode::NoSuchSheet,
+            ImportError::NoVisibleSheet => ErrorCode::NoVisibleSheet,
+            ImportError::Mapping(_) => ErrorCode::BadMapping,
+            ImportError::MissingColumn { .. } => ErrorCode::MissingColumn,
+            ImportError::InvalidRows { .. } => ErrorCode::InvalidRows,
+            ImportError::AlreadyImported { .. } => ErrorCode::AlreadyImported,
+            ImportError::ChangedSincePreview(_) => ErrorCode::ChangedSincePreview,
+            ImportError::NothingToImport => ErrorCode::NothingToImport,
+            ImportError::Write { .. } => ErrorCode::WriteError,
             ImportError::Book(e) => e.code(),
+        }
+    }
+
+    /// What went wrong, in Chinese and English.
+    pub fn message(&self) -> Message {
+        match self {
+            ImportError::Io { path, message } => msg!("无法读取文件 {path}：{message}", "cannot read {path}: {message}"),
+            ImportError::EmptyFile(f) => msg!("文件 {f} 是空的", "file {f} is empty"),
+            ImportError::UnknownFormat { file, detail } => {
+                msg!("无法识别文件 {file} 的格式：{detail}", "unrecognised file format of {file}")
+            }
+            ImportError::Spreadsheet { format, message } => msg!(
+                "文件按 {format} 读取失败（文件可能已损坏或加密）：{message}",
+                "cannot read the file as {format} (damaged or encrypted?): {message}"
+            ),
+            ImportError::NoSuchSheet { name, available } => msg!(
+                "没有名为“{name}”的工作表（有：{available}）",
+                "no sheet named “{name}” (there are: {available})"
+            ),
+            ImportError::NoVisibleSheet => msg!("文件中没有可见的工作表", "the file has no visible sheet"),
+            ImportError::Mapping(m) => m.clone(),
+            ImportError::MissingColumn { field, field_en, seen } => msg!(
+                "找不到“{field}”列（未识别的表头：{seen}），请用映射指定，如 A={field_en}",
+                "no “{field_en}” column found (unrecognised headings: {seen}); map one, e.g. A={field_en}"
+            ),
+            ImportError::InvalidRows { invalid, duplicates } => msg!(
+                "有 {invalid} 行无效、{duplicates} 行重复，未导入任何订单（可用“跳过无效行”只导入有效行）",
+                "{invalid} invalid and {duplicates} duplicate rows: nothing imported (skip invalid rows to import the valid ones)"
+            ),
+            ImportError::AlreadyImported { batch_id } => msg!(
+                "此文件已于批次 {batch_id} 导入过，未再次导入（如确需重复导入，请允许重复）",
+                "this file was already imported as batch {batch_id}: not imported again (allow duplicates to import it anyway)"
+            ),
+            ImportError::ChangedSincePreview(which) => msg!(
+                "预览之后又有相同账号和面值的订单写入（{which}），请重新预览",
+                "orders with the same account and face value were written after the preview ({which}): preview again"
+            ),
+            ImportError::NothingToImport => msg!("没有可导入的有效行", "no valid rows to import"),
+            ImportError::Write { path, message } => msg!("无法写入文件 {path}：{message}", "cannot write {path}: {message}"),
+            ImportError::Book(e) => e.message(),
         }
     }
 

@@ -27,13 +27,23 @@ pub struct RowMessage {
     /// Stable code for the UI (`not_a_phone`, `face_not_sold`, `duplicate_in_file`, …).
     pub code: &'static str,
     pub column: Option<ColumnRef>,
-    pub zh: String,
-    pub en: String,
+    /// `en` is empty when `zh` is already bilingual (a provider's message).
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub message: crate::contract::Message,
+}
+
+/// A finding reads as its message (`m.zh`, `m.en`).
+impl std::ops::Deref for RowMessage {
+    type Target = crate::contract::Message;
+    fn deref(&self) -> &crate::contract::Message {
+        &self.message
+    }
 }
 
 impl RowMessage {
     pub fn new(level: Level, code: &'static str, column: Option<&ColumnRef>, zh: String, en: String) -> Self {
-        RowMessage { level, code, column: column.cloned(), zh, en }
+        RowMessage { level, code, column: column.cloned(), message: crate::contract::Message { zh, en } }
     }
 
     /// `第 5 行 B 列（手机号）：… / row 5, column B (手机号): …`
@@ -68,8 +78,7 @@ impl RowMessage {
             level: m.level,
             code: m.code,
             column: m.field.and_then(|f| layout.column(f)).cloned(),
-            zh: m.zh,
-            en: m.en,
+            message: m.message,
         }
     }
 }

@@ -48,14 +48,23 @@ pub struct FieldMessage {
     /// Stable code for the UI (`not_a_phone`, `face_not_sold`, `missing_value`, …).
     pub code: &'static str,
     pub field: Option<Field>,
-    pub zh: String,
-    /// Empty when `zh` is already bilingual (a provider's message).
-    pub en: String,
+    /// `en` is empty when `zh` is already bilingual (a provider's message).
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub message: crate::contract::Message,
+}
+
+/// A finding reads as its message (`m.zh`, `m.en`).
+impl std::ops::Deref for FieldMessage {
+    type Target = crate::contract::Message;
+    fn deref(&self) -> &crate::contract::Message {
+        &self.message
+    }
 }
 
 impl FieldMessage {
     pub fn new(level: Level, code: &'static str, field: Option<Field>, zh: String, en: String) -> Self {
-        FieldMessage { level, code, field, zh, en }
+        FieldMessage { level, code, field, message: crate::contract::Message { zh, en } }
     }
 
     /// `zh / en` (or the bilingual text alone).
@@ -258,11 +267,12 @@ impl Checked {
 
 /// An order the check refused: its errors, each with where it is (`手机号：… / phone: …`).
 #[derive(Clone, Debug, thiserror::Error)]
-#[error("{text}")]
 pub struct Refused {
     pub messages: Vec<FieldMessage>,
-    text: String,
+    message: crate::contract::Message,
 }
+
+crate::coded!(Refused);
 
 impl Refused {
     fn new(origin: Origin, kind: ProductKind, messages: Vec<FieldMessage>) -> Refused {
@@ -273,13 +283,17 @@ impl Refused {
             zh.push(format!("{at_zh}：{text_zh}"));
             en.push(format!("{at_en}: {}", if text_en.is_empty() { text_zh } else { text_en }));
         }
-        let text = format!("{} / {}", zh.join("；"), en.join("; "));
-        Refused { messages, text }
+        Refused { messages, message: crate::contract::Message::new(zh.join("；"), en.join("; ")) }
     }
 
     /// A stable code for the UI and the command line.
-    pub fn code(&self) -> &'static str {
-        "invalid_field"
+    pub fn code(&self) -> crate::contract::ErrorCode {
+        crate::contract::ErrorCode::InvalidField
+    }
+
+    /// Every error with where it is, in Chinese and English.
+    pub fn message(&self) -> crate::contract::Message {
+        self.message.clone()
     }
 }
 

@@ -19,6 +19,8 @@ pub mod lookup;
 
 use crate::book::{Book, BookError, EventKind, NewOrder, Order, OrderState};
 use crate::config::{EngineSettings, Registry};
+use crate::contract::{ErrorCode, Message};
+use crate::msg;
 use apply::Applied;
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -51,23 +53,33 @@ const MIN_SCAN_GAP: Duration = Duration::from_millis(20);
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error(transparent)]
     Book(#[from] BookError),
-    #[error("供应商 {0} 未配置或不可用 / provider {0} is not configured or unavailable")]
     NoProvider(ProviderId),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("回调被拒绝：{0} / callback refused: {0}")]
+    Invalid(Message),
+    /// The provider client's reason (its own words).
     Callback(String),
 }
 
+crate::coded!(EngineError);
+
 impl EngineError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             EngineError::Book(e) => e.code(),
-            EngineError::NoProvider(_) => "no_provider",
-            EngineError::Invalid(_) => "invalid",
-            EngineError::Callback(_) => "callback_refused",
+            EngineError::NoProvider(_) => ErrorCode::NoProvider,
+            EngineError::Invalid(_) => ErrorCode::Invalid,
+            EngineError::Callback(_) => ErrorCode::CallbackRefused,
+        }
+    }
+
+    pub fn message(&self) -> Message {
+        match self {
+            EngineError::Book(e) => e.message(),
+            EngineError::NoProvider(p) => {
+                msg!("供应商 {p} 未配置或不可用", "provider {p} is not configured or unavailable")
+            }
+            EngineError::Invalid(m) => m.clone(),
+            EngineError::Callback(why) => msg!("回调被拒绝：{why}", "callback refused: {why}"),
         }
     }
 }
@@ -598,10 +610,9 @@ impl Engine {
     pub async fn query_now(&self, id: i64) -> Result<Order, EngineError> {
         let order = self.book.order(id)?;
         if !matches!(order.state, OrderState::Accepted | OrderState::Unknown | OrderState::ManualReview) {
-            return Err(EngineError::Invalid(format!(
-                "订单状态为“{}”，无需查询 / order is {}, nothing to query",
-                order.state.label_zh(),
-                order.state
+            return Err(EngineError::Invalid(Message::new(
+                format!("订单状态为“{}”，无需查询", order.state.label_zh()),
+                format!("order is {}, nothing to query", order.state),
             )));
         }
         self.query(order, true).await?;
@@ -612,22 +623,22 @@ impl Engine {
     pub fn resolve(&self, id: i64, outcome: OrderState, note: &str) -> Result<Order, EngineError> {
         let note = note.trim();
         if note.is_empty() {
-            return Err(EngineError::Invalid("请填写处理说明 / a note is required".into()));
+            return Err(EngineError::Invalid(crate::msg!("请填写处理说明", "a note is required")));
         }
         let order = self.book.order(id)?;
         self.book.write(|tx| {
             if order.state == OrderState::ManualReview {
                 if !outcome.is_final() {
-                    return Err(BookError::Invalid(
-                        "只能处理为成功或失败 / resolve as succeeded or failed".into(),
-                    ));
+                    return Err(BookError::Invalid(crate::msg!(
+                        "只能处理为成功或失败",
+                        "resolve as succeeded or failed"
+                    )));
                 }
                 tx.transition(id, outcome, &format!("人工处理 / resolved by hand: {note}"))?;
             } else if !order.attention {
-                return Err(BookError::Invalid(format!(
-                    "订单状态为“{}”，不需要人工处理 / order is {}, not waiting for a person",
-                    order.state.label_zh(),
-                    order.state
+                return Err(BookError::Invalid(Message::new(
+                    format!("订单状态为“{}”，不需要人工处理", order.state.label_zh()),
+                    format!("order is {}, not waiting for a person", order.state),
                 )));
             }
             tx.set_note(id, note)?;
@@ -641,10 +652,9 @@ impl Engine {
     pub fn resubmit(&self, id: i64) -> Result<Order, EngineError> {
         let order = self.book.order(id)?;
         if order.state != OrderState::Failed {
-            return Err(EngineError::Invalid(format!(
-                "只能重新提交失败的订单（当前“{}”） / only failed orders can be resubmitted (this one is {})",
-                order.state.label_zh(),
-                order.state
+            return Err(EngineError::Invalid(Message::new(
+                format!("只能重新提交失败的订单（当前“{}”）", order.state.label_zh()),
+                format!("only failed orders can be resubmitted (this one is {})", order.state),
             )));
         }
         let new = NewOrder {

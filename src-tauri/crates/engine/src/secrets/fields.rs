@@ -42,26 +42,36 @@ pub fn looks_secret(name: &str) -> bool {
 /// Why provider settings were refused. Nothing is stored when any of these happens.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
-    #[error("供应商设置必须是 JSON 对象 / provider settings must be a JSON object")]
     NotObject,
-    #[error("字段“{0}”：密钥必须是文本，未保存任何内容 / field \"{0}\": the secret must be text; nothing was saved")]
     SecretNotText(String),
-    #[error(
-        "字段“{0}”和“{1}”是两个不同的密钥，无法确定使用哪一个，未保存任何内容 / \
-         fields \"{0}\" and \"{1}\" hold two different secrets; nothing was saved"
-    )]
     TwoSecrets(String, String),
-    #[error(
-        "字段“{0}”看起来是凭据，但充值台不知道它的用途；为免以明文保存，未保存任何内容。供应商密钥请放在 \
-         \"secret\" 字段 / field \"{0}\" looks like a credential the app has no place for; nothing was \
-         saved (it would be stored in plain text). Put the provider's key in \"secret\""
-    )]
     Unplaced(String),
 }
 
+crate::coded!(SettingsError);
+
 impl SettingsError {
-    pub fn code(&self) -> &'static str {
-        "invalid_field"
+    pub fn code(&self) -> crate::contract::ErrorCode {
+        crate::contract::ErrorCode::InvalidField
+    }
+
+    pub fn message(&self) -> crate::contract::Message {
+        use crate::msg;
+        match self {
+            SettingsError::NotObject => msg!("供应商设置必须是 JSON 对象", "provider settings must be a JSON object"),
+            SettingsError::SecretNotText(f) => {
+                msg!("字段“{f}”：密钥必须是文本，未保存任何内容", "field \"{f}\": the secret must be text; nothing was saved")
+            }
+            SettingsError::TwoSecrets(a, b) => msg!(
+                "字段“{a}”和“{b}”是两个不同的密钥，无法确定使用哪一个，未保存任何内容",
+                "fields \"{a}\" and \"{b}\" hold two different secrets; nothing was saved"
+            ),
+            SettingsError::Unplaced(f) => msg!(
+                "字段“{f}”看起来是凭据，但充值台不知道它的用途；为免以明文保存，未保存任何内容。供应商密钥请放在 \"secret\" 字段",
+                "field \"{f}\" looks like a credential the app has no place for; nothing was saved (it would be stored \
+                 in plain text). Put the provider's key in \"secret\""
+            ),
+        }
     }
 }
 

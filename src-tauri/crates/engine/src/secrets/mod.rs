@@ -25,25 +25,34 @@ pub const DEFAULT_SERVICE: &str = "topup-desk";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
-    #[error(
-        "无法使用系统钥匙串：{0}。请登录桌面会话并解锁系统钥匙串（Linux：GNOME 钥匙串或 KWallet 的“登录”钥匙串；\
-         macOS：钥匙串访问；Windows：凭据管理器），然后重新打开充值台。凭据绝不会以明文保存。 / \
-         The OS keyring is unavailable: {0}. Log in to a desktop session and unlock the system keyring, then restart. \
-         Credentials are never stored in plain text."
-    )]
     Unavailable(String),
-    #[error("钥匙串中的凭据无法读取：{0} / the stored credential cannot be read: {0}")]
     Corrupt(String),
-    #[error("凭据不能为空 / the credential must not be empty")]
     Empty,
 }
 
+crate::coded!(SecretError);
+
 impl SecretError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::contract::ErrorCode {
+        use crate::contract::ErrorCode;
         match self {
-            SecretError::Unavailable(_) => "keyring_unavailable",
-            SecretError::Corrupt(_) => "keyring_corrupt",
-            SecretError::Empty => "secret_empty",
+            SecretError::Unavailable(_) => ErrorCode::KeyringUnavailable,
+            SecretError::Corrupt(_) => ErrorCode::KeyringCorrupt,
+            SecretError::Empty => ErrorCode::SecretEmpty,
+        }
+    }
+
+    pub fn message(&self) -> crate::contract::Message {
+        use crate::msg;
+        match self {
+            SecretError::Unavailable(why) => msg!(
+                "无法使用系统钥匙串：{why}。请登录桌面会话并解锁系统钥匙串（Linux：GNOME 钥匙串或 KWallet 的“登录”钥匙串；\
+                 macOS：钥匙串访问；Windows：凭据管理器），然后重新打开充值台。凭据绝不会以明文保存。",
+                "The OS keyring is unavailable: {why}. Log in to a desktop session and unlock the system keyring, then \
+                 restart. Credentials are never stored in plain text."
+            ),
+            SecretError::Corrupt(why) => msg!("钥匙串中的凭据无法读取：{why}", "the stored credential cannot be read: {why}"),
+            SecretError::Empty => msg!("凭据不能为空", "the credential must not be empty"),
         }
     }
 }

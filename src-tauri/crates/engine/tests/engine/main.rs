@@ -5,6 +5,7 @@
 mod book;
 mod callback_replay;
 mod console;
+mod contract;
 mod fault_mix;
 mod import;
 mod keyring;

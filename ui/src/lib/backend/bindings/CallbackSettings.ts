@@ -17,66 +17,66 @@ port: number,
 /**
  * The URL providers call, e.g. `https://example.com/topup`; `/callback/<provider>` is appended.
  */
-public_url: string | null, 
+publicUrl: string | null, 
 /**
  * Largest request body (bytes, at least 1024); a larger one is answered 413. Default 16 KiB.
  */
-max_body_bytes: number, 
+maxBodyBytes: number, 
 /**
  * Largest request head: request line and headers (bytes, at least 8192); a larger one is answered
  * 431. Default 16 KiB.
  */
-max_header_bytes: number, 
+maxHeaderBytes: number, 
 /**
  * Open connections at most (the socket cap), and never more than half the process's open-files
  * limit. When full, the connection idle longest is closed to make room; if every one is busy
  * storing a callback, the new one is answered 503 and closed. Default 256.
  */
-max_connections: number, 
+maxConnections: number, 
 /**
  * Open connections per sender address (IPv6: per /64) at most; trusted proxies are exempt. Over
  * it the sender's own connection idle longest is closed, or the new one answered 503. Default 32.
  */
-max_connections_per_ip: number, 
+maxConnectionsPerIp: number, 
 /**
  * Requests a second, all senders together; over it 429. Default 5000.
  */
-max_requests_per_second: number, 
+maxRequestsPerSecond: number, 
 /**
  * Requests a second per sender; over it 429, and the request does not count against the global
  * budget. Default 1000.
  */
-max_requests_per_second_per_ip: number, 
+maxRequestsPerSecondPerIp: number, 
 /**
  * A request head must arrive within this of the connection opening or of its previous answer
  * (ms), else the connection is closed: the header-read and keep-alive idle timeout. Default 5000.
  */
-header_timeout_ms: number, 
+headerTimeoutMs: number, 
 /**
  * A request body must arrive within this of its head (ms), else 408. Default 10000.
  */
-request_timeout_ms: number, 
+requestTimeoutMs: number, 
 /**
  * A connection on which no request starts or ends for this long is closed, whatever it is doing
  * (e.g. a client that never reads its answers) (ms). Default 30000.
  */
-idle_timeout_ms: number, 
+idleTimeoutMs: number, 
 /**
  * On stop, callbacks being stored get this long to finish and be acknowledged (ms); then every
  * connection is dropped. Default 2000.
  */
-shutdown_grace_ms: number, 
+shutdownGraceMs: number, 
 /**
  * The reverse proxy or tunnel in front of the listener: for requests from these addresses the
  * sender is the last address of `X-Forwarded-For` (else `X-Real-IP`), and the per-sender
  * connection cap does not apply to them. Default loopback (`127.0.0.1`, `::1`).
  */
-trusted_proxies: Array<string>, 
+trustedProxies: Array<string>, 
 /**
  * Refusals logged one by one per summary period; the rest are only counted. Default 10.
  */
-refusal_log_first: number, 
+refusalLogFirst: number, 
 /**
  * How often a summary line of the refusals is logged, if there were any (seconds). Default 60.
  */
-refusal_summary_secs: number, };
+refusalSummarySecs: number, };

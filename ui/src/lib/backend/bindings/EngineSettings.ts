@@ -4,45 +4,49 @@ import type { ProviderId } from "./ProviderId";
 
 /**
  * How the engine schedules, routes and listens. Every field has a default.
+ *
+ * On the wire and in the order book: camelCase, like every other type the UI sees. Each field also
+ * reads its snake_case name (`alias`), the form releases before stored, so settings already on a
+ * user's disk keep loading; the next save writes camelCase.
  */
 export type EngineSettings = { 
 /**
  * Delays before the 1st, 2nd, … status query of an accepted or unknown order (ms); the last one
  * repeats. Default 10 s, 30 s, 1 min, 2 min, 5 min, then every 10 min.
  */
-query_delays_ms: Array<number>, 
+queryDelaysMs: Array<number>, 
 /**
  * Wait before resending an order that a provider rejected with a busy / rate-limit code, or that
  * never left this machine (ms, doubled per attempt up to 60 s).
  */
-retry_delay_ms: number, 
+retryDelayMs: number, 
 /**
  * After a query says the provider has no such order, wait this long after the last send before
  * resending the same id (ms).
  */
-resend_after_not_found_ms: number, 
+resendAfterNotFoundMs: number, 
 /**
  * Resends of the same id after "not found" before a human looks at it.
  */
-max_not_found_resends: number, 
+maxNotFoundResends: number, 
 /**
  * Queries stop and the order goes to manual review this long after its first send (ms), unless
  * the provider's own query window is shorter.
  */
-manual_review_after_ms: number, 
+manualReviewAfterMs: number, 
 /**
  * An order whose outcome is still unknown (being queried) this long after its first send is
  * flagged for a person (ms) by its next query answer, long before `manual_review_after_ms`; it
  * keeps being queried. Once per order. Time alone never fails, refunds or reroutes it.
  */
-unknown_alert_after_ms: number, 
+unknownAlertAfterMs: number, 
 /**
  * A callback may bring an order's next query forward (to confirm a state its signature does not
  * cover, or one the client did not understand), but to no sooner than this long after the order's
  * last query (ms): replayed callbacks cannot spend the provider's request budget faster than one
  * query per order per this gap.
  */
-callback_query_gap_ms: number, 
+callbackQueryGapMs: number, 
 /**
  * Default provider per product kind (`phone`, `electricity`, `game`, `douyin`).
  */
@@ -54,12 +58,12 @@ fallback: { [key in string]: ProviderId },
 /**
  * The window of the "same account and amount" warning (ms).
  */
-duplicate_window_ms: number, callback: CallbackSettings, 
+duplicateWindowMs: number, callback: CallbackSettings, 
 /**
  * Low-balance threshold per provider (li); below it the console warns and notifies.
  */
-low_balance: { [key in string]: number }, 
+lowBalance: { [key in string]: number }, 
 /**
  * How often the balances screen re-reads balances (seconds; 0 = never).
  */
-auto_refresh_balance_secs: number, };
+autoRefreshBalanceSecs: number, };

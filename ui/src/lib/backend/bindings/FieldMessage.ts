@@ -9,8 +9,4 @@ export type FieldMessage = { level: Level,
 /**
  * Stable code for the UI (`not_a_phone`, `face_not_sold`, `missing_value`, …).
  */
-code: string, field: Field | null, zh: string, 
-/**
- * Empty when `zh` is already bilingual (a provider's message).
- */
-en: string, };
+code: string, field: Field | null, zh: string, en: string, };
