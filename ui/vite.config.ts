@@ -6,6 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 const lib = fileURLToPath(new URL('./src/lib', import.meta.url));
 
+/** `topup-desk dev-server`'s default port, and the path the UI's dev transport calls. */
+const DEV_SERVER_PORT = 1430;
+const DEV_BACKEND_PREFIX = '/__topup';
+
 /** The CSP the Tauri window enforces (tauri.conf.json `app.security.csp` is the
  * source of truth in the app). The dev server applies the same policy through a
  * <meta> tag so inline scripts / eval are caught while developing; the production
@@ -21,10 +25,10 @@ function cspMeta(): Plugin {
     name: 'topup-csp-meta',
     transformIndexHtml(html, ctx) {
       if (!ctx.server) return html;
-      // Plus the dev server's HMR websocket.
+      // Plus the dev server's HMR websocket, and 'self' for the dev backend behind the proxy below.
       const policy = CSP.replace(
         'connect-src ipc: http://ipc.localhost',
-        'connect-src ipc: http://ipc.localhost ws://127.0.0.1:5173 ws://localhost:5173',
+        "connect-src 'self' ipc: http://ipc.localhost ws://127.0.0.1:5173 ws://localhost:5173",
       );
       const meta = `<meta http-equiv="Content-Security-Policy" content="${policy}" />`;
       // Right after <meta charset>, i.e. before any script or stylesheet.
@@ -46,6 +50,14 @@ export default defineConfig({
     port: 5173,
     strictPort: true,
     host: '127.0.0.1',
+    // Outside Tauri, `npm run dev` talks to the real engine in sandbox mode: `topup-desk dev-server`
+    // (README, "Developing the UI") on 127.0.0.1; same origin for the page, so no CORS.
+    proxy: {
+      [DEV_BACKEND_PREFIX]: {
+        target: `http://127.0.0.1:${process.env.TOPUP_DEV_SERVER_PORT ?? DEV_SERVER_PORT}`,
+        rewrite: (path) => path.slice(DEV_BACKEND_PREFIX.length),
+      },
+    },
   },
   // `vite preview` serves the production bundle under the app's CSP (as a header).
   preview: {

@@ -17,15 +17,26 @@ pub enum FrontendEvent {
 }
 
 impl FrontendEvent {
+    /// Every event (the generated TypeScript names and the dev server's event stream list them).
+    pub const ALL: [FrontendEvent; 2] = [FrontendEvent::Status, FrontendEvent::OrdersChanged];
+
     pub const fn name(&self) -> &'static str {
         match self {
             FrontendEvent::Status => "engine://status",
             FrontendEvent::OrdersChanged => "orders://changed",
         }
     }
+
+    /// The key in the UI's `EVENTS` object.
+    pub const fn key(&self) -> &'static str {
+        match self {
+            FrontendEvent::Status => "engineStatus",
+            FrontendEvent::OrdersChanged => "ordersChanged",
+        }
+    }
 }
 
-fn emit_status(app: &AppHandle) {
+fn emit_status<R: tauri::Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
     if let Ok(status) = state.status() {
         crate::notify::attention(app, &state, status.attention_count);
@@ -34,7 +45,7 @@ fn emit_status(app: &AppHandle) {
 }
 
 /// Forwards coalesced order changes and engine state changes to the window.
-pub fn start(app: AppHandle) {
+pub fn start<R: tauri::Runtime>(app: AppHandle<R>) {
     let state = app.state::<AppState>();
     let changes = state.book.subscribe();
     watch_engine(app.clone());
@@ -50,7 +61,7 @@ pub fn start(app: AppHandle) {
 
 /// Refreshes the status line whenever the current engine's state changes (call again after a restart:
 /// the old engine's watch ends with it).
-pub fn watch_engine(app: AppHandle) {
+pub fn watch_engine<R: tauri::Runtime>(app: AppHandle<R>) {
     let mut engine_state = app.state::<AppState>().engine().state();
     tauri::async_runtime::spawn(async move {
         emit_status(&app);

@@ -10,6 +10,7 @@ mod cli_engine;
 mod cli_import;
 mod cmd;
 mod console;
+mod contract;
 mod error;
 mod events;
 mod notify;
@@ -47,30 +48,7 @@ fn run_window(state: state::AppState) {
             events::start(app.handle().clone());
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            cmd::status::app_status,
-            cmd::status::set_locale,
-            cmd::orders::list_orders,
-            cmd::orders::order_detail,
-            cmd::orders::state_counts,
-            cmd::orders::batch_counts,
-            cmd::orders::order_preflight,
-            cmd::orders::add_order,
-            cmd::orders::phone_info,
-            cmd::orders::query_order,
-            cmd::orders::resolve_order,
-            cmd::orders::resubmit_order,
-            cmd::orders::export_orders,
-            cmd::balances::balances,
-            cmd::balances::test_provider,
-            cmd::balances::provider_stats,
-            cmd::settings::get_settings,
-            cmd::settings::save_provider,
-            cmd::settings::remove_provider,
-            cmd::settings::save_engine_settings,
-            cmd::import::import_preview,
-            cmd::import::import_commit,
-        ])
+        .invoke_handler(cmd::for_each_command!(cmd::invoke_handler))
         .run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!(error = %e, "window failed");
@@ -80,7 +58,10 @@ fn run_window(state: state::AppState) {
 }
 
 /// Restarts the session (new provider accounts or listener settings) and re-attaches the status watch.
-pub async fn restart(app: &tauri::AppHandle, state: &state::AppState) -> error::CmdResult<()> {
+pub async fn restart<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    state: &state::AppState,
+) -> error::CmdResult<()> {
     state.restart().await?;
     events::watch_engine(app.clone());
     Ok(())

@@ -8,7 +8,7 @@ use tauri::AppHandle;
 use tauri_plugin_notification::NotificationExt;
 use topup_engine::console::BalanceRow;
 
-pub fn low_balances(app: &AppHandle, state: &AppState, rows: &[BalanceRow]) {
+pub fn low_balances<R: tauri::Runtime>(app: &AppHandle<R>, state: &AppState, rows: &[BalanceRow]) {
     let mut known = state.balances.lock().unwrap_or_else(|p| p.into_inner());
     for row in rows {
         let was_low = known.get(&row.provider).is_some_and(|r| r.low);
@@ -34,7 +34,7 @@ fn attention_rose(seen: &mut Option<i64>, now: i64) -> Option<i64> {
     before.filter(|&b| now > b).map(|b| now - b)
 }
 
-pub fn attention(app: &AppHandle, state: &AppState, count: i64) {
+pub fn attention<R: tauri::Runtime>(app: &AppHandle<R>, state: &AppState, count: i64) {
     let rose = attention_rose(&mut state.attention_seen.lock().unwrap_or_else(|p| p.into_inner()), count);
     if let Some(new) = rose {
         let body = format!("新增 {new} 笔订单需要人工关注，共 {count} 笔 / {new} more orders need attention ({count} in all)");

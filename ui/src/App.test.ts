@@ -152,11 +152,11 @@ describe('i18n', () => {
 
   it('keeps the switched language but tells the user when saving it fails', async () => {
     const user = userEvent.setup();
-    mSetLocale.mockRejectedValue(new BackendError('io', 'disk full'));
+    mSetLocale.mockRejectedValue(new BackendError('io_error', 'disk full'));
     await renderReady();
     await user.click(screen.getByTestId('nav-settings'));
     await user.click(screen.getByTestId('lang-en'));
-    expect(await screen.findByTestId('locale-error')).toHaveTextContent('disk full (io)');
+    expect(await screen.findByTestId('locale-error')).toHaveTextContent('disk full (io_error)');
     expect(screen.getByTestId('nav-orders')).toHaveTextContent('Orders');
   });
 });
@@ -261,10 +261,10 @@ describe('backend errors', () => {
   });
 
   it('shows other backend errors with their message and code', async () => {
-    mAppStatus.mockRejectedValue(new BackendError('db_locked', 'database is locked'));
+    mAppStatus.mockRejectedValue(new BackendError('db_error', 'database is locked'));
     render(App);
     const alert = await screen.findByTestId('backend-error');
     expect(alert).toHaveTextContent('database is locked');
-    expect(alert).toHaveTextContent('db_locked');
+    expect(alert).toHaveTextContent('db_error');
   });
 });

@@ -6,7 +6,10 @@ use topup_engine::console::{self, BalanceRow};
 use topup_engine::ProviderId;
 
 #[tauri::command]
-pub async fn balances(app: AppHandle, state: State<'_, AppState>) -> CmdResult<Vec<BalanceRow>> {
+pub async fn balances<R: tauri::Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> CmdResult<Vec<BalanceRow>> {
     let engine = state.engine();
     let mut rows = Vec::new();
     for id in engine.providers() {
@@ -22,6 +25,6 @@ pub async fn test_provider(state: State<'_, AppState>, id: ProviderId) -> CmdRes
 }
 
 #[tauri::command]
-pub async fn provider_stats(app: AppHandle) -> CmdResult<Vec<ProviderStats>> {
+pub async fn provider_stats<R: tauri::Runtime>(app: AppHandle<R>) -> CmdResult<Vec<ProviderStats>> {
     super::blocking(app, |s| Ok(s.book.provider_stats(console::local_day_start())?)).await
 }

@@ -6,8 +6,8 @@ use topup_engine::console::{self, ImportRequest};
 use topup_engine::import::{Committed, Preview};
 
 #[tauri::command]
-pub async fn import_preview(
-    app: AppHandle,
+pub async fn import_preview<R: tauri::Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     request: ImportRequest,
 ) -> CmdResult<Preview> {
@@ -16,6 +16,9 @@ pub async fn import_preview(
 }
 
 #[tauri::command]
-pub async fn import_commit(app: AppHandle, request: ImportRequest) -> CmdResult<Committed> {
+pub async fn import_commit<R: tauri::Runtime>(
+    app: AppHandle<R>,
+    request: ImportRequest,
+) -> CmdResult<Committed> {
     blocking(app, move |s| Ok(console::import_commit(&s.book, &s.engine(), &s.balances, &request)?)).await
 }

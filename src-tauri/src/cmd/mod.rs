@@ -8,6 +8,56 @@
 //! async worker the engine needs. Left on the async worker: the settings commands' short keyring and
 //! settings writes around a session restart (a user's click, not a hot path).
 
+/// THE list of commands: the window's invoke handler (`main.rs`), the generated TypeScript names
+/// (`ui/src/lib/backend/bindings/names.ts`, written by a test in `contract.rs`) and the dev server
+/// are all built from it, so a command is named once. Calls `$m! { module::command, … }`.
+macro_rules! for_each_command {
+    ($($m:ident)::+) => {
+        $($m)::+! {
+            status::app_status,
+            status::set_locale,
+            orders::list_orders,
+            orders::order_detail,
+            orders::state_counts,
+            orders::batch_counts,
+            orders::order_preflight,
+            orders::add_order,
+            orders::phone_info,
+            orders::query_order,
+            orders::resolve_order,
+            orders::resubmit_order,
+            orders::export_orders,
+            balances::balances,
+            balances::test_provider,
+            balances::provider_stats,
+            settings::get_settings,
+            settings::save_provider,
+            settings::remove_provider,
+            settings::save_engine_settings,
+            import::import_preview,
+            import::import_commit,
+        }
+    };
+}
+pub(crate) use for_each_command;
+
+/// The invoke handler of every command in [`for_each_command`].
+macro_rules! invoke_handler {
+    ($($module:ident::$name:ident),* $(,)?) => {
+        tauri::generate_handler![$($crate::cmd::$module::$name),*]
+    };
+}
+pub(crate) use invoke_handler;
+
+macro_rules! command_names {
+    ($($module:ident::$name:ident),* $(,)?) => {
+        &[$(stringify!($name)),*]
+    };
+}
+
+/// Every command's name, as the UI invokes it.
+pub const NAMES: &[&str] = for_each_command!(command_names);
+
 pub mod balances;
 pub mod import;
 pub mod orders;
@@ -21,7 +71,7 @@ use topup_engine::contract::ErrorCode;
 
 /// Runs `f` (order-book reads and writes, keyring lookups, file export) on a blocking thread, never on
 /// the window's main thread, and hands it the app's state.
-pub async fn blocking<T, F>(app: AppHandle, f: F) -> CmdResult<T>
+pub async fn blocking<T, F, R: tauri::Runtime>(app: AppHandle<R>, f: F) -> CmdResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&AppState) -> CmdResult<T> + Send + 'static,

@@ -10,13 +10,13 @@ fn view(state: &AppState) -> CmdResult<SettingsView> {
 }
 
 #[tauri::command]
-pub async fn get_settings(app: AppHandle) -> CmdResult<SettingsView> {
+pub async fn get_settings<R: tauri::Runtime>(app: AppHandle<R>) -> CmdResult<SettingsView> {
     super::blocking(app, view).await
 }
 
 #[tauri::command]
-pub async fn save_provider(
-    app: AppHandle,
+pub async fn save_provider<R: tauri::Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     id: ProviderId,
     settings: serde_json::Value,
@@ -28,8 +28,8 @@ pub async fn save_provider(
 }
 
 #[tauri::command]
-pub async fn remove_provider(
-    app: AppHandle,
+pub async fn remove_provider<R: tauri::Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     id: ProviderId,
 ) -> CmdResult<SettingsView> {
@@ -39,8 +39,8 @@ pub async fn remove_provider(
 }
 
 #[tauri::command]
-pub async fn save_engine_settings(
-    app: AppHandle,
+pub async fn save_engine_settings<R: tauri::Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     settings: EngineSettings,
 ) -> CmdResult<SettingsView> {

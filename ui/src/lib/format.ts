@@ -1,10 +1,12 @@
 // Presentation helpers shared by the screens: bilingual backend messages, times, labels.
-import type { Locale } from '$lib/backend/types';
+import type { Locale, Message } from '$lib/backend/types';
 import { BackendError } from '$lib/backend/error';
 
 /**
- * Backend messages are Chinese first, then " / " and English (`余额不足 / balance too low`).
- * Shows the part for `locale`; a message without " / " is shown whole.
+ * Text the backend stored or relayed as one string, Chinese first, then " / " and English
+ * (an order's last error, a timeline entry, a provider's message: `余额不足 / balance too low`).
+ * Shows the part for `locale`; a text without " / " is shown whole. Errors and findings do not
+ * need this: they arrive as `{zh, en}` (see `messageText`).
  */
 export function localizeMessage(message: string, locale: Locale): string {
   const i = message.indexOf(' / ');
@@ -14,9 +16,15 @@ export function localizeMessage(message: string, locale: Locale): string {
   return locale === 'en' ? en || zh : zh || en;
 }
 
+/** A `{zh, en}` message in `locale` (`en` empty: a provider's one text, shown by `localizeMessage`). */
+export function messageText(m: Message, locale: Locale): string {
+  if (!m.en) return localizeMessage(m.zh, locale);
+  return locale === 'en' ? m.en : m.zh;
+}
+
 /** The text to show for any rejection from the backend, in `locale`. */
 export function errorText(e: unknown, locale: Locale): string {
-  return localizeMessage(BackendError.from(e).message, locale);
+  return messageText(BackendError.from(e), locale);
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');

@@ -6,7 +6,7 @@
 
 use crate::book::{Book, Order, OrderFilter, OrderState};
 use crate::config::{EngineSettings, Registry};
-use crate::contract::{ErrorCode, Message};
+use crate::contract::{BatchId, ErrorCode, Message, OrderId};
 use crate::import::Field;
 use crate::order::{Cell, CheckedOrder, FieldMessage, Origin, RawOrder};
 use crate::run::{Engine, EngineError};
@@ -69,10 +69,6 @@ fn field(field: (&'static str, &'static str), message: Message) -> ConsoleError 
     ConsoleError::Field { field, message }
 }
 
-fn parse_id(name: (&'static str, &'static str), id: &str) -> Result<i64, ConsoleError> {
-    id.trim().parse::<i64>().map_err(|_| field(name, crate::msg!("编号“{id}”无效", "invalid id")))
-}
-
 /// The order list query, as the UI sends it.
 #[derive(Clone, Debug, Default, Deserialize, ts_rs::TS)]
 #[ts(export)]
@@ -80,7 +76,7 @@ fn parse_id(name: (&'static str, &'static str), id: &str) -> Result<i64, Console
 pub struct OrderQuery {
     pub states: Vec<OrderState>,
     pub provider: Option<ProviderId>,
-    pub batch_id: Option<String>,
+    pub batch_id: Option<BatchId>,
     pub created_from: Option<i64>,
     pub created_to: Option<i64>,
     pub search: Option<String>,
@@ -94,12 +90,7 @@ impl OrderQuery {
         Ok(OrderFilter {
             states: self.states.clone(),
             provider: self.provider,
-            batch_id: self
-                .batch_id
-                .as_deref()
-                .filter(|b| !b.is_empty())
-                .map(|b| parse_id(("批次", "batch"), b))
-                .transpose()?,
+            batch_id: self.batch_id.map(BatchId::get),
             created_from: self.created_from,
             created_to: self.created_to,
             search: self.search.clone(),
@@ -378,17 +369,13 @@ pub async fn preflight(engine: &Engine, input: &NewOrderInput) -> Result<Preflig
     })
 }
 
-pub fn resolve(engine: &Engine, id: &str, outcome: &str, note: &str) -> Result<Order, ConsoleError> {
+pub fn resolve(engine: &Engine, id: OrderId, outcome: &str, note: &str) -> Result<Order, ConsoleError> {
     let state = match outcome {
         "succeeded" => OrderState::Succeeded,
         "failed" => OrderState::Failed,
         other => return Err(field(("处理结果", "outcome"), crate::msg!("“{other}”无效", "invalid"))),
     };
-    Ok(engine.resolve(parse_id(("订单", "order"), id)?, state, note)?)
-}
-
-pub fn order_id(id: &str) -> Result<i64, ConsoleError> {
-    parse_id(("订单", "order"), id)
+    Ok(engine.resolve(id.get(), state, note)?)
 }
 
 /// One provider's balance as last read.

@@ -142,6 +142,95 @@ macro_rules! msg {
     };
 }
 
+/// Defines an id newtype over the book's integer row id. It travels as a string (JavaScript numbers
+/// lose integers above 2^53; ts type `string`), reads back from a string or a number, and refuses
+/// anything else with a message naming the id.
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $zh:literal, $en:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, ts_rs::TS)]
+        #[ts(export, type = "string")]
+        pub struct $name(pub i64);
+
+        impl $name {
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+
+            /// For a field kept as `i64` inside the engine: `#[serde(serialize_with = "…")]`.
+            pub fn serialize_raw<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+                $name(*id).serialize(s)
+            }
+
+            /// The same for an optional id (`null` when absent).
+            pub fn serialize_opt_raw<S: serde::Serializer>(id: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+                id.map($name).serialize(s)
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(id: i64) -> $name {
+                $name(id)
+            }
+        }
+
+        impl From<$name> for i64 {
+            fn from(id: $name) -> i64 {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = Message;
+            fn from_str(text: &str) -> Result<$name, Message> {
+                text.trim().parse::<i64>().map($name).map_err(|_| {
+                    Message::new(format!("{}“{text}”无效", $zh), format!("invalid {} “{text}”", $en))
+                })
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$name, D::Error> {
+                #[derive(Deserialize)]
+                #[serde(untagged)]
+                enum Raw {
+                    Text(String),
+                    Number(i64),
+                }
+                match Raw::deserialize(d)? {
+                    Raw::Number(n) => Ok($name(n)),
+                    Raw::Text(t) => t.parse().map_err(|m: Message| serde::de::Error::custom(m)),
+                }
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An order (the order book's row id; not the merchant order id sent to providers).
+    OrderId,
+    "订单编号",
+    "order id"
+);
+id_type!(
+    /// An import batch.
+    BatchId,
+    "批次编号",
+    "batch id"
+);
+
 /// An error every front end can show: a stable code and a message in both languages.
 pub trait Coded {
     fn code(&self) -> ErrorCode;
@@ -178,6 +267,20 @@ mod tests {
         for code in ErrorCode::ALL {
             assert_eq!(serde_json::to_value(code).unwrap(), serde_json::json!(code.as_str()));
         }
+    }
+
+    #[test]
+    fn ids_travel_as_strings_and_read_back_from_strings_or_numbers() {
+        assert_eq!(
+            serde_json::to_value(OrderId(9_007_199_254_740_993)).unwrap(),
+            serde_json::json!("9007199254740993")
+        );
+        assert_eq!(serde_json::from_value::<OrderId>(serde_json::json!(" 42 ")).unwrap(), OrderId(42));
+        assert_eq!(serde_json::from_value::<BatchId>(serde_json::json!(7)).unwrap(), BatchId(7));
+        let err = serde_json::from_value::<OrderId>(serde_json::json!("x1")).unwrap_err().to_string();
+        assert!(err.contains("订单编号“x1”无效") && err.contains("invalid order id"), "{err}");
+        let map: std::collections::BTreeMap<OrderId, u8> = [(OrderId(3), 1)].into();
+        assert_eq!(serde_json::to_string(&map).unwrap(), r#"{"3":1}"#);
     }
 
     #[test]

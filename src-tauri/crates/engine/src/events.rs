@@ -5,6 +5,7 @@
 //! the load) and hands over one batch with each order listed once, at its latest state.
 
 use crate::book::{Change, OrderState};
+use crate::contract::{BatchId, OrderId};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
@@ -14,9 +15,9 @@ use tokio::sync::{broadcast, mpsc};
 #[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeBatch {
-    /// Order id (as a string, for JavaScript) → its latest state.
-    pub orders: BTreeMap<String, OrderState>,
-    pub batches: Vec<String>,
+    /// Order id → its latest state.
+    pub orders: BTreeMap<OrderId, OrderState>,
+    pub batches: Vec<BatchId>,
     pub settings: bool,
     /// Some changes were dropped because the receiver fell behind: re-read everything shown.
     pub lagged: bool,
@@ -59,9 +60,9 @@ pub fn coalesce(mut changes: broadcast::Receiver<Change>, every: Duration) -> mp
 fn add(batch: &mut ChangeBatch, change: Change) {
     match change {
         Change::Order { id, state } => {
-            batch.orders.insert(id.to_string(), state);
+            batch.orders.insert(OrderId(id), state);
         }
-        Change::Batch { id } => batch.batches.push(id.to_string()),
+        Change::Batch { id } => batch.batches.push(BatchId(id)),
         Change::Settings => batch.settings = true,
     }
 }

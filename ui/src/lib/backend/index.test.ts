@@ -53,11 +53,12 @@ describe('inside Tauri', () => {
     expect(invoke).toHaveBeenCalledWith('set_locale', { locale: 'en' });
   });
 
-  it('wraps {code, message} rejections in BackendError', async () => {
+  it('wraps {code, zh, en} rejections in BackendError', async () => {
     const be = await freshBackend();
-    invoke.mockRejectedValue({ code: 'invalid_locale', message: 'nope' });
+    invoke.mockRejectedValue({ code: 'invalid_locale', zh: '不行', en: 'nope' });
     await expect(be.setLocale('en')).rejects.toSatisfy(
-      (e: unknown) => e instanceof be.BackendError && e.code === 'invalid_locale' && e.message === 'nope',
+      (e: unknown) =>
+        e instanceof be.BackendError && e.code === 'invalid_locale' && e.text('en') === 'nope' && e.zh === '不行',
     );
   });
 

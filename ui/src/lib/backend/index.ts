@@ -4,7 +4,12 @@ import { invoke as tauriInvoke } from '@tauri-apps/api/core';
 import { listen as tauriListen } from '@tauri-apps/api/event';
 import { BackendError } from './error';
 import {
+  COMMANDS,
   EVENTS,
+  type BatchId,
+  type CommandName,
+  type EventName,
+  type OrderId,
   type AppStatus,
   type BalanceRow,
   type ChangeBatch,
@@ -35,10 +40,10 @@ export * from './types';
 /** Call to stop listening. */
 export type Unlisten = () => void;
 
-/** How commands and events travel: Tauri IPC, or (dev only) an in-memory fake. */
+/** How commands and events travel: Tauri IPC, or (dev only) HTTP to the dev server (./http.ts). */
 export interface Transport {
-  invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T>;
-  listen<T>(event: string, handler: (payload: T) => void): Promise<Unlisten>;
+  invoke<T>(cmd: CommandName, args?: Record<string, unknown>): Promise<T>;
+  listen<T>(event: EventName, handler: (payload: T) => void): Promise<Unlisten>;
 }
 
 declare global {
@@ -61,31 +66,31 @@ let transport: Promise<Transport> | null = null;
 
 function getTransport(): Promise<Transport> {
   if (transport) return transport;
-  // Dev-only fake for looking at the UI in a plain browser (`/?mock`).
-  // `import.meta.env.DEV` is the literal `false` in production builds, so this
-  // branch and the ./mock chunk are dropped from `dist` entirely.
-  if (import.meta.env.DEV && isMockRequested()) {
-    transport = import('./mock').then((m) => m.createMockTransport(location.search));
+  if (hasBackend()) {
+    transport = Promise.resolve(tauriTransport);
     return transport;
   }
-  if (!hasBackend()) {
-    return Promise.reject(
-      new BackendError(
-        'no_backend',
-        'Tauri backend not available: this page must run inside the Topup Desk app ' +
-          '(window.__TAURI_INTERNALS__ is undefined).',
-      ),
-    );
+  // `npm run dev` in a plain browser: the real engine in sandbox mode, served by
+  // `topup-desk dev-server` behind Vite's proxy (see ./http.ts). `import.meta.env.MODE` is
+  // 'production' in builds and 'test' under Vitest, so this branch and the ./http chunk are
+  // dropped from `dist` and never used by unit tests.
+  if (import.meta.env.MODE === 'development') {
+    transport = import('./http').then((m) => m.httpTransport(DEV_SERVER_BASE));
+    return transport;
   }
-  transport = Promise.resolve(tauriTransport);
-  return transport;
+  return Promise.reject(
+    new BackendError(
+      'no_backend',
+      'Tauri backend not available: this page must run inside the Topup Desk app ' +
+        '(window.__TAURI_INTERNALS__ is undefined).',
+    ),
+  );
 }
 
-function isMockRequested(): boolean {
-  return typeof location !== 'undefined' && new URLSearchParams(location.search).has('mock');
-}
+/** Where Vite's dev server proxies the dev backend (vite.config.ts `server.proxy`). */
+export const DEV_SERVER_BASE = '/__topup';
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(cmd: CommandName, args?: Record<string, unknown>): Promise<T> {
   const t = await getTransport();
   try {
     return await t.invoke<T>(cmd, args);
@@ -98,87 +103,87 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 /** `app_status`: version, paths, engine state, sandbox flag, locale, keyring. */
 export function appStatus(): Promise<AppStatus> {
-  return call<AppStatus>('app_status');
+  return call<AppStatus>(COMMANDS.appStatus);
 }
 
 /** `set_locale`: persist the UI language in the backend. */
 export async function setLocale(locale: Locale): Promise<void> {
-  await call<null>('set_locale', { locale });
+  await call<null>(COMMANDS.setLocale, { locale });
 }
 
 // ---------------------------------------------------------------- orders
 
 /** `list_orders`: one page of orders matching the query (filtering and paging in SQLite). */
 export function listOrders(query: OrderQuery): Promise<OrderPage> {
-  return call<OrderPage>('list_orders', { query });
+  return call<OrderPage>(COMMANDS.listOrders, { query });
 }
 
 /** `order_detail`: the order and its timeline. */
-export function orderDetail(id: string): Promise<OrderDetail> {
-  return call<OrderDetail>('order_detail', { id });
+export function orderDetail(id: OrderId): Promise<OrderDetail> {
+  return call<OrderDetail>(COMMANDS.orderDetail, { id });
 }
 
 /** `state_counts`: how many orders are in each state (all orders). */
 export function stateCounts(): Promise<StateCounts> {
-  return call<StateCounts>('state_counts');
+  return call<StateCounts>(COMMANDS.stateCounts);
 }
 
 /** `batch_counts`: the same for one import batch. */
-export function batchCounts(batchId: string): Promise<StateCounts> {
-  return call<StateCounts>('batch_counts', { batchId });
+export function batchCounts(batchId: BatchId): Promise<StateCounts> {
+  return call<StateCounts>(COMMANDS.batchCounts, { batchId });
 }
 
 /** `order_preflight`: provider, cost, duplicates and problems of an order before it is placed. */
 export function orderPreflight(input: NewOrderInput): Promise<Preflight> {
-  return call<Preflight>('order_preflight', { input });
+  return call<Preflight>(COMMANDS.orderPreflight, { input });
 }
 
 /** `add_order`: place the order (money moves). */
 export function addOrder(input: NewOrderInput): Promise<Order> {
-  return call<Order>('add_order', { input });
+  return call<Order>(COMMANDS.addOrder, { input });
 }
 
 /** `phone_info`: carrier and province of a mobile number (juhe telcheck when configured). */
 export function phoneInfo(number: string, face: string | null): Promise<PhoneInfo> {
-  return call<PhoneInfo>('phone_info', { number, face });
+  return call<PhoneInfo>(COMMANDS.phoneInfo, { number, face });
 }
 
 /** `query_order`: ask the provider now. */
-export function queryOrder(id: string): Promise<Order> {
-  return call<Order>('query_order', { id });
+export function queryOrder(id: OrderId): Promise<Order> {
+  return call<Order>(COMMANDS.queryOrder, { id });
 }
 
 /** `resolve_order`: a human settles an order in manual review. */
-export function resolveOrder(id: string, outcome: ResolveOutcome, note: string): Promise<Order> {
-  return call<Order>('resolve_order', { id, outcome, note });
+export function resolveOrder(id: OrderId, outcome: ResolveOutcome, note: string): Promise<Order> {
+  return call<Order>(COMMANDS.resolveOrder, { id, outcome, note });
 }
 
 /** `resubmit_order`: place a failed order again (a new order). */
-export function resubmitOrder(id: string): Promise<Order> {
-  return call<Order>('resubmit_order', { id });
+export function resubmitOrder(id: OrderId): Promise<Order> {
+  return call<Order>(COMMANDS.resubmitOrder, { id });
 }
 
 /** `export_orders`: write the orders matching the query to a file. */
 export function exportOrders(query: OrderQuery, format: ExportFormat): Promise<ExportResult> {
-  return call<ExportResult>('export_orders', { query, format });
+  return call<ExportResult>(COMMANDS.exportOrders, { query, format });
 }
 
 // ---------------------------------------------------------------- balances
 
 /** `balances`: read every provider's balance. */
 export function balances(): Promise<BalanceRow[]> {
-  return call<BalanceRow[]>('balances');
+  return call<BalanceRow[]>(COMMANDS.balances);
 }
 
 /** `provider_stats`: today's orders, spend and success rate per provider. */
 export function providerStats(): Promise<ProviderStats[]> {
-  return call<ProviderStats[]>('provider_stats');
+  return call<ProviderStats[]>(COMMANDS.providerStats);
 }
 
 // ---------------------------------------------------------------- settings
 
 export function getSettings(): Promise<SettingsView> {
-  return call<SettingsView>('get_settings');
+  return call<SettingsView>(COMMANDS.getSettings);
 }
 
 /** `save_provider`: `secret` null keeps the stored one (secrets are never returned). */
@@ -187,30 +192,30 @@ export function saveProvider(
   settings: Record<string, unknown>,
   secret: string | null,
 ): Promise<SettingsView> {
-  return call<SettingsView>('save_provider', { id, settings, secret });
+  return call<SettingsView>(COMMANDS.saveProvider, { id, settings, secret });
 }
 
 export function removeProvider(id: ProviderId): Promise<SettingsView> {
-  return call<SettingsView>('remove_provider', { id });
+  return call<SettingsView>(COMMANDS.removeProvider, { id });
 }
 
 /** `test_provider`: read the balance with the saved account. */
 export function testProvider(id: ProviderId): Promise<BalanceRow> {
-  return call<BalanceRow>('test_provider', { id });
+  return call<BalanceRow>(COMMANDS.testProvider, { id });
 }
 
 export function saveEngineSettings(settings: EngineSettings): Promise<SettingsView> {
-  return call<SettingsView>('save_engine_settings', { settings });
+  return call<SettingsView>(COMMANDS.saveEngineSettings, { settings });
 }
 
 // ------------------------------------------------------------------ import
 
 export function importPreview(request: ImportRequest): Promise<ImportPreview> {
-  return call<ImportPreview>('import_preview', { request });
+  return call<ImportPreview>(COMMANDS.importPreview, { request });
 }
 
 export function importCommit(request: ImportRequest): Promise<Committed> {
-  return call<Committed>('import_commit', { request });
+  return call<Committed>(COMMANDS.importCommit, { request });
 }
 
 // ------------------------------------------------------------------ events
@@ -225,7 +230,7 @@ export function onOrdersChanged(handler: (batch: ChangeBatch) => void): Promise<
   return listenTo<ChangeBatch>(EVENTS.ordersChanged, handler);
 }
 
-async function listenTo<T>(event: string, handler: (payload: T) => void): Promise<Unlisten> {
+async function listenTo<T>(event: EventName, handler: (payload: T) => void): Promise<Unlisten> {
   const t = await getTransport();
   try {
     return await t.listen<T>(event, handler);

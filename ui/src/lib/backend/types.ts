@@ -1,7 +1,8 @@
 // The backend's types. Everything that crosses the seam is generated from the Rust types with ts-rs
 // into ./bindings/ (one file per type; `cargo test` rewrites them and scripts/test.sh fails when the
 // committed files differ) and re-exported here. Only what has no Rust counterpart is written by hand:
-// event names, the locale list, constant lists for pickers, and a few UI names for generated types.
+// the locale list, constant lists for pickers, and a few UI names for generated types. Command, event
+// and error-code names are generated too (./bindings/names.ts, from the Rust lists).
 //
 // Money: integer 厘 (li, `Li` = number). Ids: strings. Times: Unix milliseconds.
 
@@ -16,6 +17,8 @@ export type { ColumnMapping } from './bindings/ColumnMapping';
 export type { ColumnRef } from './bindings/ColumnRef';
 export type { Committed } from './bindings/Committed';
 export type { ElectricityInput } from './bindings/ElectricityInput';
+export type { ErrorCode } from './bindings/ErrorCode';
+export type { BatchId } from './bindings/BatchId';
 export type { EngineSettings } from './bindings/EngineSettings';
 export type { EngineState } from './bindings/EngineState';
 export type { EventKind } from './bindings/EventKind';
@@ -27,12 +30,14 @@ export type { ImportedOrder } from './bindings/ImportedOrder';
 export type { ImportRequest } from './bindings/ImportRequest';
 export type { KeyringStatus } from './bindings/KeyringStatus';
 export type { Layout } from './bindings/Layout';
+export type { Message } from './bindings/Message';
 export type { Level } from './bindings/Level';
 export type { Li } from './bindings/Li';
 export type { NewOrderInput } from './bindings/NewOrderInput';
 export type { Order } from './bindings/Order';
 export type { OrderDetail } from './bindings/OrderDetail';
 export type { OrderEvent } from './bindings/OrderEvent';
+export type { OrderId } from './bindings/OrderId';
 export type { OrderPage } from './bindings/OrderPage';
 export type { OrderQuery } from './bindings/OrderQuery';
 export type { OrderState } from './bindings/OrderState';
@@ -53,7 +58,6 @@ export type { StateCounts } from './bindings/StateCounts';
 export type { TextEncoding } from './bindings/TextEncoding';
 export type { Totals } from './bindings/Totals';
 
-import type { CmdError } from './bindings/CmdError';
 import type { EventKind } from './bindings/EventKind';
 import type { Field } from './bindings/Field';
 import type { Layout } from './bindings/Layout';
@@ -64,8 +68,6 @@ import type { ProviderId } from './bindings/ProviderId';
 import type { Totals } from './bindings/Totals';
 
 // UI names for generated types.
-/** Shape of every error the backend returns from a command (the app's `CmdError`). */
-export type BackendErrorPayload = CmdError;
 /** The engine's import preview (`topup_engine::import::Preview`). */
 export type ImportPreview = Preview;
 export type ImportLayout = Layout;
@@ -77,11 +79,9 @@ export type OrderEventKind = EventKind;
 /** UI locales. The backend persists the choice (`set_locale`; it accepts exactly these). */
 export type Locale = 'zh-CN' | 'en';
 
-/** Event names the backend emits (the app's `FrontendEvent`). */
-export const EVENTS = {
-  engineStatus: 'engine://status',
-  ordersChanged: 'orders://changed',
-} as const;
+export { COMMANDS, ERROR_CODES, EVENTS } from './bindings/names';
+export type { CommandName, EventName } from './bindings/names';
+export type { BackendErrorCode, BackendErrorPayload } from './error';
 
 export const ORDER_STATES: readonly OrderState[] = [
   'new',

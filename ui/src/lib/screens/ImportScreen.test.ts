@@ -176,7 +176,7 @@ describe('batch import', () => {
 
   it('shows the backend error when the preview fails', async () => {
     const { BackendError } = await import('$lib/backend');
-    mPreview.mockRejectedValue(new BackendError('import_read', '无法读取文件 / cannot read the file'));
+    mPreview.mockRejectedValue(new BackendError('io_error', { zh: '无法读取文件', en: 'cannot read the file' }));
     const user = userEvent.setup();
     render(ImportScreen);
     await user.upload(screen.getByTestId('import-file'), new File(['x'], 'bad.xlsx'));

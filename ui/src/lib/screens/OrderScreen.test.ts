@@ -235,7 +235,7 @@ describe('order entry', () => {
   it('shows the backend error message in the current language when placing fails', async () => {
     const user = await fill('13812345678', '50');
     const { BackendError } = await import('$lib/backend');
-    mAdd.mockRejectedValue(new BackendError('insufficient_balance', '余额不足 / balance too low'));
+    mAdd.mockRejectedValue(new BackendError('invalid', { zh: '余额不足', en: 'balance too low' }));
     await user.click(screen.getByTestId('order-submit'));
     await user.click(await screen.findByTestId('confirm-ok'));
     expect(await screen.findByTestId('order-error')).toHaveTextContent(/^余额不足$/);

@@ -121,7 +121,7 @@ describe('settings', () => {
     await user.click(screen.getByTestId('provider-dingyin-test'));
     expect(testProvider).toHaveBeenCalledWith('dingyin');
     expect(await screen.findByTestId('provider-dingyin-test-result')).toHaveTextContent('连接成功，余额 ¥1,234.50');
-    vi.mocked(testProvider).mockRejectedValueOnce(new BackendError('provider_auth', '签名错误 / bad signature'));
+    vi.mocked(testProvider).mockRejectedValueOnce(new BackendError('provider_error', { zh: '签名错误', en: 'bad signature' }));
     await user.click(screen.getByTestId('provider-juhe-test'));
     await waitFor(() => expect(screen.getByTestId('provider-juhe-test-result')).toHaveTextContent('连接失败：签名错误'));
   });

@@ -1,6 +1,7 @@
 //! Orders, their events and batches: the rows, the writes (on [`Tx`]) and the reads (on [`Book`]).
 
 use super::{now_ms, Book, BookError, OrderState, Tx};
+use crate::contract::{BatchId, OrderId};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use std::str::FromStr;
@@ -11,8 +12,8 @@ use topup_core::{Li, ProductKind, ProviderId};
 #[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
-    #[serde(serialize_with = "id_as_string")]
-    #[ts(type = "string")]
+    #[serde(serialize_with = "OrderId::serialize_raw")]
+    #[ts(as = "OrderId")]
     pub id: i64,
     pub merchant_order_id: String,
     pub provider: ProviderId,
@@ -26,11 +27,11 @@ pub struct Order {
     pub cost: Option<Li>,
     pub state: OrderState,
     pub provider_order_id: Option<String>,
-    #[serde(serialize_with = "opt_id_as_string")]
-    #[ts(type = "string | null")]
+    #[serde(serialize_with = "BatchId::serialize_opt_raw")]
+    #[ts(as = "Option<BatchId>")]
     pub batch_id: Option<i64>,
-    #[serde(serialize_with = "opt_id_as_string")]
-    #[ts(type = "string | null")]
+    #[serde(serialize_with = "OrderId::serialize_opt_raw")]
+    #[ts(as = "Option<OrderId>")]
     pub resubmit_of: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -46,8 +47,8 @@ pub struct Order {
     pub queries: i64,
     pub last_query_at: Option<i64>,
     /// The order this one replaced by automatic fallback after a definite failure.
-    #[serde(serialize_with = "opt_id_as_string")]
-    #[ts(type = "string | null")]
+    #[serde(serialize_with = "OrderId::serialize_opt_raw")]
+    #[ts(as = "Option<OrderId>")]
     pub fallback_of: Option<i64>,
     /// When the last submit request of this order left (ms); `None` before its first send and for
     /// orders sent by a version before schema 3. Engine bookkeeping: not sent to the UI.
@@ -61,16 +62,9 @@ pub struct Order {
     pub callbacks: i64,
 }
 
+/// A string for JavaScript, like every id the UI sees (an event has no id newtype of its own).
 fn id_as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&id.to_string())
-}
-
-/// Ids go to the web UI as strings: JavaScript numbers lose integers above 2^53.
-fn opt_id_as_string<S: serde::Serializer>(id: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
-    match id {
-        Some(id) => s.serialize_str(&id.to_string()),
-        None => s.serialize_none(),
-    }
+    s.collect_str(id)
 }
 
 /// What is needed to store a new order.
@@ -159,8 +153,8 @@ pub struct Also<'a> {
 #[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Batch {
-    #[serde(serialize_with = "id_as_string")]
-    #[ts(type = "string")]
+    #[serde(serialize_with = "BatchId::serialize_raw")]
+    #[ts(as = "BatchId")]
     pub id: i64,
     pub file_name: String,
     pub content_hash: String,

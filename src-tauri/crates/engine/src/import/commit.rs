@@ -9,6 +9,7 @@
 use super::preview::{Preview, RowStatus};
 use super::ImportError;
 use crate::book::{Book, BookError, NewBatch, NewOrder};
+use crate::contract::BatchId;
 use crate::ids::new_merchant_order_id;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -30,17 +31,13 @@ pub struct CommitOptions {
 #[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Committed {
-    #[serde(serialize_with = "as_string")]
-    #[ts(type = "string")]
+    #[serde(serialize_with = "BatchId::serialize_raw")]
+    #[ts(as = "BatchId")]
     pub batch_id: i64,
     pub orders: usize,
     pub skipped_invalid: usize,
     pub first_merchant_order_id: Option<String>,
     pub last_merchant_order_id: Option<String>,
-}
-
-pub(super) fn as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&id.to_string())
 }
 
 /// Inserts at most this many orders per prepared-statement run; between chunks the test hook may fire.

@@ -58,8 +58,8 @@ pub struct RowResult {
 #[serde(rename_all = "camelCase")]
 pub struct PreviousImport {
     /// A string for JavaScript, like every id the UI sees.
-    #[serde(serialize_with = "super::commit::as_string")]
-    #[ts(type = "string")]
+    #[serde(serialize_with = "crate::contract::BatchId::serialize_raw")]
+    #[ts(as = "crate::contract::BatchId")]
     pub batch_id: i64,
     pub file_name: String,
     pub created_at: i64,
