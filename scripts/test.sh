@@ -19,7 +19,7 @@ say "cargo fmt --check"
 cargo fmt --all --check
 
 say "clippy -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked --features topup-desk/dev-server -- -D warnings
 
 say "UI unit tests (Vitest)"
 (cd ui && npm test --silent)
@@ -33,16 +33,18 @@ dbus-run-session -- bash -c '
   # A throw-away login keyring, unlocked with a throw-away password, only for this session.
   printf %s topup-desk-test | XDG_DATA_HOME="$0" gnome-keyring-daemon --unlock --components=secrets >/dev/null
   export TOPUP_DESK_KEYRING_SERVICE=topup-desk-test
-  xvfb-run -a -s "-screen 0 1366x900x24" cargo test --workspace --locked --features topup-desk/failpoints "${@}"
+  xvfb-run -a -s "-screen 0 1366x900x24" cargo test --workspace --locked --features topup-desk/failpoints,topup-desk/dev-server "${@}"
 ' "$KEYRING_HOME" "$@"
 
-say "TypeScript bindings (ts-rs) match the Rust types"
-# The cargo tests above regenerated ui/src/lib/backend/bindings/ from the Rust types; the committed
-# files must be what they wrote (no change, no new file). Fix: run the tests, commit the bindings.
-if ! git diff --exit-code --stat -- ui/src/lib/backend/bindings \
-  || [ -n "$(git status --porcelain -- ui/src/lib/backend/bindings)" ]; then
-  git status --short -- ui/src/lib/backend/bindings
-  echo "ui/src/lib/backend/bindings/ is out of date: commit what cargo test generated" >&2
+say "TypeScript bindings (ts-rs, names.ts) and the UI's recorded fixtures match the Rust side"
+# The cargo tests above regenerated ui/src/lib/backend/bindings/ from the Rust types and lists, and
+# recorded ui/src/test/fixtures/ from the real backend (tests/dev_server.rs); the committed files must
+# be what they wrote (no change, no new file). Fix: run the tests, commit what they wrote.
+generated=(ui/src/lib/backend/bindings ui/src/test/fixtures)
+if ! git diff --exit-code --stat -- "${generated[@]}" \
+  || [ -n "$(git status --porcelain -- "${generated[@]}")" ]; then
+  git status --short -- "${generated[@]}"
+  echo "${generated[*]} out of date: commit what cargo test generated" >&2
   exit 1
 fi
 

@@ -49,6 +49,10 @@ pub enum Command {
     Import(crate::cli_import::ImportArgs),
     /// 导出订单到 xlsx 或 csv / export orders to xlsx or csv
     Export(crate::cli_import::ExportArgs),
+    /// 开发用：在 127.0.0.1 上为界面的 `npm run dev` 提供真实引擎（演示模式） / development only: serve the
+    /// real engine (sandbox mode) to the UI's `npm run dev` on 127.0.0.1
+    #[cfg(feature = "dev-server")]
+    DevServer(crate::dev_server::DevServerArgs),
 }
 
 pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
@@ -68,6 +72,8 @@ pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
         Command::Balance(args) => crate::cli_engine::balance(args, data_dir),
         Command::Import(args) => crate::cli_import::import(args, data_dir),
         Command::Export(args) => crate::cli_import::export(args, data_dir),
+        #[cfg(feature = "dev-server")]
+        Command::DevServer(args) => crate::dev_server::run(args, data_dir),
     }
 }
 

@@ -18,6 +18,7 @@ pub enum FrontendEvent {
 
 impl FrontendEvent {
     /// Every event (the generated TypeScript names and the dev server's event stream list them).
+    #[cfg_attr(not(any(test, feature = "dev-server")), allow(dead_code))]
     pub const ALL: [FrontendEvent; 2] = [FrontendEvent::Status, FrontendEvent::OrdersChanged];
 
     pub const fn name(&self) -> &'static str {
@@ -28,6 +29,7 @@ impl FrontendEvent {
     }
 
     /// The key in the UI's `EVENTS` object.
+    #[cfg(test)]
     pub const fn key(&self) -> &'static str {
         match self {
             FrontendEvent::Status => "engineStatus",

@@ -10,7 +10,10 @@ mod cli_engine;
 mod cli_import;
 mod cmd;
 mod console;
+#[cfg(test)]
 mod contract;
+#[cfg(feature = "dev-server")]
+mod dev_server;
 mod error;
 mod events;
 mod notify;
@@ -40,8 +43,10 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run_window(state: state::AppState) {
-    let result = tauri::Builder::default()
+/// The app on any Tauri runtime: the window's, or the dev server's mock runtime (`dev_server.rs`),
+/// so both answer with the same state, plugins and invoke handler (built from the one command list).
+fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>, state: state::AppState) -> tauri::Builder<R> {
+    builder
         .plugin(tauri_plugin_notification::init())
         .manage(state)
         .setup(|app| {
@@ -49,7 +54,10 @@ fn run_window(state: state::AppState) {
             Ok(())
         })
         .invoke_handler(cmd::for_each_command!(cmd::invoke_handler))
-        .run(tauri::generate_context!());
+}
+
+fn run_window(state: state::AppState) {
+    let result = app_builder(tauri::Builder::default(), state).run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!(error = %e, "window failed");
         eprintln!("无法打开窗口 / cannot open the window: {e}");

@@ -7,6 +7,11 @@ import type {
   SettingsView,
   StateCounts,
 } from '$lib/backend/types';
+import recordedSettingsJson from './fixtures/settings.json';
+
+/** `get_settings` of a fresh order book, as the real backend answers it (written by `cargo test`:
+ * tests/dev_server.rs records it; scripts/test.sh fails when the committed file differs). */
+export const recordedSettings = recordedSettingsJson as SettingsView;
 
 export function makeStatus(over: Partial<AppStatus> = {}): AppStatus {
   return {
@@ -73,36 +78,12 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
       { id: 'oper', configured: false, hasSecret: false, settings: {}, defaults: { base_url: 'https://oper.example', uid: '', notify_url: '' }, plainHttp: [] },
       { id: 'juhe', configured: true, hasSecret: true, settings: { openid: 'OPENID1' }, defaults: { base_url: 'https://juhe.example', openid: '' }, plainHttp: [] },
     ],
+    // The real backend's engine settings (recorded by tests/dev_server.rs), with what these tests set.
     engine: {
+      ...recordedSettings.engine,
       queryDelaysMs: [10000, 30000],
-      retryDelayMs: 5000,
-      resendAfterNotFoundMs: 60000,
-      maxNotFoundResends: 3,
-      manualReviewAfterMs: 172800000,
-      unknownAlertAfterMs: 1800000,
-      callbackQueryGapMs: 10000,
       routing: { phone: 'juhe' },
-      fallback: {},
-      duplicateWindowMs: 86_400_000,
-      callback: {
-        enabled: true,
-        bind: '127.0.0.1',
-        port: 18600,
-        publicUrl: null,
-        maxBodyBytes: 16384,
-        maxHeaderBytes: 16384,
-        maxConnections: 256,
-        maxConnectionsPerIp: 32,
-        maxRequestsPerSecond: 5000,
-        maxRequestsPerSecondPerIp: 1000,
-        headerTimeoutMs: 5000,
-        requestTimeoutMs: 10000,
-        idleTimeoutMs: 30000,
-        shutdownGraceMs: 2000,
-        trustedProxies: ['127.0.0.1', '::1'],
-        refusalLogFirst: 10,
-        refusalSummarySecs: 60,
-      },
+      callback: { ...recordedSettings.engine.callback, port: 18600 },
       lowBalance: { oper: 500_000 },
       autoRefreshBalanceSecs: 0,
     },
