@@ -216,7 +216,7 @@ describe('status line', () => {
 describe('keyring warning', () => {
   it('shows the backend message when the keyring is unavailable', async () => {
     backendReturns(
-      makeStatus({ keyring: { available: false, message: '请安装 gnome-keyring 后重启充值台。' } }),
+      makeStatus({ keyring: { available: false, message: { zh: '请安装 gnome-keyring 后重启充值台。', en: 'install gnome-keyring' } } }),
     );
     await renderReady();
     expect(screen.getByTestId('keyring-warning')).toHaveTextContent('请安装 gnome-keyring 后重启充值台。');

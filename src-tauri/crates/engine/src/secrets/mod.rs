@@ -62,8 +62,8 @@ impl SecretError {
 #[ts(export)]
 pub struct KeyringStatus {
     pub available: bool,
-    /// Chinese (then English) explanation when unavailable.
-    pub message: Option<String>,
+    /// What to do, in both languages, when unavailable.
+    pub message: Option<crate::contract::Message>,
 }
 
 /// Reads and writes provider secrets in the OS keyring, caching what it read.
@@ -133,7 +133,7 @@ impl SecretStore {
         });
         match probe {
             Ok(()) => KeyringStatus { available: true, message: None },
-            Err(e) => KeyringStatus { available: false, message: Some(e.to_string()) },
+            Err(e) => KeyringStatus { available: false, message: Some(e.message()) },
         }
     }
 }
