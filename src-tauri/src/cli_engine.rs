@@ -3,7 +3,7 @@
 //! result as text or, with `--json`, as the window's own types. No rule lives here.
 
 use crate::cli_out::{
-    api_fail, done, emit, fail, open, runtime, with_engine, Outcome, FAILED, TIMEOUT, USAGE,
+    api_fail, done, emit, engine_at, fail, open, runtime, with_engine, Outcome, FAILED, TIMEOUT, USAGE,
 };
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -445,11 +445,7 @@ pub fn orders(args: OrdersArgs, data_dir: Option<&Path>) -> ExitCode {
 }
 
 pub fn balance(args: BalanceArgs, data_dir: Option<&Path>) -> ExitCode {
-    let (dir, book) = match open(data_dir) {
-        Ok(v) => v,
-        Err(c) => return c,
-    };
-    with_engine(&dir, book, |engine| async move {
+    engine_at(data_dir, |engine| async move {
         let rows = match args.provider.as_deref().map(provider_arg).transpose()? {
             Some(id) => vec![api::balance(&engine, id).await],
             None => api::balances(&engine).await,
@@ -485,11 +481,7 @@ pub fn balance(args: BalanceArgs, data_dir: Option<&Path>) -> ExitCode {
 }
 
 pub fn phone(args: PhoneArgs, data_dir: Option<&Path>) -> ExitCode {
-    let (dir, book) = match open(data_dir) {
-        Ok(v) => v,
-        Err(c) => return c,
-    };
-    with_engine(&dir, book, |engine| async move {
+    engine_at(data_dir, |engine| async move {
         let info = api::phone_info(&engine, &args.number, args.face.as_deref()).await.map_err(api_fail)?;
         emit(args.json, &info, |i| {
             let carrier = i.carrier.map(|c| format!("{c:?}")).unwrap_or_default();

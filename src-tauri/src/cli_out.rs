@@ -58,6 +58,18 @@ pub fn open(data_dir: Option<&Path>) -> Result<(PathBuf, Arc<Book>), ExitCode> {
     Ok((dir, book))
 }
 
+/// Opens the order book of `data_dir` and runs `f` with an engine on it ([`with_engine`]).
+pub fn engine_at<F, Fut>(data_dir: Option<&Path>, f: F) -> ExitCode
+where
+    F: FnOnce(Arc<Engine>) -> Fut,
+    Fut: std::future::Future<Output = Outcome>,
+{
+    match open(data_dir) {
+        Ok((dir, book)) => with_engine(&dir, book, f),
+        Err(c) => c,
+    }
+}
+
 /// Runs `f` with an engine that does not run its loop or listener (for one-off actions).
 pub fn with_engine<F, Fut>(dir: &Path, book: Arc<Book>, f: F) -> ExitCode
 where

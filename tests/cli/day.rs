@@ -49,19 +49,29 @@ impl Desk {
 }
 
 fn state_of(orders: &[Value], account: &str) -> String {
-    let o = orders.iter().find(|o| o["account"] == account).unwrap_or_else(|| panic!("no order for {account}"));
+    let o =
+        orders.iter().find(|o| o["account"] == account).unwrap_or_else(|| panic!("no order for {account}"));
     o["state"].as_str().expect("state").to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_day_headless_configure_settings_enter_import_run_resolve_export() {
-    let sim = Simulator::start(SimConfig { settle_after: Duration::from_millis(200), ..SimConfig::sandbox() })
-        .await
-        .expect("start the simulator");
+    let sim =
+        Simulator::start(SimConfig { settle_after: Duration::from_millis(200), ..SimConfig::sandbox() })
+            .await
+            .expect("start the simulator");
     // This number's order is accepted and never settles: it ends waiting for a person.
-    sim.script(Script { target: Target::Account("13712345678".into()), fault: Fault::PendingForever, times: None });
+    sim.script(Script {
+        target: Target::Account("13712345678".into()),
+        fault: Fault::PendingForever,
+        times: None,
+    });
     // This one settles as failed.
-    sim.script(Script { target: Target::Account("13912345678".into()), fault: Fault::SettleFailed, times: None });
+    sim.script(Script {
+        target: Target::Account("13912345678".into()),
+        fault: Fault::SettleFailed,
+        times: None,
+    });
     let base_url = sim.base_url();
     let dir = tempfile::tempdir().expect("temp dir");
     let desk = Desk { dir: dir.path().to_path_buf(), service: service("day") };
@@ -69,7 +79,7 @@ async fn a_whole_day_headless_configure_settings_enter_import_run_resolve_export
     // Blocking work (the binary) off the runtime's workers that serve the simulator.
     let day = tokio::task::spawn_blocking(move || {
         let _dir = dir; // kept until the day is over
-        // Configure: juhe against the simulator; the book leaves sandbox mode.
+                        // Configure: juhe against the simulator; the book leaves sandbox mode.
         let settings = serde_json::json!({
             "base_url": base_url,
             "openid": topup_sim::SANDBOX_JUHE_OPENID,
@@ -98,7 +108,10 @@ async fn a_whole_day_headless_configure_settings_enter_import_run_resolve_export
         assert_eq!(all["manual_review_after_ms"], 3000);
         assert_eq!(desk.json(&["settings", "get", "callback.port"], None), 0);
         let listing = text(&desk.run(&["settings", "get"], None).stdout);
-        assert!(listing.contains("callback.enabled\tfalse") && listing.contains("routing.phone\t\"juhe\""), "{listing}");
+        assert!(
+            listing.contains("callback.enabled\tfalse") && listing.contains("routing.phone\t\"juhe\""),
+            "{listing}"
+        );
         assert_eq!(desk.set("low_balance.juhe", "null")["value"], Value::Null);
 
         // Enter one order: the provider comes from the engine's routing.
@@ -131,7 +144,8 @@ async fn a_whole_day_headless_configure_settings_enter_import_run_resolve_export
         let id = waiting[0]["merchantOrderId"].as_str().expect("id");
         let out = desk.run(&["order", "resolve", id, "--as", "done", "--note", "x"], None);
         assert_eq!(out.status.code(), Some(2), "an outcome that is neither: {}", stderr(&out));
-        let resolved = desk.json(&["order", "resolve", id, "--as", "failed", "--note", "上游确认未到账"], None);
+        let resolved =
+            desk.json(&["order", "resolve", id, "--as", "failed", "--note", "上游确认未到账"], None);
         assert_eq!(resolved["state"], "failed");
         let detail = desk.json(&["order", "show", id], None);
         assert!(detail["events"].to_string().contains("上游确认未到账"), "{detail}");

@@ -146,3 +146,25 @@ pub fn import_commit(
     let preview = import_preview(book, engine, balances, request)?;
     commit(book, Some(engine), &preview, request.skip_invalid)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An import that names no provider takes the engine's rule, as an order typed in the form does;
+    /// when no available provider sells the kind it is refused (the command line used to pick
+    /// dingyin, configured or not).
+    #[test]
+    fn the_provider_of_an_import_is_the_engines_default() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let book = Book::open(&dir.path().join("orders.sqlite3")).expect("open the book");
+        let job = ImportJob::default();
+        assert_eq!(job.options(&book, &ProviderId::ALL).unwrap().provider, ProviderId::Juhe);
+        assert_eq!(job.options(&book, &[ProviderId::Oper]).unwrap().provider, ProviderId::Oper);
+        let electricity = ImportJob { kind: Some(ProductKind::Electricity), ..ImportJob::default() };
+        let e = electricity.options(&book, &[ProviderId::Juhe]).expect_err("juhe sells no electricity");
+        assert!(e.to_string().contains("provider"), "{e}");
+        let named = ImportJob { provider: Some(ProviderId::Dingyin), ..electricity };
+        assert_eq!(named.options(&book, &[]).unwrap().provider, ProviderId::Dingyin);
+    }
+}

@@ -179,3 +179,86 @@ pub fn set_setting(book: &Book, key: &str, text: &str) -> ApiResult<(Value, bool
     let listener_changed = save_engine_settings(book, &settings)?;
     Ok((now, listener_changed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn book() -> (tempfile::TempDir, Book) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let book = Book::open(&dir.path().join("orders.sqlite3")).expect("open the book");
+        (dir, book)
+    }
+
+    #[test]
+    fn every_setting_by_dotted_key_stored_as_the_settings_screen_stores_it() {
+        let (_dir, book) = book();
+        assert_eq!(set_setting(&book, "callback.port", "18600").unwrap(), (json!(18600), true));
+        assert_eq!(
+            set_setting(&book, "callback.public_url", "https://x.example/t").unwrap().0,
+            "https://x.example/t"
+        );
+        assert_eq!(
+            set_setting(&book, "query_delays_ms", "[1000, 2000]").unwrap(),
+            (json!([1000, 2000]), false)
+        );
+        assert_eq!(set_setting(&book, "routing.phone", "oper").unwrap().0, "oper");
+        assert_eq!(set_setting(&book, "low_balance.juhe", "5000").unwrap().0, 5000);
+        let stored = EngineSettings::load(&book).unwrap();
+        assert_eq!(stored.callback.port, 18600);
+        assert_eq!(stored.query_delays_ms, [1000, 2000]);
+        assert_eq!(stored.routing.get("phone"), Some(&ProviderId::Oper));
+        assert_eq!(get_setting(&book, Some("callback.port")).unwrap(), 18600);
+        assert_eq!(get_setting(&book, Some("query_delays_ms.1")).unwrap(), 2000);
+        let all = flatten(&get_setting(&book, None).unwrap());
+        assert!(all.contains(&("callback.port".to_owned(), json!(18600))), "{all:?}");
+        assert!(all.contains(&("routing.phone".to_owned(), json!("oper"))), "{all:?}");
+        // null: back to the default, or the map entry gone.
+        assert_eq!(set_setting(&book, "callback.port", "null").unwrap(), (json!(0), true));
+        set_setting(&book, "routing.phone", "null").unwrap();
+        assert!(EngineSettings::load(&book).unwrap().routing.is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_wrong_types_and_broken_rules_are_refused_naming_the_key() {
+        let (_dir, book) = book();
+        let before = EngineSettings::load(&book).unwrap();
+        for (key, value) in [
+            ("callback.prot", "1"),
+            ("no_such_setting", "1"),
+            ("callback.port.deeper", "1"),
+            ("callback.port", "not-a-port"),
+            ("callback.port", "70000"),
+            ("callback.enabled", "maybe"),
+            ("routing.electricity", "juhe"),
+            ("routing.boats", "dingyin"),
+            ("fallback.oper", "oper"),
+            ("fallback.nobody", "oper"),
+            ("low_balance.juhe", "-1"),
+            ("query_delays_ms", "[]"),
+            ("routing.phone.x", "null"),
+            ("", "1"),
+        ] {
+            let e = set_setting(&book, key, value).expect_err(key);
+            assert_eq!(e.code(), "invalid_setting", "{key}");
+            assert!(e.is_usage());
+            assert!(e.to_string().contains(key), "{key}: {e}");
+        }
+        assert_eq!(EngineSettings::load(&book).unwrap(), before, "nothing was stored");
+    }
+
+    /// The strictest of the rules that disagreed: the order form skipped a routing to a provider that
+    /// does not sell the kind, the engine routed to it and refused the order; now it is never stored.
+    #[test]
+    fn the_settings_screen_cannot_route_a_kind_to_a_provider_that_does_not_sell_it() {
+        let (_dir, book) = book();
+        let mut s = EngineSettings::default();
+        s.routing.insert("electricity".into(), ProviderId::Juhe);
+        let e = save_engine_settings(&book, &s).expect_err("juhe sells no electricity");
+        assert!(e.to_string().contains("routing.electricity"), "{e}");
+        s.routing.insert("electricity".into(), ProviderId::Dingyin);
+        assert!(!save_engine_settings(&book, &s).unwrap(), "the listener did not change");
+        assert_eq!(EngineSettings::load(&book).unwrap(), s);
+    }
+}
