@@ -1,6 +1,7 @@
 //! What every subcommand shares: opening the order book, an engine for one-off actions, printing a
 //! result as text or as JSON (`--json`: one JSON document on stdout, stable field names, the same
-//! types the window receives), and failures as exit codes.
+//! types the window receives; a failure is `{"error": {"code", "message"}}`), and failures as exit
+//! codes.
 //!
 //! Exit codes: 0 success, 1 the operation failed, 2 bad usage, bad input or the order book cannot be
 //! opened, 3 `run --until-idle` timed out with orders still pending.
@@ -21,14 +22,29 @@ pub const TIMEOUT: u8 = 3;
 /// A subcommand's outcome: `Err` carries the exit code, the message already printed.
 pub type Outcome = Result<(), ExitCode>;
 
-pub fn fail(code: u8, zh_en: impl std::fmt::Display) -> ExitCode {
-    eprintln!("错误 / error: {}", topup_engine::redact::text(&zh_en.to_string()));
-    ExitCode::from(code)
+/// Whether the command line asked for JSON: then a failure is also printed on stdout as
+/// `{"error": {"code", "message"}}` (the window's error shape), so a script reads one document either way.
+fn json_asked() -> bool {
+    std::env::args_os().any(|a| a == "--json")
 }
 
-/// An operation's error: exit code 2 for what the caller got wrong, 1 for what failed.
+fn fail_coded(exit: u8, code: &str, zh_en: &dyn std::fmt::Display) -> ExitCode {
+    let message = topup_engine::redact::text(&zh_en.to_string()).into_owned();
+    eprintln!("错误 / error: {message}");
+    if json_asked() {
+        println!("{}", serde_json::json!({"error": {"code": code, "message": message}}));
+    }
+    ExitCode::from(exit)
+}
+
+pub fn fail(exit: u8, zh_en: impl std::fmt::Display) -> ExitCode {
+    fail_coded(exit, if exit == USAGE { "usage" } else { "failed" }, &zh_en)
+}
+
+/// An operation's error: exit code 2 for what the caller got wrong, 1 for what failed; with `--json`
+/// its stable code.
 pub fn api_fail(e: ApiError) -> ExitCode {
-    fail(if e.is_usage() { USAGE } else { FAILED }, e)
+    fail_coded(if e.is_usage() { USAGE } else { FAILED }, e.code(), &e)
 }
 
 pub fn done(outcome: Outcome) -> ExitCode {

@@ -36,11 +36,13 @@ impl Desk {
         self.json(&["settings", "set", key, value], None)
     }
 
-    /// Refused with exit code 2, the message naming `key`.
+    /// Refused with exit code 2, the message naming `key`; with `--json` the error as JSON on stdout.
     fn refused(&self, key: &str, value: &str) {
-        let out = self.run(&["settings", "set", key, value], None);
+        let out = self.run(&["settings", "set", key, value, "--json"], None);
         assert_eq!(out.status.code(), Some(2), "{key}={value}: {}", stderr(&out));
         assert!(stderr(&out).contains(key), "{key}={value}: the error names the key: {}", stderr(&out));
+        let error: Value = serde_json::from_slice(&out.stdout).expect("the error as JSON");
+        assert_eq!(error["error"]["code"], "invalid_setting", "{error}");
     }
 
     fn orders(&self) -> Vec<Value> {
