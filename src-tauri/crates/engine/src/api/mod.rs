@@ -50,7 +50,7 @@ pub enum ApiError {
     NotFound { what: &'static str, what_en: &'static str, id: String },
     /// An engine setting (by its dotted key) that cannot be stored.
     #[error("设置 {key}：{message}")]
-    Setting { key: String, message: String },
+    EngineSetting { key: String, message: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error(transparent)]
@@ -72,7 +72,7 @@ impl ApiError {
         match self {
             ApiError::Field { .. } => "invalid_field",
             ApiError::NotFound { .. } => "not_found",
-            ApiError::Setting { .. } => "invalid_setting",
+            ApiError::EngineSetting { .. } => "invalid_setting",
             ApiError::Engine(e) => e.code(),
             ApiError::Book(e) => e.code(),
             ApiError::Secret(e) => e.code(),
@@ -87,7 +87,7 @@ impl ApiError {
     /// operation failing: the command line's exit code 2 instead of 1.
     pub fn is_usage(&self) -> bool {
         match self {
-            ApiError::Field { .. } | ApiError::NotFound { .. } | ApiError::Setting { .. } => true,
+            ApiError::Field { .. } | ApiError::NotFound { .. } | ApiError::EngineSetting { .. } => true,
             ApiError::Refused(_) => true,
             ApiError::Settings(_) | ApiError::Provider(_) => true,
             ApiError::Import(e) => e.is_usage(),

@@ -57,7 +57,7 @@ pub fn settings_view(
 }
 
 fn invalid(key: impl Into<String>, message: impl Into<String>) -> ApiError {
-    ApiError::Setting { key: key.into(), message: message.into() }
+    ApiError::EngineSetting { key: key.into(), message: message.into() }
 }
 
 /// What the settings screen and `settings set` may store: every rule the types cannot say.
