@@ -1,59 +1,39 @@
 use super::blocking;
 use crate::error::CmdResult;
 use crate::state::AppState;
-use serde::Serialize;
 use tauri::{AppHandle, State};
-use topup_engine::book::{Order, OrderEvent, OrderPage, StateCounts};
-use topup_engine::console::{self, NewOrderInput, OrderQuery, PhoneInfo, Preflight};
+use topup_engine::api::{self, ExportResult, NewOrderInput, OrderDetail, OrderQuery, PhoneInfo, Preflight};
+use topup_engine::book::{Order, OrderPage, StateCounts};
 use topup_engine::contract::{BatchId, OrderId};
-
-#[derive(Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct OrderDetail {
-    order: Order,
-    events: Vec<OrderEvent>,
-}
-
-#[derive(Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct ExportResult {
-    path: String,
-    rows: usize,
-}
 
 #[tauri::command]
 pub async fn list_orders<R: tauri::Runtime>(app: AppHandle<R>, query: OrderQuery) -> CmdResult<OrderPage> {
-    blocking(app, move |s| Ok(s.book.list_orders(&query.filter()?)?)).await
+    blocking(app, move |s| Ok(api::list_orders(&s.book, &query)?)).await
 }
 
 #[tauri::command]
 pub async fn order_detail<R: tauri::Runtime>(app: AppHandle<R>, id: OrderId) -> CmdResult<OrderDetail> {
-    let id = id.get();
-    blocking(app, move |s| Ok(OrderDetail { order: s.book.order(id)?, events: s.book.events(id)? })).await
+    blocking(app, move |s| Ok(api::order_detail(&s.book, id.get())?)).await
 }
 
 #[tauri::command]
 pub async fn state_counts<R: tauri::Runtime>(app: AppHandle<R>) -> CmdResult<StateCounts> {
-    blocking(app, |s| Ok(s.book.state_counts()?)).await
+    blocking(app, |s| Ok(api::state_counts(&s.book)?)).await
 }
 
 #[tauri::command]
 pub async fn batch_counts<R: tauri::Runtime>(app: AppHandle<R>, batch_id: BatchId) -> CmdResult<StateCounts> {
-    blocking(app, move |s| Ok(s.book.batch_counts(batch_id.get())?)).await
+    blocking(app, move |s| Ok(api::batch_counts(&s.book, batch_id)?)).await
 }
 
 #[tauri::command]
 pub async fn order_preflight(state: State<'_, AppState>, input: NewOrderInput) -> CmdResult<Preflight> {
-    Ok(console::preflight(&state.engine(), &input).await?)
+    Ok(api::preflight(&state.engine(), &input).await?)
 }
 
 #[tauri::command]
 pub async fn add_order<R: tauri::Runtime>(app: AppHandle<R>, input: NewOrderInput) -> CmdResult<Order> {
-    blocking(app, move |s| {
-        let engine = s.engine();
-        Ok(engine.add_order(console::check(&engine, &input)?)?)
-    })
-    .await
+    blocking(app, move |s| Ok(api::add_order(&s.engine(), &input)?)).await
 }
 
 #[tauri::command]
@@ -62,12 +42,12 @@ pub async fn phone_info(
     number: String,
     face: Option<String>,
 ) -> CmdResult<PhoneInfo> {
-    Ok(console::phone_info(&state.engine(), &number, face.as_deref()).await?)
+    Ok(api::phone_info(&state.engine(), &number, face.as_deref()).await?)
 }
 
 #[tauri::command]
 pub async fn query_order(state: State<'_, AppState>, id: OrderId) -> CmdResult<Order> {
-    Ok(state.engine().query_now(id.get()).await?)
+    Ok(api::query_order(&state.engine(), id.get()).await?)
 }
 
 #[tauri::command]
@@ -77,12 +57,12 @@ pub async fn resolve_order<R: tauri::Runtime>(
     outcome: String,
     note: String,
 ) -> CmdResult<Order> {
-    blocking(app, move |s| Ok(console::resolve(&s.engine(), id, &outcome, &note)?)).await
+    blocking(app, move |s| Ok(api::resolve(&s.engine(), id.get(), &outcome, &note)?)).await
 }
 
 #[tauri::command]
 pub async fn resubmit_order<R: tauri::Runtime>(app: AppHandle<R>, id: OrderId) -> CmdResult<Order> {
-    blocking(app, move |s| Ok(s.engine().resubmit(id.get())?)).await
+    blocking(app, move |s| Ok(api::resubmit(&s.engine(), id.get())?)).await
 }
 
 #[tauri::command]
@@ -91,9 +71,5 @@ pub async fn export_orders<R: tauri::Runtime>(
     query: OrderQuery,
     format: String,
 ) -> CmdResult<ExportResult> {
-    blocking(app, move |s| {
-        let (path, rows) = console::export(&s.book, &s.data_dir, &query, &format)?;
-        Ok(ExportResult { path: path.display().to_string(), rows })
-    })
-    .await
+    blocking(app, move |s| Ok(api::export(&s.book, &s.data_dir, &query, &format)?)).await
 }

@@ -87,6 +87,7 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
       lowBalance: { oper: 500_000 },
       autoRefreshBalanceSecs: 0,
     },
+    defaultProviders: { phone: 'juhe', electricity: 'dingyin', game: 'dingyin', douyin: 'dingyin' },
     callbackListening: '127.0.0.1:18600',
     dataDir: '/data/topup',
     dbPath: '/data/topup/orders.sqlite3',

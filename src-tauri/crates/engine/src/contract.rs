@@ -47,6 +47,7 @@ codes!(
     Invalid = "invalid",
     InvalidField = "invalid_field",
     InvalidLocale = "invalid_locale",
+    InvalidSetting = "invalid_setting",
     KeyringUnavailable = "keyring_unavailable",
     KeyringCorrupt = "keyring_corrupt",
     SecretEmpty = "secret_empty",
@@ -109,6 +110,9 @@ impl Message {
         Message { zh: f(&self.zh), en: if self.en.is_empty() { String::new() } else { f(&self.en) } }
     }
 }
+
+/// A message is the reason of a refused parse (an id's `FromStr`, a command-line value).
+impl std::error::Error for Message {}
 
 /// Text with one form only (see [`Message::verbatim`]).
 impl From<&str> for Message {

@@ -590,6 +590,13 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Forgets a provider's stored settings (its key is the keyring's business).
+    pub fn delete_provider_settings(&mut self, provider: ProviderId) -> Result<(), BookError> {
+        self.exec("DELETE FROM provider_settings WHERE provider = ?1", params![provider.as_str()])?;
+        self.changed(super::Change::Settings);
+        Ok(())
+    }
+
     pub fn put_app_setting(&mut self, key: &str, value: &str) -> Result<(), BookError> {
         self.exec(
             "INSERT INTO app_settings (key, value) VALUES (?1, ?2) \

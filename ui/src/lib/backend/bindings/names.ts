@@ -47,6 +47,7 @@ export const ERROR_CODES = [
   'invalid',
   'invalid_field',
   'invalid_locale',
+  'invalid_setting',
   'keyring_unavailable',
   'keyring_corrupt',
   'secret_empty',
