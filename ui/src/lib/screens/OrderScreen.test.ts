@@ -81,7 +81,7 @@ describe('order entry', () => {
     const zh = '“1381234”不是 11 位、以 1 开头的手机号（7 位）';
     const en = '“1381234” is not an 11-digit mobile number starting with 1 (7 digits)';
     mPreflight.mockResolvedValue(
-      preflight({ messages: [{ level: 'error', code: 'not_a_phone', field: 'account', zh, en }], problems: [`${zh} / ${en}`] }),
+      preflight({ messages: [{ level: 'error', code: 'not_a_phone', field: 'account', zh, en }], problems: [{ zh, en }] }),
     );
     const user = await fill('1381234', '50');
     await user.click(screen.getByTestId('order-submit'));
@@ -145,7 +145,7 @@ describe('order entry', () => {
   it('quick face buttons fill the face; problems from the preflight are shown in the current language', async () => {
     const user = await fill('13812345678', '');
     mPreflight.mockResolvedValue(
-      preflight({ problems: ['聚合只销售 1、2、5、10、20、30、50、100、300 元 / juhe sells only ¥1, 2, 5, 10, 20, 30, 50, 100, 300'] }),
+      preflight({ problems: [{ zh: '聚合只销售 1、2、5、10、20、30、50、100、300 元', en: 'juhe sells only ¥1, 2, 5, 10, 20, 30, 50, 100, 300' }] }),
     );
     await user.click(screen.getByTestId('face-quick-200'));
     expect(screen.getByTestId('order-face')).toHaveValue('200');
@@ -290,12 +290,12 @@ describe('order entry', () => {
   it("shows the engine's messages at their fields, the rest in the list, and blocks the order", async () => {
     const idZh = '身份证号“110105194912310021”的校验位不符，请核对';
     const idEn = 'the check digit of ID card number “110105194912310021” does not match: check it';
-    const other = '鼎音 未配置 / dingyin is not configured';
+    const other = { zh: '鼎音 未配置', en: 'dingyin is not configured' };
     mPreflight.mockResolvedValue(
       preflight({
         provider: 'dingyin',
         messages: [{ level: 'error', code: 'id_card_checksum', field: 'idCard', zh: idZh, en: idEn }],
-        problems: [`${idZh} / ${idEn}`, other],
+        problems: [{ zh: idZh, en: idEn }, other],
       }),
     );
     const user = userEvent.setup();

@@ -3,7 +3,7 @@
 
 use super::{field, parse_id, phone_info, ApiError, ApiResult, PhoneInfo};
 use crate::book::{Book, Order, OrderEvent, OrderFilter, OrderPage, OrderState, StateCounts};
-use crate::contract::BatchId;
+use crate::contract::{BatchId, Message};
 use crate::import::Field;
 use crate::order::{Cell, CheckedOrder, FieldMessage, Origin, RawOrder};
 use crate::run::Engine;
@@ -136,9 +136,9 @@ pub struct Preflight {
     pub cost_source: Option<String>,
     pub duplicates: Vec<Order>,
     pub duplicate_window_ms: u64,
-    /// Everything that stops the order, as `中文 / English` text: each error of `messages` (as
-    /// [`FieldMessage::text`]), and a provider that is not configured.
-    pub problems: Vec<String>,
+    /// Everything that stops the order: each error of `messages`, and a provider that is not
+    /// configured.
+    pub problems: Vec<Message>,
     /// What the order check found, by field: errors and warnings.
     pub messages: Vec<FieldMessage>,
     /// The face values (yuan) the provider sells for this kind when it sells only some.
@@ -162,9 +162,12 @@ pub async fn preflight_raw(engine: &Engine, raw: &RawOrder<'_>) -> Result<Prefli
         ));
     };
     let settings = engine.settings();
-    let mut problems: Vec<String> = checked.errors().map(FieldMessage::text).collect();
+    let mut problems: Vec<Message> = checked.errors().map(|m| m.message.clone()).collect();
     if engine.provider(provider).is_none() {
-        problems.push(format!("{} 未配置 / {provider} is not configured", provider.label_zh()));
+        problems.push(Message::new(
+            format!("{} 未配置", provider.label_zh()),
+            format!("{provider} is not configured"),
+        ));
     }
     let (mut duplicates, mut cost, mut cost_source) = (Vec::new(), None, None);
     let face = checked.order.as_ref().map(CheckedOrder::face);

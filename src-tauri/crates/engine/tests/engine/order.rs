@@ -342,7 +342,7 @@ async fn the_preflight_reports_field_messages_and_the_faces_juhe_sells() {
     assert_eq!(p.provider, ProviderId::Juhe, "the engine's routing decides the provider");
     let codes: Vec<_> = p.messages.iter().map(|m| (m.code, m.field)).collect();
     assert_eq!(codes, [("not_a_phone", Some(Field::Account)), ("face_not_sold", Some(Field::Face))]);
-    assert_eq!(p.problems, p.messages.iter().map(FieldMessage::text).collect::<Vec<_>>());
+    assert_eq!(p.problems, p.messages.iter().map(|m| m.message.clone()).collect::<Vec<_>>());
     assert_eq!(p.sold_faces.as_deref(), Some(topup_providers::juhe::table::FACE_VALUES));
     assert!(p.duplicates.is_empty() && p.phone.is_some());
     sim.shutdown().await;
