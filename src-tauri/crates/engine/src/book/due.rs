@@ -2,34 +2,11 @@
 //! whether anything is pending. Each is one indexed query (`orders_due`, `orders_state`); the
 //! scheduler (`run/`) asks them by name and holds no SQL of its own.
 
-use super::orders::{order_from_row, ORDER_COLUMNS};
-use super::{Book, BookError, Order};
+use super::{Book, BookError};
 use rusqlite::{params, OptionalExtension};
 use topup_core::ProviderId;
 
 impl Book {
-    /// Orders the engine should act on now (submit `new`, query `accepted`/`unknown`), oldest due first.
-    pub fn due_orders(&self, now: i64, limit: i64) -> Result<Vec<Order>, BookError> {
-        self.read(|c| {
-            let mut st = c.prepare_cached(&format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE state IN ('new', 'accepted', 'unknown') \
-                 AND COALESCE(next_action_at, 0) <= ?1 ORDER BY COALESCE(next_action_at, 0), id LIMIT ?2"
-            ))?;
-            let rows = st.query_map(params![now, limit], order_from_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
-
-    /// The earliest time any pending order is due, if there is one.
-    pub fn next_due_at(&self) -> Result<Option<i64>, BookError> {
-        self.read(|c| {
-            Ok(c.prepare_cached(
-                "SELECT MIN(COALESCE(next_action_at, 0)) FROM orders WHERE state IN ('new', 'accepted', 'unknown')",
-            )?
-            .query_row([], |r| r.get(0))?)
-        })
-    }
-
     /// Whether any order is not yet final and not waiting for a human (stops at the first one).
     pub fn has_pending(&self) -> Result<bool, BookError> {
         self.read(|c| {
