@@ -232,6 +232,20 @@ describe('order board', () => {
     expect(stateCounts).toHaveBeenCalledTimes(1);
   });
 
+  it('re-reads the window on a change when filtered by state (an order may leave or join the list)', async () => {
+    book(30);
+    const user = userEvent.setup();
+    render(OrdersScreen);
+    await waitFor(() => expect(screen.getAllByTestId('orders-row').length).toBeGreaterThan(0));
+    await waitFor(() => expect(feed.count).toBe(1));
+    await user.click(screen.getByTestId('orders-filter-state-accepted'));
+    await waitFor(() => expect(lastQuery().states).toEqual(['accepted']));
+    const before = mList.mock.calls.length;
+    feed.push({ orders: { o1: makeOrder({ id: 'o1', state: 'succeeded' }) }, counts: null });
+    await waitFor(() => expect(mList.mock.calls.length).toBeGreaterThan(before), { timeout: 2000 });
+    expect(lastQuery().states).toEqual(['accepted']);
+  });
+
   it('exports the current view and shows where the file went', async () => {
     book(300);
     const user = userEvent.setup();
