@@ -79,7 +79,7 @@ impl Tx<'_> {
     /// case included): a callback of this kind was stored already, an alert was raised once. Reads the
     /// order's own events only (index `order_events_order`), which stay few because replays are not
     /// stored.
-    pub fn has_event(&self, order_id: i64, kind: EventKind, head: &str) -> Result<bool, BookError> {
+    pub(crate) fn has_event(&self, order_id: i64, kind: EventKind, head: &str) -> Result<bool, BookError> {
         Ok(self
             .tx
             .prepare_cached(

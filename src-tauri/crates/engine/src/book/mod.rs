@@ -375,7 +375,7 @@ impl Tx<'_> {
     /// Runs `f` with a 128 MB page cache when `large` (a big import batch touches seven indexes;
     /// with SQLite's default 2 MB cache they spill to the WAL mid-transaction and the commit slows
     /// down several times), restoring the connection's cache size after it whatever it returns.
-    pub fn with_large_cache<T>(
+    pub(crate) fn with_large_cache<T>(
         &mut self,
         large: bool,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, BookError>,

@@ -176,7 +176,7 @@ impl Tx<'_> {
     }
 
     /// The order with this merchant id, read inside the transaction.
-    pub fn order_by_merchant_id(&self, merchant_order_id: &str) -> Result<Option<Order>, BookError> {
+    pub(crate) fn order_by_merchant_id(&self, merchant_order_id: &str) -> Result<Option<Order>, BookError> {
         Ok(self
             .tx
             .prepare_cached(ORDER_BY_MERCHANT_ID)?

@@ -212,7 +212,7 @@ impl Tx<'_> {
     /// Counts a verified callback for the order. Not a change the UI needs to see: `updated_at` and
     /// the published changes are left alone. (Why a counter: see `run::apply::callback` — a replay
     /// costs a counter, not a row.)
-    pub fn count_callback(&mut self, id: i64) -> Result<(), BookError> {
+    pub(crate) fn count_callback(&mut self, id: i64) -> Result<(), BookError> {
         self.exec("UPDATE orders SET callbacks = callbacks + 1 WHERE id = ?1", [id])?;
         Ok(())
     }

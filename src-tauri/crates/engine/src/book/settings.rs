@@ -41,7 +41,7 @@ impl Tx<'_> {
     }
 
     /// A provider's stored settings as text, inside the transaction.
-    pub fn provider_settings_text(&self, provider: ProviderId) -> Result<Option<String>, BookError> {
+    pub(crate) fn provider_settings_text(&self, provider: ProviderId) -> Result<Option<String>, BookError> {
         provider_settings_text(&self.tx, provider)
     }
 
@@ -55,14 +55,14 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub fn delete_app_setting(&mut self, key: &str) -> Result<(), BookError> {
+    pub(crate) fn delete_app_setting(&mut self, key: &str) -> Result<(), BookError> {
         self.exec("DELETE FROM app_settings WHERE key = ?1", [key])?;
         self.changed(Change::Settings);
         Ok(())
     }
 
     /// An application setting, inside the transaction.
-    pub fn app_setting(&self, key: &str) -> Result<Option<String>, BookError> {
+    pub(crate) fn app_setting(&self, key: &str) -> Result<Option<String>, BookError> {
         app_setting(&self.tx, key)
     }
 }
