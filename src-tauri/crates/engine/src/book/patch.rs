@@ -210,8 +210,14 @@ impl Tx<'_> {
     }
 
     /// Counts a verified callback for the order. Not a change the UI needs to see: `updated_at` and
-    /// the published changes are left alone. (Why a counter: see `run::apply::callback` — a replay
-    /// costs a counter, not a row.)
+    /// the published changes are left alone.
+    ///
+    /// Why a counter: a callback is acknowledged only after it is stored, and a provider retries until
+    /// it is, so the same callback arrives many times — and anyone who captured one can replay it at
+    /// will. If every arrival stored an event, a replay would cost us a row (and its body) per request.
+    /// So every verified callback bumps `orders.callbacks`, and the engine stores an event only for a
+    /// callback that changes the order or says something the history does not hold yet
+    /// (`run::apply::callback`, using [`Tx::has_event`]).
     pub(crate) fn count_callback(&mut self, id: i64) -> Result<(), BookError> {
         self.exec("UPDATE orders SET callbacks = callbacks + 1 WHERE id = ?1", [id])?;
         Ok(())
