@@ -368,6 +368,12 @@ impl Book {
 }
 
 impl Tx<'_> {
+    /// The transaction's connection, for the table modules of the book only: nothing outside
+    /// `book/` writes SQL.
+    fn conn(&self) -> &Connection {
+        &self.tx
+    }
+
     fn changed(&mut self, change: Change) {
         self.changes.push(change);
     }

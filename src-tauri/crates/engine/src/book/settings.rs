@@ -42,7 +42,7 @@ impl Tx<'_> {
 
     /// A provider's stored settings as text, inside the transaction.
     pub(crate) fn provider_settings_text(&self, provider: ProviderId) -> Result<Option<String>, BookError> {
-        provider_settings_text(&self.tx, provider)
+        provider_settings_text(self.conn(), provider)
     }
 
     pub fn put_app_setting(&mut self, key: &str, value: &str) -> Result<(), BookError> {
@@ -63,7 +63,7 @@ impl Tx<'_> {
 
     /// An application setting, inside the transaction.
     pub(crate) fn app_setting(&self, key: &str) -> Result<Option<String>, BookError> {
-        app_setting(&self.tx, key)
+        app_setting(self.conn(), key)
     }
 }
 

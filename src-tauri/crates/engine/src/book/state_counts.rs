@@ -105,11 +105,11 @@ impl Book {
 impl Tx<'_> {
     /// The book's kept counts as this transaction sees them.
     pub(super) fn kept_state_counts(&self) -> Result<StateCounts, BookError> {
-        counts_from(&self.tx, KEPT, [])
+        counts_from(self.conn(), KEPT, [])
     }
 
     /// One batch's kept counts as this transaction sees them.
     pub(super) fn kept_batch_counts(&self, batch_id: i64) -> Result<StateCounts, BookError> {
-        counts_from(&self.tx, KEPT_BATCH, [batch_id])
+        counts_from(self.conn(), KEPT_BATCH, [batch_id])
     }
 }
