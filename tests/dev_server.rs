@@ -156,7 +156,9 @@ fn answers_commands_through_the_apps_handler_and_streams_its_events_over_http() 
     assert_eq!(status, 200, "{order}");
     let id = order["id"].as_str().expect("the order id travels as a string").to_owned();
     let batch = wait_for_event(&mut events, "orders://changed", |b| b["orders"].get(&id).is_some());
-    assert!(batch["orders"][&id].is_string(), "{batch}");
+    // The event carries the order's row, keyed by its string id.
+    assert_eq!(batch["orders"][&id]["id"], json!(id), "{batch}");
+    assert_eq!(batch["orders"][&id]["account"], json!("13812345678"), "{batch}");
 
     // The order reads back by its string id.
     let (status, detail) = invoke(&server, "order_detail", json!({ "id": id }));
