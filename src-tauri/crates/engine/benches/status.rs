@@ -163,7 +163,7 @@ fn change_batch_cost(book: Book) -> String {
             let batch = batches.recv().await.expect("a change batch");
             assert_eq!(batch.orders.len(), PER_BATCH);
             assert!(
-                batch.counts.is_some() && batch.batches.contains_key("1"),
+                batch.counts.is_some() && batch.batches.contains_key(&topup_engine::contract::BatchId(1)),
                 "counts travel with the batch"
             );
             let start = Instant::now();
