@@ -16,6 +16,7 @@ mod orders;
 mod schema;
 mod state;
 mod stats;
+mod stuck;
 
 pub use error::BookError;
 pub use orders::{
@@ -24,6 +25,8 @@ pub use orders::{
 };
 pub use state::{OrderState, UnknownState};
 pub use stats::ProviderStats;
+pub(crate) use stuck::NEEDS_ATTENTION;
+pub use stuck::{StuckCandidate, StuckLevel, StuckNotice};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};

@@ -59,6 +59,8 @@ pub struct Order {
     #[serde(skip_serializing)]
     #[ts(skip)]
     pub callbacks: i64,
+    /// How far past its stuck-order rule the order is (schema 6; [`crate::run::stuck`]).
+    pub stuck: super::StuckLevel,
 }
 
 fn id_as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -196,6 +198,8 @@ pub struct OrderFilter {
     pub search: Option<String>,
     /// Only orders that need a human: manual review or flagged for attention.
     pub needs_attention: bool,
+    /// Only orders past a stuck-order limit and still waiting ([`crate::run::stuck`]).
+    pub overdue: bool,
     pub offset: i64,
     pub limit: i64,
 }
@@ -220,8 +224,10 @@ pub struct StateCounts {
     pub succeeded: i64,
     pub failed: i64,
     pub manual_review: i64,
-    /// Orders that need a human (manual review or flagged).
+    /// Orders that need a human (manual review, flagged, or past a stuck-order review limit).
     pub attention: i64,
+    /// Orders past a stuck-order limit and still waiting ([`crate::run::stuck`]).
+    pub overdue: i64,
 }
 
 impl StateCounts {
@@ -251,6 +257,8 @@ fn counts_from(c: &Connection, sql: &str) -> Result<StateCounts, BookError> {
         let n: i64 = r.get(1)?;
         if state == "attention" {
             counts.attention = n;
+        } else if state == "overdue" {
+            counts.overdue = n;
         } else {
             counts.set(&state, n)?;
         }
@@ -264,7 +272,7 @@ macro_rules! order_columns {
         "id, merchant_order_id, provider, kind, product_id, account, details, face_li, cost_li, \
          state, provider_order_id, batch_id, resubmit_of, created_at, updated_at, submitted_at, finished_at, \
          attempts, next_action_at, last_error, attention, note, queries, last_query_at, fallback_of, last_sent_at, \
-         callbacks"
+         callbacks, stuck"
     };
 }
 const ORDER_COLUMNS: &str = order_columns!();
@@ -311,6 +319,7 @@ fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         fallback_of: row.get(24)?,
         last_sent_at: row.get(25)?,
         callbacks: row.get(26)?,
+        stuck: row.get(27)?,
     })
 }
 
@@ -751,7 +760,10 @@ impl Book {
             args.extend([q.clone().into(), q.clone().into(), q.clone().into(), q.into()]);
         }
         if filter.needs_attention {
-            clauses.push("(state = 'manual_review' OR attention = 1)".into());
+            clauses.push(format!("({})", super::NEEDS_ATTENTION));
+        }
+        if filter.overdue {
+            clauses.push("stuck <> 0".into());
         }
         let filter_sql =
             if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
@@ -788,8 +800,12 @@ impl Book {
         self.read(|c| {
             counts_from(
                 c,
-                "SELECT state, COUNT(*) FROM orders GROUP BY state UNION ALL \
-                 SELECT 'attention', COUNT(*) FROM orders WHERE state = 'manual_review' OR attention = 1",
+                &format!(
+                    "SELECT state, COUNT(*) FROM orders GROUP BY state UNION ALL \
+                     SELECT 'attention', COUNT(*) FROM orders WHERE {} UNION ALL \
+                     SELECT 'overdue', COUNT(*) FROM orders WHERE stuck <> 0",
+                    super::NEEDS_ATTENTION
+                ),
             )
         })
     }

@@ -16,6 +16,7 @@
 mod apply;
 pub mod limits;
 pub mod lookup;
+pub mod stuck;
 
 use crate::book::{Book, BookError, EventKind, NewOrder, Order, OrderState};
 use crate::config::{EngineSettings, Registry};
@@ -298,6 +299,10 @@ impl Engine {
             if last_stale_check.elapsed() >= STALE_CHECK_EVERY {
                 last_stale_check = tokio::time::Instant::now();
                 self.recover_stale()?;
+                let rules = self.settings.lock().unwrap_or_else(|p| p.into_inner()).stuck_rules.clone();
+                if let Err(e) = stuck::sweep(&self.book, &rules, crate::book::now_ms()) {
+                    tracing::error!(error = %e, "the stuck-order sweep failed");
+                }
             }
             let now = crate::book::now_ms();
             // Per provider, the due orders it has room for (ids only, in due order, enough to see past
@@ -608,7 +613,8 @@ impl Engine {
         Ok(self.book.order(id)?)
     }
 
-    /// A person settles a manual-review order (or clears the attention flag of a final one).
+    /// A person settles a manual-review order (or clears the attention flag of a final one, or the
+    /// review flag of an order past its stuck-order limit: it stays overdue and keeps being queried).
     pub fn resolve(&self, id: i64, outcome: OrderState, note: &str) -> Result<Order, EngineError> {
         let note = note.trim();
         if note.is_empty() {
@@ -623,7 +629,7 @@ impl Engine {
                     ));
                 }
                 tx.transition(id, outcome, &format!("人工处理 / resolved by hand: {note}"))?;
-            } else if !order.attention {
+            } else if !order.attention && order.stuck != crate::book::StuckLevel::Review {
                 return Err(BookError::Invalid(format!(
                     "订单状态为“{}”，不需要人工处理 / order is {}, not waiting for a person",
                     order.state.label_zh(),
@@ -632,6 +638,7 @@ impl Engine {
             }
             tx.set_note(id, note)?;
             tx.set_attention(id, false, &format!("人工已处理 / handled by hand: {note}"))?;
+            tx.acknowledge_stuck(id)?;
             Ok(())
         })?;
         Ok(self.book.order(id)?)
