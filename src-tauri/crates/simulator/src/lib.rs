@@ -159,6 +159,13 @@ impl Simulator {
         Provider::parse(provider).map(|p| self.shared.lock().balance(p)).unwrap_or(0)
     }
 
+    /// A late answer for an order held by [`Fault::PendingForever`]: it settles now, succeeded or
+    /// failed (and refunded), as a provider that finally finished it would. Returns whether it did.
+    pub fn release(&self, provider: &str, merchant_order_id: &str, succeed: bool) -> bool {
+        let Some(p) = Provider::parse(provider) else { return false };
+        self.shared.lock().release(p, merchant_order_id, succeed)
+    }
+
     /// Change the juhe account's callback URL (`None`: no callbacks).
     pub fn set_juhe_callback_url(&self, url: Option<String>) {
         self.shared.lock().juhe_callback_url = url;

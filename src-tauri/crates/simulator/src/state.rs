@@ -308,6 +308,14 @@ impl Inner {
         order
     }
 
+    /// A held order (pending forever) is let go and settled now, succeeded or failed.
+    pub fn release(&mut self, provider: Provider, merchant_order_id: &str, succeed: bool) -> bool {
+        let Some(order) = self.find_mut(provider, merchant_order_id) else { return false };
+        order.flags.pending_forever = false;
+        order.flags.settle_failed = !succeed;
+        self.settle(provider, merchant_order_id).is_some()
+    }
+
     /// Move a pending order to its final state (refunding on failure). Returns the order after.
     pub fn settle(&mut self, provider: Provider, merchant_order_id: &str) -> Option<Order> {
         let order = self.find_mut(provider, merchant_order_id)?;

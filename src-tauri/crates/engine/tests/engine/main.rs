@@ -12,3 +12,4 @@ mod listener;
 mod order;
 mod run;
 mod secrets;
+mod stuck;

@@ -107,6 +107,17 @@ impl Rig {
         self.book.events(order.id).unwrap().iter().filter_map(|e| e.to_state).collect()
     }
 
+    /// Stops the engine, listener and simulator and drops the book, as a process that died would leave
+    /// it; the directory (with the order book file) lives on.
+    pub(crate) async fn stop_keeping_book(self) -> tempfile::TempDir {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.sim.shutdown().await;
+        self._dir
+    }
+
     pub(crate) async fn stop(self) {
         let _ = self.stop.send(true);
         for t in self.tasks {
