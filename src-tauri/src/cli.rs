@@ -49,6 +49,9 @@ pub enum Command {
     Import(crate::cli_import::ImportArgs),
     /// 导出订单到 xlsx 或 csv / export orders to xlsx or csv
     Export(crate::cli_import::ExportArgs),
+    /// 超时规则：何时标记超时、何时转人工 / stuck-order rules: when an order is overdue, when a person looks
+    #[command(subcommand)]
+    Rules(crate::cli_rules::RulesCmd),
 }
 
 pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
@@ -68,6 +71,7 @@ pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
         Command::Balance(args) => crate::cli_engine::balance(args, data_dir),
         Command::Import(args) => crate::cli_import::import(args, data_dir),
         Command::Export(args) => crate::cli_import::export(args, data_dir),
+        Command::Rules(cmd) => crate::cli_rules::rules(cmd, data_dir),
     }
 }
 

@@ -15,8 +15,8 @@ use topup_engine::order::{self, Origin, RawOrder};
 use topup_engine::session::{self, Session, SessionOptions};
 use topup_engine::ProviderId;
 
-const FAILED: u8 = 1;
-const USAGE: u8 = 2;
+pub(crate) const FAILED: u8 = 1;
+pub(crate) const USAGE: u8 = 2;
 const TIMEOUT: u8 = 3;
 
 #[derive(Subcommand, Debug)]
@@ -122,6 +122,9 @@ pub struct OrdersArgs {
     /// 只看需要人工处理的 / only orders that need a person
     #[arg(long)]
     attention: bool,
+    /// 只看超过超时规则仍未完成的 / only orders past a stuck-order limit
+    #[arg(long)]
+    overdue: bool,
     #[arg(long, default_value_t = 1000)]
     limit: i64,
 }
@@ -132,7 +135,7 @@ pub struct BalanceArgs {
     json: bool,
 }
 
-fn fail(code: u8, zh_en: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn fail(code: u8, zh_en: impl std::fmt::Display) -> ExitCode {
     eprintln!("错误 / error: {}", topup_engine::redact::text(&zh_en.to_string()));
     ExitCode::from(code)
 }
@@ -144,14 +147,14 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         .map_err(|e| fail(FAILED, format!("无法启动运行时 / cannot start the runtime: {e}")))
 }
 
-fn open(data_dir: Option<&Path>) -> Result<(std::path::PathBuf, Arc<Book>), ExitCode> {
+pub(crate) fn open(data_dir: Option<&Path>) -> Result<(std::path::PathBuf, Arc<Book>), ExitCode> {
     let dir = topup_engine::paths::data_dir(data_dir);
     let _ = topup_engine::logging::init(&dir, false).map(std::mem::forget);
     let book = session::open_book(&dir).map_err(|e| fail(USAGE, e))?;
     Ok((dir, book))
 }
 
-fn parse_provider(name: &str) -> Result<ProviderId, ExitCode> {
+pub(crate) fn parse_provider(name: &str) -> Result<ProviderId, ExitCode> {
     name.parse::<ProviderId>().map_err(|e| fail(USAGE, e))
 }
 
@@ -167,7 +170,7 @@ fn find_order(book: &Book, id: &str) -> Result<topup_engine::book::Order, ExitCo
     Err(fail(USAGE, format!("找不到订单 {id} / no order {id}")))
 }
 
-fn print_json(value: &serde_json::Value) {
+pub(crate) fn print_json(value: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
@@ -418,7 +421,12 @@ pub fn orders(args: OrdersArgs, data_dir: Option<&Path>) -> ExitCode {
         Err(c) => return c,
     };
     let mut filter =
-        OrderFilter { limit: args.limit, needs_attention: args.attention, ..OrderFilter::default() };
+        OrderFilter {
+        limit: args.limit,
+        needs_attention: args.attention,
+        overdue: args.overdue,
+        ..OrderFilter::default()
+    };
     if let Some(s) = &args.state {
         match s.parse::<OrderState>() {
             Ok(st) => filter.states.push(st),

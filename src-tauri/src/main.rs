@@ -8,6 +8,7 @@
 mod cli;
 mod cli_engine;
 mod cli_import;
+mod cli_rules;
 mod cmd;
 mod console;
 mod error;

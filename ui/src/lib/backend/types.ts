@@ -50,6 +50,9 @@ export type { RowStatus } from './bindings/RowStatus';
 export type { SettingsView } from './bindings/SettingsView';
 export type { SheetInfo } from './bindings/SheetInfo';
 export type { StateCounts } from './bindings/StateCounts';
+export type { StuckLevel } from './bindings/StuckLevel';
+export type { StuckProduct } from './bindings/StuckProduct';
+export type { StuckRule } from './bindings/StuckRule';
 export type { TextEncoding } from './bindings/TextEncoding';
 export type { Totals } from './bindings/Totals';
 
