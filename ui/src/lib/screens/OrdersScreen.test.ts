@@ -157,7 +157,8 @@ describe('order board', () => {
     await waitFor(() => expect(screen.getAllByTestId('orders-row')).toHaveLength(4));
     const tags = screen.getAllByTestId('orders-row-stuck');
     expect(tags.map((t) => t.getAttribute('data-stuck'))).toEqual(['overdue', 'review', 'reviewed']);
-    expect(tags.map((t) => t.textContent)).toEqual(['超时', '超时·需人工', '超时·已跟进']);
+    expect(tags.map((t) => t.textContent)).toEqual(['超时', '转人工', '已跟进']);
+    expect(tags.map((t) => t.getAttribute('title'))).toEqual(['超时', '超时·需人工', '超时·已跟进']);
     expect(within(screen.getAllByTestId('orders-row')[0]).queryByTestId('orders-row-stuck')).toBeNull();
 
     const chip = screen.getByTestId('orders-filter-overdue');
