@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use topup_engine::book::{Book, OrderFilter};
+use topup_engine::run::stuck::{default_rules, StuckProduct, StuckRule};
 use topup_engine::secrets::{BookKeys, SecretStore};
 use topup_engine::ProviderId;
 
@@ -246,19 +247,27 @@ fn order_add_checks_like_the_window_and_names_the_flag() {
 
 // ---- stuck-order rules (issue 14.5) -----------------------------------------------------------------
 
-/// The rules as `rules list --json` prints them: (product, provider, province, overdue, review).
-fn rules_listed(dir: &Path, service: &str) -> Vec<(String, Option<String>, Option<String>, u64, u64)> {
+/// The rules as `rules list --json` prints them.
+fn rules_listed(dir: &Path, service: &str) -> Vec<StuckRule> {
     let out = cli(dir, service, &["rules", "list", "--json"], None);
     assert!(out.status.success(), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    v.as_array()
-        .expect("an array")
-        .iter()
-        .map(|r| {
-            let s = |k: &str| r[k].as_str().map(str::to_owned);
-            (s("product").unwrap(), s("provider"), s("province"), r["overdue_after_min"].as_u64().unwrap(), r["review_after_min"].as_u64().unwrap())
-        })
-        .collect()
+    serde_json::from_slice(&out.stdout).expect("the rules as json")
+}
+
+fn rule(
+    product: StuckProduct,
+    provider: Option<ProviderId>,
+    province: Option<&str>,
+    o: u32,
+    r: u32,
+) -> StuckRule {
+    StuckRule {
+        product,
+        provider,
+        province: province.map(str::to_owned),
+        overdue_after_min: o,
+        review_after_min: r,
+    }
 }
 
 #[test]
@@ -266,26 +275,63 @@ fn rules_are_listed_set_checked_removed_and_reset_and_orders_lists_the_overdue()
     let dir = tempfile::tempdir().unwrap();
     let svc = service("rules");
     let defaults = rules_listed(dir.path(), &svc);
-    assert_eq!(defaults.len(), 6);
-    assert!(defaults.contains(&("phone_fast".into(), None, None, 10, 60)), "{defaults:?}");
-    assert!(defaults.contains(&("phone_slow".into(), None, None, 1440, 2160)), "{defaults:?}");
+    assert_eq!(defaults, default_rules());
+    assert!(defaults.contains(&rule(StuckProduct::PhoneFast, None, None, 10, 60)), "{defaults:?}");
+    assert!(defaults.contains(&rule(StuckProduct::PhoneSlow, None, None, 1440, 2160)), "{defaults:?}");
 
     let out = cli(
         dir.path(),
         &svc,
-        &["rules", "set", "话费快充", "--provider", "juhe", "--province", "江苏", "--overdue", "5", "--review", "30"],
+        &[
+            "rules",
+            "set",
+            "话费快充",
+            "--provider",
+            "juhe",
+            "--province",
+            "江苏",
+            "--overdue",
+            "5",
+            "--review",
+            "30",
+        ],
         None,
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let rules = rules_listed(dir.path(), &svc);
-    assert!(rules.contains(&("phone_fast".into(), Some("juhe".into()), Some("江苏".into()), 5, 30)), "{rules:?}");
+    assert!(
+        rules.contains(&rule(StuckProduct::PhoneFast, Some(ProviderId::Juhe), Some("江苏"), 5, 30)),
+        "{rules:?}"
+    );
     assert_eq!(rules.len(), 7);
     // Set again for the same scope: changed, not added.
-    let out = cli(dir.path(), &svc, &["rules", "set", "phone_fast", "--provider", "juhe", "--province", "江苏", "--overdue", "6", "--review", "30"], None);
+    let out = cli(
+        dir.path(),
+        &svc,
+        &[
+            "rules",
+            "set",
+            "phone_fast",
+            "--provider",
+            "juhe",
+            "--province",
+            "江苏",
+            "--overdue",
+            "6",
+            "--review",
+            "30",
+        ],
+        None,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    let stored = topup_engine::config::EngineSettings::load(&Book::open(&dir.path().join("orders.sqlite3")).unwrap()).unwrap();
+    let stored =
+        topup_engine::config::EngineSettings::load(&Book::open(&dir.path().join("orders.sqlite3")).unwrap())
+            .unwrap();
     assert_eq!(stored.stuck_rules.len(), 7, "kept in the engine settings");
-    assert!(stored.stuck_rules.iter().any(|r| r.overdue_after_min == 6 && r.province.as_deref() == Some("江苏")));
+    assert!(stored
+        .stuck_rules
+        .iter()
+        .any(|r| r.overdue_after_min == 6 && r.province.as_deref() == Some("江苏")));
 
     let bad = cli(dir.path(), &svc, &["rules", "set", "game", "--overdue", "30", "--review", "20"], None);
     assert_eq!(bad.status.code(), Some(2));
@@ -295,10 +341,20 @@ fn rules_are_listed_set_checked_removed_and_reset_and_orders_lists_the_overdue()
     assert!(stderr(&bad).contains("unknown product"), "{}", stderr(&bad));
     assert_eq!(rules_listed(dir.path(), &svc).len(), 7, "nothing stored");
 
-    let out = cli(dir.path(), &svc, &["rules", "remove", "phone_fast", "--provider", "juhe", "--province", "江苏"], None);
+    let out = cli(
+        dir.path(),
+        &svc,
+        &["rules", "remove", "phone_fast", "--provider", "juhe", "--province", "江苏"],
+        None,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(rules_listed(dir.path(), &svc), defaults);
-    let again = cli(dir.path(), &svc, &["rules", "remove", "phone_fast", "--provider", "juhe", "--province", "江苏"], None);
+    let again = cli(
+        dir.path(),
+        &svc,
+        &["rules", "remove", "phone_fast", "--provider", "juhe", "--province", "江苏"],
+        None,
+    );
     assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
     let out = cli(dir.path(), &svc, &["rules", "set", "game", "--overdue", "1", "--review", "2"], None);
     assert!(out.status.success());
@@ -330,7 +386,8 @@ fn rules_are_listed_set_checked_removed_and_reset_and_orders_lists_the_overdue()
     let out = cli(dir.path(), &svc, &["orders", "--overdue", "--json"], None);
     assert!(out.status.success(), "{}", stderr(&out));
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let accounts: Vec<&str> = listed.as_array().unwrap().iter().map(|o| o["account"].as_str().unwrap()).collect();
+    let accounts: Vec<&str> =
+        listed.as_array().unwrap().iter().map(|o| o["account"].as_str().unwrap()).collect();
     assert_eq!(accounts, vec!["13800000002"]);
     assert_eq!(listed[0]["stuck"], "overdue");
     assert_eq!(book.list_orders(&OrderFilter::default()).unwrap().total, 2);

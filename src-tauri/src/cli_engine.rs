@@ -420,8 +420,7 @@ pub fn orders(args: OrdersArgs, data_dir: Option<&Path>) -> ExitCode {
         Ok(v) => v,
         Err(c) => return c,
     };
-    let mut filter =
-        OrderFilter {
+    let mut filter = OrderFilter {
         limit: args.limit,
         needs_attention: args.attention,
         overdue: args.overdue,

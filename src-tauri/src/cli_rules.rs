@@ -93,8 +93,13 @@ pub fn rules(cmd: RulesCmd, data_dir: Option<&Path>) -> ExitCode {
                 Ok(v) => v,
                 Err(c) => return c,
             };
-            let rule =
-                StuckRule { product, provider, province, overdue_after_min: overdue, review_after_min: review };
+            let rule = StuckRule {
+                product,
+                provider,
+                province,
+                overdue_after_min: overdue,
+                review_after_min: review,
+            };
             api::put_rule(&book, None, rule)
         }
         RulesCmd::Remove { product, provider, province } => {

@@ -121,9 +121,15 @@ mod tests {
     fn a_stuck_notice_names_the_order_or_counts_them() {
         let (title, body, review) = stuck_message(&[notice(StuckLevel::Overdue)]);
         assert_eq!((title, review), ("充值台：订单超时", 0));
-        assert!(body.contains("13812345678") && body.contains("聚合数据") && body.contains("overdue"), "{body}");
-        let (title, body, review) =
-            stuck_message(&[notice(StuckLevel::Overdue), notice(StuckLevel::Review), notice(StuckLevel::Review)]);
+        assert!(
+            body.contains("13812345678") && body.contains("聚合数据") && body.contains("overdue"),
+            "{body}"
+        );
+        let (title, body, review) = stuck_message(&[
+            notice(StuckLevel::Overdue),
+            notice(StuckLevel::Review),
+            notice(StuckLevel::Review),
+        ]);
         assert_eq!((title, review), ("充值台：订单需要人工跟进", 2));
         assert!(body.contains("3 笔") && body.contains("2 笔"), "{body}");
     }

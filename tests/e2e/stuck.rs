@@ -63,7 +63,11 @@ async fn overdue_orders_are_flagged_counted_in_the_nav_and_filtered_on_the_board
     let level = |id: &str| book.order_by_merchant_id(id).unwrap().unwrap();
     let (overdue, review) = (level("TD2612040000OVERDUE1"), level("TD2612040000REVIEW01"));
     assert_eq!((overdue.state, overdue.stuck), (OrderState::Accepted, StuckLevel::Overdue));
-    assert_eq!((review.state, review.stuck), (OrderState::Accepted, StuckLevel::Review), "a flag, not a state");
+    assert_eq!(
+        (review.state, review.stuck),
+        (OrderState::Accepted, StuckLevel::Review),
+        "a flag, not a state"
+    );
     assert_eq!(level("TD2612040000SUCCESS1").stuck, StuckLevel::None);
     app.stop().await;
 }

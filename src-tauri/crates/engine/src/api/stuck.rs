@@ -31,7 +31,12 @@ pub fn set_rules(
 }
 
 /// Whether two rules are for the same product, provider and province (as entered).
-fn same_scope(a: &StuckRule, product: StuckProduct, provider: Option<ProviderId>, province: Option<&str>) -> bool {
+fn same_scope(
+    a: &StuckRule,
+    product: StuckProduct,
+    provider: Option<ProviderId>,
+    province: Option<&str>,
+) -> bool {
     a.product == product && a.provider == provider && a.province.as_deref() == province.map(str::trim)
 }
 

@@ -3,8 +3,8 @@
 //! rules are and why these are flags beside the state, not states: [`crate::run::stuck`].
 
 use super::{now_ms, Book, BookError, Change, EventKind, Tx};
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::params;
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use serde::{Deserialize, Serialize};
 use topup_core::{ProductKind, ProviderId};
 
@@ -108,12 +108,9 @@ impl Book {
             ))?;
             let rows = st.query_map(params![sent_before, after, limit], |r| {
                 let text = |i: usize| r.get::<_, String>(i);
-                let parse_err =
-                    |i: usize, e: topup_core::ParseIdError| rusqlite::Error::FromSqlConversionFailure(
-                        i,
-                        rusqlite::types::Type::Text,
-                        Box::new(e),
-                    );
+                let parse_err = |i: usize, e: topup_core::ParseIdError| {
+                    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+                };
                 let details: String = r.get(4)?;
                 Ok(StuckCandidate {
                     id: r.get(0)?,
@@ -134,10 +131,12 @@ impl Tx<'_> {
     /// Raises an order's flag to `level` if it is still waiting and below it, with `detail` in its
     /// history. Returns whether it did (another writer may have settled it since it was read).
     pub fn raise_stuck(&mut self, id: i64, level: StuckLevel, detail: &str) -> Result<bool, BookError> {
-        let n = self.conn().prepare_cached(&format!(
-            "UPDATE orders SET stuck = ?2, updated_at = ?3 WHERE id = ?1 AND stuck < ?2 AND {WAITING}"
-        ))?
-        .execute(params![id, level, now_ms()])?;
+        let n = self
+            .conn()
+            .prepare_cached(&format!(
+                "UPDATE orders SET stuck = ?2, updated_at = ?3 WHERE id = ?1 AND stuck < ?2 AND {WAITING}"
+            ))?
+            .execute(params![id, level, now_ms()])?;
         if n == 0 {
             return Ok(false);
         }

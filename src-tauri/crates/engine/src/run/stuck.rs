@@ -216,7 +216,8 @@ pub fn check_rules(rules: &mut [StuckRule]) -> Result<(), RuleError> {
     for (i, r) in rules.iter_mut().enumerate() {
         let n = i + 1;
         r.province = r.province.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned);
-        for (field, v) in [("overdue_after_min", r.overdue_after_min), ("review_after_min", r.review_after_min)]
+        for (field, v) in
+            [("overdue_after_min", r.overdue_after_min), ("review_after_min", r.review_after_min)]
         {
             if v == 0 || v > MAX_LIMIT_MIN {
                 return Err(RuleError(format!(
@@ -237,7 +238,9 @@ pub fn check_rules(rules: &mut [StuckRule]) -> Result<(), RuleError> {
         }
     }
     for (i, r) in rules.iter().enumerate() {
-        let key = |x: &StuckRule| (x.product, x.provider, x.province.as_deref().map(province_key).map(str::to_owned));
+        let key = |x: &StuckRule| {
+            (x.product, x.provider, x.province.as_deref().map(province_key).map(str::to_owned))
+        };
         if let Some(j) = rules[..i].iter().position(|x| key(x) == key(r)) {
             return Err(RuleError(format!(
                 "超时规则 {} 与规则 {} 重复（{}） / stuck rule {} repeats rule {} (same product, provider and province)",
@@ -347,8 +350,19 @@ pub fn sweep(book: &Book, rules: &[StuckRule], now: i64) -> Result<usize, BookEr
 mod tests {
     use super::*;
 
-    fn rule(product: StuckProduct, provider: Option<ProviderId>, province: Option<&str>, o: u32) -> StuckRule {
-        StuckRule { product, provider, province: province.map(str::to_owned), overdue_after_min: o, review_after_min: o + 1 }
+    fn rule(
+        product: StuckProduct,
+        provider: Option<ProviderId>,
+        province: Option<&str>,
+        o: u32,
+    ) -> StuckRule {
+        StuckRule {
+            product,
+            provider,
+            province: province.map(str::to_owned),
+            overdue_after_min: o,
+            review_after_min: o + 1,
+        }
     }
 
     #[test]
@@ -369,8 +383,17 @@ mod tests {
         assert_eq!(pick(ProviderId::Oper, Some("江苏")), Some(30), "province beats the product alone");
         assert_eq!(pick(ProviderId::Juhe, Some("江苏")), Some(40), "both beat either");
         assert_eq!(pick(ProviderId::Oper, Some("广西壮族自治区")), Some(60), "suffixes left off match");
-        assert_eq!(rule_for(&rules, StuckProduct::PhoneSlow, ProviderId::Juhe, Some("江苏")).unwrap().overdue_after_min, 50);
-        assert_eq!(rule_for(&rules, StuckProduct::Game, ProviderId::Dingyin, None), None, "no rule: never flagged");
+        assert_eq!(
+            rule_for(&rules, StuckProduct::PhoneSlow, ProviderId::Juhe, Some("江苏"))
+                .unwrap()
+                .overdue_after_min,
+            50
+        );
+        assert_eq!(
+            rule_for(&rules, StuckProduct::Game, ProviderId::Dingyin, None),
+            None,
+            "no rule: never flagged"
+        );
     }
 
     #[test]
@@ -402,7 +425,10 @@ mod tests {
         assert!(check_rules(&mut zero).unwrap_err().0.contains("overdue_after_min"));
         let mut order = vec![StuckRule::rule(StuckProduct::Game, 30, 30)];
         assert!(check_rules(&mut order).unwrap_err().0.contains("review_after_min"));
-        let mut dup = vec![rule(StuckProduct::Game, None, Some("江苏"), 5), rule(StuckProduct::Game, None, Some("江苏省 "), 7)];
+        let mut dup = vec![
+            rule(StuckProduct::Game, None, Some("江苏"), 5),
+            rule(StuckProduct::Game, None, Some("江苏省 "), 7),
+        ];
         let e = check_rules(&mut dup).unwrap_err().0;
         assert!(e.contains("规则 2") && e.contains("rule 1"), "{e}");
         let mut blank = vec![rule(StuckProduct::Game, None, Some("  "), 5)];

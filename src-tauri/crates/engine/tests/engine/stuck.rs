@@ -19,7 +19,13 @@ fn settings(rules: Vec<StuckRule>) -> EngineSettings {
     EngineSettings { stuck_rules: rules, manual_review_after_ms: 30 * 24 * 3_600_000, ..fast_settings() }
 }
 
-fn rule(product: StuckProduct, provider: Option<ProviderId>, province: Option<&str>, o: u32, r: u32) -> StuckRule {
+fn rule(
+    product: StuckProduct,
+    provider: Option<ProviderId>,
+    province: Option<&str>,
+    o: u32,
+    r: u32,
+) -> StuckRule {
     StuckRule {
         product,
         provider,
@@ -109,7 +115,8 @@ async fn each_limit_fires_at_its_minute_and_not_a_millisecond_before() {
     assert_eq!(sweep(&rig.book, &rules, t + 60 * MIN).unwrap(), 1);
     let counts = rig.book.state_counts().unwrap();
     assert_eq!((level(&rig.book, &o), counts.overdue, counts.attention), (StuckLevel::Review, 1, 1));
-    let attention = rig.book.list_orders(&OrderFilter { needs_attention: true, ..Default::default() }).unwrap();
+    let attention =
+        rig.book.list_orders(&OrderFilter { needs_attention: true, ..Default::default() }).unwrap();
     assert_eq!(attention.total, 1, "in front of a person");
     assert_eq!(notes(&rig.book, &o, "needs a person"), 1, "with the reason in its history");
     assert_eq!(notes(&rig.book, &o, "overdue:"), 1);
@@ -236,7 +243,8 @@ async fn time_alone_never_fails_refunds_resends_or_reroutes() {
     assert_eq!(rig.book.list_orders(&OrderFilter::default()).unwrap().total, 1, "no fallback order");
 
     // A person looks at it: it stops asking for one, stays overdue, and is still queried.
-    let handled = rig.engine.resolve(o.id, OrderState::Succeeded, "已联系供应商 / asked the provider").unwrap();
+    let handled =
+        rig.engine.resolve(o.id, OrderState::Succeeded, "已联系供应商 / asked the provider").unwrap();
     assert_eq!((handled.state, handled.stuck), (OrderState::Accepted, StuckLevel::Reviewed));
     let counts = rig.book.state_counts().unwrap();
     assert_eq!((counts.overdue, counts.attention), (1, 0));
@@ -255,7 +263,12 @@ fn rules_are_kept_in_the_engine_settings_and_checked_before_they_are_stored() {
     let all = api::put_rule(&book, None, r).unwrap();
     assert_eq!(all.len(), default_rules().len() + 1);
     assert_eq!(all.last().unwrap().province.as_deref(), Some("广东"), "tidied");
-    let changed = api::put_rule(&book, None, rule(StuckProduct::PhoneFast, Some(ProviderId::Oper), Some("广东"), 7, 30)).unwrap();
+    let changed = api::put_rule(
+        &book,
+        None,
+        rule(StuckProduct::PhoneFast, Some(ProviderId::Oper), Some("广东"), 7, 30),
+    )
+    .unwrap();
     assert_eq!(changed.len(), all.len(), "the same scope is changed, not added");
     assert_eq!(EngineSettings::load(&book).unwrap().stuck_rules, changed);
 
@@ -265,7 +278,8 @@ fn rules_are_kept_in_the_engine_settings_and_checked_before_they_are_stored() {
     let e = EngineSettings { stuck_rules: vec![bad], ..EngineSettings::default() }.save(&book).unwrap_err();
     assert!(e.to_string().contains("review_after_min"), "every settings path checks: {e}");
     assert_eq!(api::rules(&book).unwrap(), changed, "nothing stored");
-    let gone = api::remove_rule(&book, None, StuckProduct::PhoneFast, Some(ProviderId::Oper), Some("广东")).unwrap();
+    let gone =
+        api::remove_rule(&book, None, StuckProduct::PhoneFast, Some(ProviderId::Oper), Some("广东")).unwrap();
     assert_eq!(gone, default_rules());
     assert!(api::remove_rule(&book, None, StuckProduct::PhoneFast, Some(ProviderId::Oper), None).is_err());
 }
