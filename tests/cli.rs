@@ -254,30 +254,17 @@ fn rules_listed(dir: &Path, service: &str) -> Vec<StuckRule> {
     serde_json::from_slice(&out.stdout).expect("the rules as json")
 }
 
-fn rule(
-    product: StuckProduct,
-    provider: Option<ProviderId>,
-    province: Option<&str>,
-    o: u32,
-    r: u32,
-) -> StuckRule {
-    StuckRule {
-        product,
-        provider,
-        province: province.map(str::to_owned),
-        overdue_after_min: o,
-        review_after_min: r,
-    }
-}
-
 #[test]
 fn rules_are_listed_set_checked_removed_and_reset_and_orders_lists_the_overdue() {
     let dir = tempfile::tempdir().unwrap();
     let svc = service("rules");
     let defaults = rules_listed(dir.path(), &svc);
     assert_eq!(defaults, default_rules());
-    assert!(defaults.contains(&rule(StuckProduct::PhoneFast, None, None, 10, 60)), "{defaults:?}");
-    assert!(defaults.contains(&rule(StuckProduct::PhoneSlow, None, None, 1440, 2160)), "{defaults:?}");
+    assert!(defaults.contains(&StuckRule::new(StuckProduct::PhoneFast, None, None, 10, 60)), "{defaults:?}");
+    assert!(
+        defaults.contains(&StuckRule::new(StuckProduct::PhoneSlow, None, None, 1440, 2160)),
+        "{defaults:?}"
+    );
 
     let out = cli(
         dir.path(),
@@ -300,7 +287,7 @@ fn rules_are_listed_set_checked_removed_and_reset_and_orders_lists_the_overdue()
     assert!(out.status.success(), "{}", stderr(&out));
     let rules = rules_listed(dir.path(), &svc);
     assert!(
-        rules.contains(&rule(StuckProduct::PhoneFast, Some(ProviderId::Juhe), Some("江苏"), 5, 30)),
+        rules.contains(&StuckRule::new(StuckProduct::PhoneFast, Some(ProviderId::Juhe), Some("江苏"), 5, 30)),
         "{rules:?}"
     );
     assert_eq!(rules.len(), 7);

@@ -150,6 +150,23 @@ impl StuckRule {
         StuckRule { product, provider: None, province: None, overdue_after_min, review_after_min }
     }
 
+    /// A rule for `product`, narrowed to `provider` and `province` when given.
+    pub fn new(
+        product: StuckProduct,
+        provider: Option<ProviderId>,
+        province: Option<&str>,
+        overdue_after_min: u32,
+        review_after_min: u32,
+    ) -> StuckRule {
+        StuckRule {
+            product,
+            provider,
+            province: province.map(str::to_owned),
+            overdue_after_min,
+            review_after_min,
+        }
+    }
+
     /// The level an order governed by this rule has reached `elapsed_ms` after its first send.
     pub fn level_at(&self, elapsed_ms: i64) -> StuckLevel {
         let min = |m: u32| i64::from(m) * 60_000;
@@ -356,13 +373,7 @@ mod tests {
         province: Option<&str>,
         o: u32,
     ) -> StuckRule {
-        StuckRule {
-            product,
-            provider,
-            province: province.map(str::to_owned),
-            overdue_after_min: o,
-            review_after_min: o + 1,
-        }
+        StuckRule::new(product, provider, province, o, o + 1)
     }
 
     #[test]

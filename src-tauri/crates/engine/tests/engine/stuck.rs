@@ -19,22 +19,6 @@ fn settings(rules: Vec<StuckRule>) -> EngineSettings {
     EngineSettings { stuck_rules: rules, manual_review_after_ms: 30 * 24 * 3_600_000, ..fast_settings() }
 }
 
-fn rule(
-    product: StuckProduct,
-    provider: Option<ProviderId>,
-    province: Option<&str>,
-    o: u32,
-    r: u32,
-) -> StuckRule {
-    StuckRule {
-        product,
-        provider,
-        province: province.map(str::to_owned),
-        overdue_after_min: o,
-        review_after_min: r,
-    }
-}
-
 /// A phone order at `provider` that the simulator accepts and never settles (until released).
 fn held(rig: &Rig, provider: ProviderId, account: &str) -> Order {
     rig.sim.script(Script::always(Target::Account(account.into()), Fault::PendingForever));
@@ -95,7 +79,7 @@ fn notes(book: &Book, o: &Order, needle: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_limit_fires_at_its_minute_and_not_a_millisecond_before() {
-    let rules = vec![rule(StuckProduct::PhoneFast, None, None, 10, 60)];
+    let rules = vec![StuckRule::new(StuckProduct::PhoneFast, None, None, 10, 60)];
     let rig = rig_with(settings(rules.clone())).await;
     let o = accepted(&rig, &held(&rig, ProviderId::Juhe, "13812340001")).await;
     let t = sent(&o);
@@ -129,11 +113,11 @@ async fn each_limit_fires_at_its_minute_and_not_a_millisecond_before() {
 async fn the_most_specific_rule_decides_and_fast_and_slow_differ() {
     // 13812345678 is a 江苏 number, 13800138000 a 北京 one (the embedded segment table).
     let rules = vec![
-        rule(StuckProduct::PhoneFast, None, None, 10, 60),
-        rule(StuckProduct::PhoneFast, Some(ProviderId::Juhe), None, 20, 80),
-        rule(StuckProduct::PhoneFast, None, Some("江苏省"), 30, 90),
-        rule(StuckProduct::PhoneFast, Some(ProviderId::Juhe), Some("江苏"), 40, 100),
-        rule(StuckProduct::PhoneSlow, None, None, 24 * 60, 36 * 60),
+        StuckRule::new(StuckProduct::PhoneFast, None, None, 10, 60),
+        StuckRule::new(StuckProduct::PhoneFast, Some(ProviderId::Juhe), None, 20, 80),
+        StuckRule::new(StuckProduct::PhoneFast, None, Some("江苏省"), 30, 90),
+        StuckRule::new(StuckProduct::PhoneFast, Some(ProviderId::Juhe), Some("江苏"), 40, 100),
+        StuckRule::new(StuckProduct::PhoneSlow, None, None, 24 * 60, 36 * 60),
     ];
     let rig = rig_with(settings(rules.clone())).await;
     let plain = accepted(&rig, &held(&rig, ProviderId::Oper, "13800138000")).await;
@@ -259,20 +243,20 @@ fn rules_are_kept_in_the_engine_settings_and_checked_before_they_are_stored() {
     let dir = tempfile::tempdir().unwrap();
     let book = Book::open(&dir.path().join("orders.sqlite3")).unwrap();
     assert_eq!(api::rules(&book).unwrap(), default_rules());
-    let r = rule(StuckProduct::PhoneFast, Some(ProviderId::Oper), Some(" 广东 "), 5, 30);
+    let r = StuckRule::new(StuckProduct::PhoneFast, Some(ProviderId::Oper), Some(" 广东 "), 5, 30);
     let all = api::put_rule(&book, None, r).unwrap();
     assert_eq!(all.len(), default_rules().len() + 1);
     assert_eq!(all.last().unwrap().province.as_deref(), Some("广东"), "tidied");
     let changed = api::put_rule(
         &book,
         None,
-        rule(StuckProduct::PhoneFast, Some(ProviderId::Oper), Some("广东"), 7, 30),
+        StuckRule::new(StuckProduct::PhoneFast, Some(ProviderId::Oper), Some("广东"), 7, 30),
     )
     .unwrap();
     assert_eq!(changed.len(), all.len(), "the same scope is changed, not added");
     assert_eq!(EngineSettings::load(&book).unwrap().stuck_rules, changed);
 
-    let bad = rule(StuckProduct::Game, None, None, 30, 20);
+    let bad = StuckRule::new(StuckProduct::Game, None, None, 30, 20);
     let e = api::put_rule(&book, None, bad.clone()).unwrap_err().to_string();
     assert!(e.contains("review_after_min"), "{e}");
     let e = EngineSettings { stuck_rules: vec![bad], ..EngineSettings::default() }.save(&book).unwrap_err();
