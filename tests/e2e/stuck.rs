@@ -69,5 +69,17 @@ async fn overdue_orders_are_flagged_counted_in_the_nav_and_filtered_on_the_board
         "a flag, not a state"
     );
     assert_eq!(level("TD2612040000SUCCESS1").stuck, StuckLevel::None);
+
+    // The rules behind it, as Settings shows them (the defaults: six products, 快充 and 慢充 apart).
+    app.click("[data-testid=nav-settings]").await;
+    app.wait_attr("[data-testid=stuck-product-1]", "data-testid", "the rules table", |_| true).await;
+    app.client
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
+            vec![json!("[data-testid=settings-stuck]")],
+        )
+        .await
+        .expect("scroll to the rules");
+    app.screenshot("stuck-rules").await;
     app.stop().await;
 }
