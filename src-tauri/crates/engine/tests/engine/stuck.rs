@@ -267,3 +267,18 @@ fn rules_are_kept_in_the_engine_settings_and_checked_before_they_are_stored() {
     assert_eq!(gone, default_rules());
     assert!(api::remove_rule(&book, None, StuckProduct::PhoneFast, Some(ProviderId::Oper), None).is_err());
 }
+
+/// Engine settings stored by the version before the rules (with its `unknown_alert_after_ms`, no
+/// `stuck_rules`) load with the default rules; the old key is dropped on the next save.
+#[test]
+fn settings_stored_before_the_rules_load_with_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = Book::open(&dir.path().join("orders.sqlite3")).unwrap();
+    let old = r#"{"query_delays_ms":[1000],"unknown_alert_after_ms":1800000,"duplicate_window_ms":3600000}"#;
+    book.write(|tx| tx.put_app_setting(topup_engine::config::ENGINE_SETTINGS_KEY, old)).unwrap();
+    let loaded = EngineSettings::load(&book).unwrap();
+    assert_eq!((loaded.stuck_rules, loaded.duplicate_window_ms), (default_rules(), 3_600_000));
+    api::set_rules(&book, None, default_rules()).unwrap();
+    let text = book.app_setting(topup_engine::config::ENGINE_SETTINGS_KEY).unwrap().unwrap();
+    assert!(!text.contains("unknown_alert_after_ms") && text.contains("stuck_rules"), "{text}");
+}
