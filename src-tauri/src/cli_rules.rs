@@ -3,7 +3,7 @@
 //! `topup_engine::api::stuck`, which checks it like the settings screen. A running window picks a
 //! change up when its session restarts.
 
-use crate::cli_engine::{fail, open, parse_provider, print_json, FAILED, USAGE};
+use crate::cli_out::{api_fail, emit, fail, open, FAILED, USAGE};
 use clap::Subcommand;
 use std::path::Path;
 use std::process::ExitCode;
@@ -50,15 +50,15 @@ pub enum RulesCmd {
 
 fn scope(product: &str, provider: Option<&str>) -> Result<(StuckProduct, Option<ProviderId>), ExitCode> {
     let product = product.parse::<StuckProduct>().map_err(|e| fail(USAGE, e))?;
-    let provider = provider.map(parse_provider).transpose()?;
+    let provider = provider.map(|p| topup_engine::api::provider_id(p).map_err(api_fail)).transpose()?;
     Ok((product, provider))
 }
 
 fn print(rules: &[StuckRule], json: bool) {
-    if json {
-        print_json(&serde_json::json!(rules));
-        return;
-    }
+    emit(json, &rules, |rules| print_text(rules));
+}
+
+fn print_text(rules: &[StuckRule]) {
     println!("product\tprovider\tprovince\toverdue_min\treview_min");
     for r in rules {
         println!(

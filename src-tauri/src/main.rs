@@ -8,6 +8,8 @@
 mod cli;
 mod cli_engine;
 mod cli_import;
+mod cli_out;
+mod cli_settings;
 mod cli_rules;
 mod cmd;
 mod console;

@@ -7,8 +7,8 @@
 use crate::state::AppState;
 use tauri::AppHandle;
 use tauri_plugin_notification::NotificationExt;
+use topup_engine::api::BalanceRow;
 use topup_engine::book::{StuckLevel, StuckNotice};
-use topup_engine::console::BalanceRow;
 
 pub fn low_balances(app: &AppHandle, state: &AppState, rows: &[BalanceRow]) {
     let mut known = state.balances.lock().unwrap_or_else(|p| p.into_inner());

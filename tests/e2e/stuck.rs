@@ -36,12 +36,17 @@ fn seed_waiting(dir: &std::path::Path) {
             if done {
                 tx.transition(order, OrderState::Succeeded, "成功 / succeeded")?;
             }
+            Ok(order)
+        })
+        .map(|order| {
+            // When it was sent (the book's own writes stamp the present).
+            let raw = rusqlite::Connection::open(dir.join("orders.sqlite3")).unwrap();
             let sent = now - minutes_ago * 60_000;
-            tx.conn().execute(
+            raw.execute(
                 "UPDATE orders SET submitted_at = ?2, last_sent_at = ?2, created_at = ?2 WHERE id = ?1",
                 [order, sent],
-            )?;
-            Ok(())
+            )
+            .unwrap();
         })
         .unwrap();
     }

@@ -141,8 +141,8 @@ impl Tx<'_> {
             return Ok(false);
         }
         self.add_event(id, EventKind::Note, None, None, detail)?;
-        let state = self.order(id)?.state;
-        self.changed(Change::Order { id, state });
+        let row = self.order(id)?;
+        self.changed(Change::order(row));
         Ok(true)
     }
 

@@ -9,6 +9,6 @@ export type StateCounts = { new: number, submitting: number, accepted: number, u
  */
 attention: number, 
 /**
- * Orders past a stuck-order limit and still waiting ([`crate::run::stuck`]).
+ * Orders past a stuck-order limit and still waiting ([`crate::run::stuck`]; 0 per batch).
  */
 overdue: number, };
