@@ -159,6 +159,31 @@ pub(crate) const MIGRATIONS: &[&str] = &[
             WHERE state = 'attention';
     END;
     "#,
+    // reconciliation (对账): every run a reseller made — when, which range, by API or by a statement
+    //    file, and what it found — so that what was checked, and what was not, stays visible.
+    r#"
+    CREATE TABLE reconcile_runs (
+        id              INTEGER PRIMARY KEY,
+        started_at      INTEGER NOT NULL,
+        finished_at     INTEGER,
+        range_from      INTEGER NOT NULL,
+        range_to        INTEGER NOT NULL,
+        time_basis      TEXT NOT NULL CHECK (time_basis IN ('order', 'finish')),
+        source          TEXT NOT NULL CHECK (source IN ('api', 'file')),
+        provider        TEXT,
+        file_name       TEXT,
+        matched         INTEGER NOT NULL DEFAULT 0,
+        state_differs   INTEGER NOT NULL DEFAULT 0,
+        amount_differs  INTEGER NOT NULL DEFAULT 0,
+        book_only       INTEGER NOT NULL DEFAULT 0,
+        statement_only  INTEGER NOT NULL DEFAULT 0,
+        unanswered      INTEGER NOT NULL DEFAULT 0,
+        out_of_window   INTEGER NOT NULL DEFAULT 0,
+        bad_rows        INTEGER NOT NULL DEFAULT 0,
+        cancelled       INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX reconcile_runs_started ON reconcile_runs(started_at);
+    "#,
 ];
 
 /// The schema version this binary writes.
@@ -234,7 +259,7 @@ mod tests {
             }
         }
         let book = Book::open(&path).unwrap();
-        assert_eq!(book.schema_version().unwrap(), 5);
+        assert_eq!(book.schema_version().unwrap(), super::current_version());
         let counts = book.state_counts().unwrap();
         let expected = crate::book::StateCounts {
             new: 3,
