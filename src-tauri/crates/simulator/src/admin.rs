@@ -170,10 +170,16 @@ pub fn statement_csv(shared: &Shared, provider_name: &str) -> Result<String, Str
             local_time(o.created_unix_ms),
             o.finished_unix_ms.map(local_time).unwrap_or_default(),
         ];
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| if c.contains([',', '"']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.clone() })
-            .collect();
+        let cells: Vec<String> =
+            row.iter()
+                .map(|c| {
+                    if c.contains([',', '"']) {
+                        format!("\"{}\"", c.replace('"', "\"\""))
+                    } else {
+                        c.clone()
+                    }
+                })
+                .collect();
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }

@@ -67,12 +67,12 @@ mod orders;
 mod server;
 mod state;
 
+pub use admin::{PlantCharge, SetState, STATEMENT_HEADINGS};
 pub use config::{
     DingyinAccount, JuheAccount, OperAccount, SimConfig, SANDBOX_DINGYIN_KEY, SANDBOX_DINGYIN_USERID,
     SANDBOX_INITIAL_BALANCE_LI, SANDBOX_JUHE_APPKEY, SANDBOX_JUHE_OPENID, SANDBOX_OPER_MD5KEY,
     SANDBOX_OPER_UID,
 };
-pub use admin::{PlantCharge, SetState, STATEMENT_HEADINGS};
 pub use juhe::JUHE_FACES;
 pub use model::{Fault, OrderState, RecordedRequest, Script, SimOrder, Target};
 

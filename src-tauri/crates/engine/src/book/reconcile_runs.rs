@@ -156,7 +156,8 @@ impl Book {
                 "SELECT id FROM orders WHERE {column} >= ?1 AND {column} < ?2 \
                  AND (?3 IS NULL OR provider = ?3) ORDER BY {column}, id"
             ))?;
-            let rows = st.query_map(params![from, to, provider.map(|p| p.as_str())], |r| r.get::<_, i64>(0))?;
+            let rows =
+                st.query_map(params![from, to, provider.map(|p| p.as_str())], |r| r.get::<_, i64>(0))?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }

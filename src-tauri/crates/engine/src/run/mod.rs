@@ -18,6 +18,8 @@ pub mod limits;
 pub mod lookup;
 mod recheck;
 
+pub use recheck::Recheck;
+
 use crate::book::{Book, BookError, EventKind, NewOrder, Order, OrderState};
 use crate::config::{EngineSettings, Registry};
 use apply::Applied;
