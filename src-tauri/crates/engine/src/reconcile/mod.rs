@@ -96,7 +96,7 @@ impl std::str::FromStr for TimeBasis {
 }
 
 /// What the provider says about an order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS, Deserialize)]
 #[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderState {
@@ -108,7 +108,7 @@ pub enum ProviderState {
 }
 
 /// The kinds of line, in the order they are shown (most dangerous first).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ts_rs::TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ts_rs::TS, Deserialize)]
 #[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum LineKind {
@@ -124,7 +124,7 @@ pub enum LineKind {
 }
 
 /// One order of the comparison.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS, Deserialize)]
 #[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Line {
@@ -133,7 +133,7 @@ pub struct Line {
     pub severity: u8,
     /// The book's order id (a string for JavaScript), when the book has the order.
     #[ts(type = "string | null")]
-    #[serde(serialize_with = "opt_id_text")]
+    #[serde(serialize_with = "opt_id_text", deserialize_with = "opt_id_from_text")]
     pub order_id: Option<i64>,
     pub merchant_order_id: Option<String>,
     pub provider_order_id: Option<String>,
@@ -152,6 +152,11 @@ pub struct Line {
     pub time: Option<i64>,
     pub zh: String,
     pub en: String,
+}
+
+fn opt_id_from_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let text: Option<String> = Option::deserialize(d)?;
+    text.map(|t| t.parse().map_err(serde::de::Error::custom)).transpose()
 }
 
 fn opt_id_text<S: serde::Serializer>(id: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {

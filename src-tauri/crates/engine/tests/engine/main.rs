@@ -10,5 +10,6 @@ mod import;
 mod keyring;
 mod listener;
 mod order;
+mod reconcile;
 mod run;
 mod secrets;
