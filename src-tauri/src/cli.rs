@@ -49,6 +49,8 @@ pub enum Command {
     Import(crate::cli_import::ImportArgs),
     /// 导出订单到 xlsx 或 csv / export orders to xlsx or csv
     Export(crate::cli_import::ExportArgs),
+    /// 对账：按接口逐单查询或读取供应商对账单，与订单库比对 / reconcile the book with the provider (API or statement)
+    Reconcile(crate::cli_reconcile::ReconcileArgs),
 }
 
 pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
@@ -68,6 +70,7 @@ pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
         Command::Balance(args) => crate::cli_engine::balance(args, data_dir),
         Command::Import(args) => crate::cli_import::import(args, data_dir),
         Command::Export(args) => crate::cli_import::export(args, data_dir),
+        Command::Reconcile(args) => crate::cli_reconcile::reconcile(args, data_dir),
     }
 }
 

@@ -132,7 +132,7 @@ pub struct BalanceArgs {
     json: bool,
 }
 
-fn fail(code: u8, zh_en: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn fail(code: u8, zh_en: impl std::fmt::Display) -> ExitCode {
     eprintln!("错误 / error: {}", topup_engine::redact::text(&zh_en.to_string()));
     ExitCode::from(code)
 }
@@ -144,7 +144,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         .map_err(|e| fail(FAILED, format!("无法启动运行时 / cannot start the runtime: {e}")))
 }
 
-fn open(data_dir: Option<&Path>) -> Result<(std::path::PathBuf, Arc<Book>), ExitCode> {
+pub(crate) fn open(data_dir: Option<&Path>) -> Result<(std::path::PathBuf, Arc<Book>), ExitCode> {
     let dir = topup_engine::paths::data_dir(data_dir);
     let _ = topup_engine::logging::init(&dir, false).map(std::mem::forget);
     let book = session::open_book(&dir).map_err(|e| fail(USAGE, e))?;
@@ -167,7 +167,7 @@ fn find_order(book: &Book, id: &str) -> Result<topup_engine::book::Order, ExitCo
     Err(fail(USAGE, format!("找不到订单 {id} / no order {id}")))
 }
 
-fn print_json(value: &serde_json::Value) {
+pub(crate) fn print_json(value: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
@@ -289,7 +289,7 @@ pub fn order(cmd: OrderCmd, data_dir: Option<&Path>) -> ExitCode {
 }
 
 /// Runs `f` with an engine that does not run its loop or listener (for one-off actions).
-fn with_engine<F, Fut>(dir: &Path, book: Arc<Book>, f: F) -> ExitCode
+pub(crate) fn with_engine<F, Fut>(dir: &Path, book: Arc<Book>, f: F) -> ExitCode
 where
     F: FnOnce(Arc<topup_engine::run::Engine>) -> Fut,
     Fut: std::future::Future<Output = Result<(), ExitCode>>,

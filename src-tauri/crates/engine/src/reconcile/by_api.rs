@@ -24,6 +24,7 @@ const ASK_AT_ONCE: usize = 16;
 /// How far the pass is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[ts(export)]
+#[ts(rename = "ReconcileProgress")]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
     #[ts(type = "string")]

@@ -126,6 +126,7 @@ pub enum LineKind {
 /// One order of the comparison.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS, Deserialize)]
 #[ts(export)]
+#[ts(rename = "ReconcileLine")]
 #[serde(rename_all = "camelCase")]
 pub struct Line {
     pub kind: LineKind,
@@ -169,6 +170,7 @@ fn opt_id_text<S: serde::Serializer>(id: &Option<i64>, s: S) -> Result<S::Ok, S:
 /// `api` or `file`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[ts(export)]
+#[ts(rename = "ReconcileSource")]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     Api,
