@@ -427,6 +427,7 @@ const zhCN = {
   'reconcile.runs.counts': "一致 {matched} · 状态不符 {state} · 金额不符 {amount} · 仅账上 {book} · 仅供应商 {statement}",
   'reconcile.source.api': "接口",
   'reconcile.source.file': "对账单",
+  'reconcile.row': "对账单第 {row} 行",
 } as const;
 
 export type MessageKey = keyof typeof zhCN;
@@ -856,6 +857,7 @@ const en: Dictionary = {
   'reconcile.runs.counts': "matched {matched} · state {state} · amount {amount} · book only {book} · provider only {statement}",
   'reconcile.source.api': "API",
   'reconcile.source.file': "Statement",
+  'reconcile.row': "statement row {row}",
 };
 
 export const dictionaries: Record<Locale, Dictionary> = { 'zh-CN': zhCN, en };
