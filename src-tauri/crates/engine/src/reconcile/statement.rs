@@ -462,7 +462,7 @@ pub fn parse_local_time(text: &str) -> Option<i64> {
             .map(|r| t[r.clone()].parse().ok())
             .collect::<Option<_>>()?
     } else {
-        let parts: Vec<&str> = t.split(|c: char| matches!(c, '-' | '/' | ' ' | 'T' | ':' | '.')).collect();
+        let parts: Vec<&str> = t.split(['-', '/', ' ', 'T', ':', '.']).collect();
         if !(3..=7).contains(&parts.len())
             || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
         {
