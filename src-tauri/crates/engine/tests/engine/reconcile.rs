@@ -318,5 +318,13 @@ async fn api_pass_respects_the_query_window_and_rate_limits() {
         let in_second = times[i..].iter().take_while(|u| **u < t + 1000).count();
         assert!(in_second <= 5, "{in_second} queries within one second from query {i}");
     }
+
+    // Cancelled before it starts: nothing is asked, and the run is kept as cancelled.
+    let before = rig.sim.requests().len();
+    let stopped = api::by_api(&rig.engine, &req, &|_| {}, &AtomicBool::new(true)).await.unwrap();
+    assert!(stopped.cancelled && stopped.lines.is_empty());
+    assert_eq!(rig.sim.requests().len(), before);
+    let runs = api::runs(&rig.book).unwrap();
+    assert_eq!((runs[0].id, runs[0].cancelled), (stopped.run_id, true));
     rig.stop().await;
 }
