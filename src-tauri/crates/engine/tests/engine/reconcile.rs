@@ -191,7 +191,13 @@ async fn statement_with_every_kind_of_difference_in_one_file() {
             "已退款".into(),
             now.clone(),
         ],
-        ["STRANGER0000000001".into(), "13900000026".into(), "50.100".into(), "成功".into(), now.clone()],
+        [
+            "STRANGER0000000001".into(),
+            "=HYPERLINK(\"http://x\")".into(),
+            "50.100".into(),
+            "成功".into(),
+            now.clone(),
+        ],
         [matched.merchant_order_id.clone(), "13900000021".into(), cost(matched), "成功".into(), now.clone()],
         ["OLD000000000000001".into(), "13900000027".into(), "10.020".into(), "成功".into(), yesterday],
         ["BAD000000000000001".into(), "13900000028".into(), "10.020".into(), "已成".into(), now.clone()],
@@ -261,13 +267,15 @@ async fn statement_with_every_kind_of_difference_in_one_file() {
     );
     assert_eq!(r.counts.bad_rows, 2);
 
-    // The list exports with formulas neutralised: a statement-only line's account is the provider's text.
+    // The list exports with formulas neutralised: a statement-only line's account is the provider's text,
+    // here a formula.
     let out = dir.path().join("对账.csv");
     let exported = api::export_to(&r.lines, &out).unwrap();
     assert_eq!(exported.rows, 7);
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.starts_with("\u{FEFF}类别,商户订单号"));
     assert!(text.contains("状态不符"));
+    assert!(text.contains(",\"'=HYPERLINK(\"\"http://x\"\")\","), "a formula is neutralised: {text}");
     rig.stop().await;
 }
 
