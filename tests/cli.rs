@@ -4,7 +4,8 @@
 //!   `provider list` — and a request with a key it cannot place is refused with the field's name;
 //! * order entry and import (issue 13): `order add` is the window's order check behind flags, and
 //!   `import -` reads a spreadsheet or pasted chat text from standard input, with the same preview and
-//!   row errors as a file (sandbox mode: nothing configured, so these need no key).
+//!   row errors as a file (sandbox mode: nothing configured, so these need no key);
+//! * a whole day headless (`cli/day.rs`): configure, settings, enter, import, run, resolve, export.
 
 use serde_json::json;
 use std::io::Write;
@@ -13,6 +14,9 @@ use std::process::{Command, Output, Stdio};
 use topup_engine::book::{Book, OrderFilter};
 use topup_engine::secrets::{BookKeys, SecretStore};
 use topup_engine::ProviderId;
+
+#[path = "cli/day.rs"]
+mod day;
 
 const BIN: &str = env!("CARGO_BIN_EXE_topup-desk");
 
@@ -248,11 +252,13 @@ fn order_add_checks_like_the_window_and_names_the_flag() {
 
 /// Two juhe orders of today in the book: one succeeded (cost 10.02), one failed.
 fn seed_reconcile_book(dir: &Path) -> (String, String) {
-    use topup_engine::book::NewOrder;
+    use topup_engine::book::{NewOrder, OrderPatch, OrderState};
     use topup_engine::{Li, ProductKind};
     let book = Book::open(&dir.join("orders.sqlite3")).expect("open the order book");
     let mut ids = Vec::new();
-    for (mid, state) in [("RC000000000000001", "succeeded"), ("RC000000000000002", "failed")] {
+    for (mid, state) in
+        [("RC000000000000001", OrderState::Succeeded), ("RC000000000000002", OrderState::Failed)]
+    {
         book.write(|tx| {
             let id = tx.insert_order(&NewOrder {
                 merchant_order_id: mid.into(),
@@ -266,10 +272,9 @@ fn seed_reconcile_book(dir: &Path) -> (String, String) {
                 resubmit_of: None,
                 fallback_of: None,
             })?;
-            tx.conn().execute_batch(&format!(
-                "UPDATE orders SET state = '{state}', cost_li = 10020, submitted_at = created_at, \
-                 finished_at = created_at WHERE id = {id}"
-            ))?;
+            tx.transition(id, OrderState::Submitting, "提交 / submitting")?;
+            tx.transition(id, state, "供应商回复 / provider reply")?;
+            tx.patch_order(id, OrderPatch { cost: Some(Li(10_020)), ..OrderPatch::default() })?;
             Ok(())
         })
         .unwrap();

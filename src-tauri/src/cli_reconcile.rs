@@ -4,7 +4,7 @@
 //! in flight (their answers are stored). Exit codes: 0 the run finished (differences or not: they are
 //! in the output and the run is kept), 1 it failed, 2 bad usage or a statement that cannot be read.
 
-use crate::cli_engine::{fail, open, print_json, with_engine};
+use crate::cli_out::{done, emit, fail, open, with_engine, FAILED, USAGE};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,9 +13,6 @@ use std::sync::Arc;
 use topup_engine::api::reconcile::{self as api, ReconcileRequest};
 use topup_engine::reconcile::export::{kind_zh, provider_state_zh};
 use topup_engine::reconcile::{LineKind, ReconcileError, Reconciliation, StatementMapping, TimeBasis};
-
-const FAILED: u8 = 1;
-const USAGE: u8 = 2;
 
 #[derive(Args, Debug)]
 pub struct ReconcileArgs {
@@ -107,10 +104,10 @@ fn print_line(l: &topup_engine::reconcile::Line) {
 }
 
 fn print(r: &Reconciliation, json: bool) {
-    if json {
-        print_json(&serde_json::to_value(r).unwrap_or_default());
-        return;
-    }
+    emit(json, r, print_text);
+}
+
+fn print_text(r: &Reconciliation) {
     let c = &r.counts;
     println!(
         "对账 #{} / reconciliation #{}: 一致 matched {}，状态不符 state differs {}，金额不符 amount differs {}，\
@@ -157,8 +154,7 @@ pub fn reconcile(args: ReconcileArgs, data_dir: Option<&Path>) -> ExitCode {
         Err(c) => return c,
     };
     if let Some(file) = &args.file {
-        let result = api::by_path(&book, &request, file).map_err(error).and_then(|r| finish(r, &args));
-        return result.err().unwrap_or(ExitCode::SUCCESS);
+        return done(api::by_path(&book, &request, file).map_err(error).and_then(|r| finish(r, &args)));
     }
     with_engine(&dir, book, |engine| async move {
         let cancel = Arc::new(AtomicBool::new(false));

@@ -4,7 +4,7 @@
 
 use crate::harness::App;
 use serde_json::json;
-use topup_engine::book::{Book, NewOrder, OrderState};
+use topup_engine::book::{Book, NewOrder, OrderPatch, OrderState};
 use topup_engine::{Li, ProductKind, ProviderId};
 
 fn seed(dir: &std::path::Path) {
@@ -29,7 +29,7 @@ fn seed(dir: &std::path::Path) {
             })?;
             tx.transition(id, OrderState::Submitting, "提交 / submitting")?;
             tx.transition(id, state, "供应商回复 / provider reply")?;
-            tx.conn().execute_batch(&format!("UPDATE orders SET cost_li = 50100 WHERE id = {id}"))?;
+            tx.patch_order(id, OrderPatch { cost: Some(Li(50_100)), ..OrderPatch::default() })?;
             Ok(())
         })
         .unwrap();

@@ -106,6 +106,7 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
       low_balance: { oper: 500_000 },
       auto_refresh_balance_secs: 0,
     },
+    defaultProviders: { phone: 'juhe', electricity: 'dingyin', game: 'dingyin', douyin: 'dingyin' },
     callbackListening: '127.0.0.1:18600',
     dataDir: '/data/topup',
     dbPath: '/data/topup/orders.sqlite3',

@@ -300,14 +300,13 @@ async fn api_pass_respects_the_query_window_and_rate_limits() {
         assert_eq!(rig.settle(o).await.state, OrderState::Succeeded);
     }
     let four_days_ago = topup_engine::book::now_ms() - 4 * 86_400_000;
-    rig.book
-        .write(|tx| {
-            tx.conn().execute(
-                "UPDATE orders SET created_at = ?1, submitted_at = ?1 WHERE id = ?2",
-                rusqlite::params![four_days_ago, old.id],
-            )?;
-            Ok(())
-        })
+    // Aged behind the engine's back (a second connection, as an old order book would hold it).
+    rusqlite::Connection::open(rig.book.path())
+        .unwrap()
+        .execute(
+            "UPDATE orders SET created_at = ?1, submitted_at = ?1 WHERE id = ?2",
+            rusqlite::params![four_days_ago, old.id],
+        )
         .unwrap();
     let before = rig.sim.requests().len();
     let req =
