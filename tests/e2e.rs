@@ -22,3 +22,5 @@ mod installed;
 
 #[path = "e2e/stuck.rs"]
 mod stuck;
+#[path = "e2e/reconcile.rs"]
+mod reconcile;

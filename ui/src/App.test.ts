@@ -41,6 +41,7 @@ const NAV = [
   { id: 'import', zh: '批量导入', en: 'Batch import' },
   { id: 'orders', zh: '订单', en: 'Orders' },
   { id: 'balances', zh: '余额', en: 'Balances' },
+  { id: 'reconcile', zh: '对账', en: 'Reconcile' },
   { id: 'settings', zh: '设置', en: 'Settings' },
 ] as const;
 

@@ -20,6 +20,7 @@ pub mod import;
 pub mod orders;
 pub mod phone;
 pub mod providers;
+pub mod reconcile;
 pub mod settings;
 pub mod stuck;
 

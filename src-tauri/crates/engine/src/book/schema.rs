@@ -265,6 +265,30 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     BEGIN
         UPDATE state_counts SET n = n + (CASE WHEN NEW.stuck <> 0 THEN 1 ELSE -1 END) WHERE state = 'overdue';
     END;
+    // 8: reconciliation (对账): every run a reseller made — when, which range, by API or by a statement
+    //    file, and what it found — so that what was checked, and what was not, stays visible.
+    r#"
+    CREATE TABLE reconcile_runs (
+        id              INTEGER PRIMARY KEY,
+        started_at      INTEGER NOT NULL,
+        finished_at     INTEGER,
+        range_from      INTEGER NOT NULL,
+        range_to        INTEGER NOT NULL,
+        time_basis      TEXT NOT NULL CHECK (time_basis IN ('order', 'finish')),
+        source          TEXT NOT NULL CHECK (source IN ('api', 'file')),
+        provider        TEXT,
+        file_name       TEXT,
+        matched         INTEGER NOT NULL DEFAULT 0,
+        state_differs   INTEGER NOT NULL DEFAULT 0,
+        amount_differs  INTEGER NOT NULL DEFAULT 0,
+        book_only       INTEGER NOT NULL DEFAULT 0,
+        statement_only  INTEGER NOT NULL DEFAULT 0,
+        unanswered      INTEGER NOT NULL DEFAULT 0,
+        out_of_window   INTEGER NOT NULL DEFAULT 0,
+        bad_rows        INTEGER NOT NULL DEFAULT 0,
+        cancelled       INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX reconcile_runs_started ON reconcile_runs(started_at);
     "#,
 ];
 

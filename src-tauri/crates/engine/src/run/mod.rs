@@ -17,6 +17,9 @@ mod apply;
 pub mod limits;
 pub mod lookup;
 pub mod stuck;
+mod recheck;
+
+pub use recheck::Recheck;
 
 use crate::book::{Book, BookError, EventKind, NewOrder, Order, OrderPatch, OrderState};
 use crate::config::{EngineSettings, Registry};
@@ -470,8 +473,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Queries an `accepted`, `unknown` (or, when asked by a person, `manual_review`) order.
-    async fn query(&self, order: Order, manual: bool) -> Result<Option<Verdict>, EngineError> {
+    /// Queries an `accepted`, `unknown` (or, when asked by a person, `manual_review`) order. Returns
+    /// the classified reply (a final order — settled meanwhile, or rechecked by a reconciliation — only
+    /// has the exchange recorded).
+    async fn query(&self, order: Order, manual: bool) -> Result<topup_providers::Reply, EngineError> {
         let Some(slot) = self.slot(order.provider) else {
             return Err(EngineError::NoProvider(order.provider));
         };
@@ -489,12 +494,12 @@ impl Engine {
         let fresh = self.book.order(order.id)?;
         if fresh.state.is_final() {
             // A callback settled it while we were asking: record the exchange only.
-            let (id, verdict) = (fresh.id, outcome.reply.verdict);
+            let (id, reply) = (fresh.id, outcome.reply.clone());
             self.write(move |tx| apply::record_exchanges(tx, id, &outcome)).await?;
-            return Ok(Some(verdict));
+            return Ok(reply);
         }
         let resend = !manual && apply::should_resend(&fresh, &outcome, &settings);
-        let verdict = outcome.reply.verdict;
+        let reply = outcome.reply.clone();
         let (f, s) = (fresh.clone(), settings.clone());
         let applied =
             self.write(move |tx| apply::query_reply(tx, &f, &outcome, &s, window, manual, resend)).await?;
@@ -506,7 +511,7 @@ impl Engine {
                 Box::pin(self.submit(again)).await?;
             }
         }
-        Ok(Some(verdict))
+        Ok(reply)
     }
 
     /// Follow-ups after a reply was stored: automatic fallback after a definite failure.
