@@ -265,6 +265,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     BEGIN
         UPDATE state_counts SET n = n + (CASE WHEN NEW.stuck <> 0 THEN 1 ELSE -1 END) WHERE state = 'overdue';
     END;
+    "#,
     // 8: reconciliation (对账): every run a reseller made — when, which range, by API or by a statement
     //    file, and what it found — so that what was checked, and what was not, stays visible.
     r#"
