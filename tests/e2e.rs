@@ -19,3 +19,8 @@ mod settings;
 
 #[path = "e2e/installed.rs"]
 mod installed;
+
+#[path = "e2e/reconcile.rs"]
+mod reconcile;
+#[path = "e2e/stuck.rs"]
+mod stuck;

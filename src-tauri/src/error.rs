@@ -42,7 +42,8 @@ from_coded!(
     topup_engine::run::EngineError,
     topup_engine::api::ApiError,
     topup_engine::import::ImportError,
-    topup_engine::session::SessionError
+    topup_engine::session::SessionError,
+    topup_engine::reconcile::ReconcileError
 );
 
 pub type CmdResult<T> = Result<T, CmdError>;

@@ -14,17 +14,21 @@ pub enum FrontendEvent {
     Status,
     /// Orders changed (payload: `ChangeBatch`: each changed order's row, import batch counts, book counts).
     OrdersChanged,
+    /// A reconciliation's API pass moved on (payload: `ReconcileProgress`).
+    ReconcileProgress,
 }
 
 impl FrontendEvent {
     /// Every event (the generated TypeScript names and the dev server's event stream list them).
     #[cfg_attr(not(any(test, feature = "dev-server")), allow(dead_code))]
-    pub const ALL: [FrontendEvent; 2] = [FrontendEvent::Status, FrontendEvent::OrdersChanged];
+    pub const ALL: [FrontendEvent; 3] =
+        [FrontendEvent::Status, FrontendEvent::OrdersChanged, FrontendEvent::ReconcileProgress];
 
     pub const fn name(&self) -> &'static str {
         match self {
             FrontendEvent::Status => "engine://status",
             FrontendEvent::OrdersChanged => "orders://changed",
+            FrontendEvent::ReconcileProgress => "reconcile://progress",
         }
     }
 
@@ -34,6 +38,7 @@ impl FrontendEvent {
         match self {
             FrontendEvent::Status => "engineStatus",
             FrontendEvent::OrdersChanged => "ordersChanged",
+            FrontendEvent::ReconcileProgress => "reconcileProgress",
         }
     }
 }
@@ -41,6 +46,7 @@ impl FrontendEvent {
 fn emit_status<R: tauri::Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
     if let Ok(status) = state.status() {
+        crate::notify::stuck(app, &state);
         crate::notify::attention(app, &state, status.attention_count);
         let _ = app.emit(FrontendEvent::Status.name(), status);
     }

@@ -9,6 +9,8 @@ mod cli;
 mod cli_engine;
 mod cli_import;
 mod cli_out;
+mod cli_reconcile;
+mod cli_rules;
 mod cli_settings;
 mod cmd;
 mod console;

@@ -36,6 +36,11 @@ macro_rules! for_each_command {
             settings::save_engine_settings,
             import::import_preview,
             import::import_commit,
+            reconcile::reconcile_run,
+            reconcile::reconcile_cancel,
+            reconcile::reconcile_runs,
+            reconcile::reconcile_resolve,
+            reconcile::reconcile_export,
         }
     };
 }
@@ -62,6 +67,7 @@ pub const NAMES: &[&str] = for_each_command!(command_names);
 pub mod balances;
 pub mod import;
 pub mod orders;
+pub mod reconcile;
 pub mod settings;
 pub mod status;
 

@@ -22,6 +22,7 @@ export function makeStatus(over: Partial<AppStatus> = {}): AppStatus {
     sandbox: false,
     locale: 'zh-CN',
     attentionCount: 0,
+    overdueCount: 0,
     keyring: { available: true, message: null },
     callbackUrl: null,
     ...over,
@@ -55,12 +56,13 @@ export function makeOrder(over: Partial<Order> = {}): Order {
     note: null,
     queries: 0,
     lastQueryAt: null,
+    stuck: 'none',
     ...over,
   };
 }
 
 export function makeCounts(over: Partial<StateCounts> = {}): StateCounts {
-  return { new: 0, submitting: 0, accepted: 0, unknown: 0, succeeded: 0, failed: 0, manualReview: 0, attention: 0, ...over };
+  return { new: 0, submitting: 0, accepted: 0, unknown: 0, succeeded: 0, failed: 0, manualReview: 0, attention: 0, overdue: 0, ...over };
 }
 
 export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
@@ -82,6 +84,11 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
     engine: {
       ...recordedSettings.engine,
       queryDelaysMs: [10000, 30000],
+      stuckRules: [
+        { product: 'phone_fast', provider: null, province: null, overdueAfterMin: 10, reviewAfterMin: 60 },
+        { product: 'phone_slow', provider: null, province: null, overdueAfterMin: 1440, reviewAfterMin: 2160 },
+        { product: 'electricity_fast', provider: 'dingyin', province: '江苏', overdueAfterMin: 120, reviewAfterMin: 720 },
+      ],
       routing: { phone: 'juhe' },
       callback: { ...recordedSettings.engine.callback, port: 18600 },
       lowBalance: { oper: 500_000 },

@@ -234,6 +234,12 @@ id_type!(
     "批次编号",
     "batch id"
 );
+id_type!(
+    /// A reconciliation run (对账).
+    RunId,
+    "对账编号",
+    "reconciliation run"
+);
 
 /// An error every front end can show: a stable code and a message in both languages.
 pub trait Coded {

@@ -88,6 +88,7 @@ describe('inside Tauri', () => {
       createdTo: null,
       search: null,
       needsAttention: false,
+      overdue: false,
       offset: 0,
       limit: 200,
     };

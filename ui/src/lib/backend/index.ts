@@ -10,6 +10,7 @@ import {
   type CommandName,
   type EventName,
   type OrderId,
+  type RunId,
   type AppStatus,
   type BalanceRow,
   type ChangeBatch,
@@ -29,6 +30,12 @@ import {
   type Preflight,
   type ProviderId,
   type ProviderStats,
+  type LinesExported,
+  type ReconcileLine,
+  type ReconcileProgress,
+  type ReconcileRequest,
+  type ReconcileRun,
+  type Reconciliation,
   type ResolveOutcome,
   type SettingsView,
   type StateCounts,
@@ -216,6 +223,38 @@ export function importPreview(request: ImportRequest): Promise<ImportPreview> {
 
 export function importCommit(request: ImportRequest): Promise<Committed> {
   return call<Committed>(COMMANDS.importCommit, { request });
+}
+
+// ------------------------------------------------------------------ reconciliation (对账)
+
+/** `reconcile_run`: by API (progress as `reconcile://progress`) or by the statement's bytes. */
+export function reconcileRun(request: ReconcileRequest): Promise<Reconciliation> {
+  return call<Reconciliation>(COMMANDS.reconcileRun, { request });
+}
+
+/** `reconcile_cancel`: stop the API pass after the queries in flight. */
+export async function reconcileCancel(): Promise<void> {
+  await call<null>(COMMANDS.reconcileCancel);
+}
+
+/** `reconcile_runs`: the runs kept, newest first. */
+export function reconcileRuns(): Promise<ReconcileRun[]> {
+  return call<ReconcileRun[]>(COMMANDS.reconcileRuns);
+}
+
+/** `reconcile_resolve`: resolve a line's order, the note naming the run. */
+export function reconcileResolve(runId: RunId, orderId: OrderId, outcome: ResolveOutcome, note: string): Promise<Order> {
+  return call<Order>(COMMANDS.reconcileResolve, { runId, orderId, outcome, note });
+}
+
+/** `reconcile_export`: write the lines to a file under the data directory. */
+export function reconcileExport(runId: RunId, lines: ReconcileLine[], format: ExportFormat): Promise<LinesExported> {
+  return call<LinesExported>(COMMANDS.reconcileExport, { runId, lines, format });
+}
+
+/** `reconcile://progress`: how far the API pass is. */
+export function onReconcileProgress(handler: (p: ReconcileProgress) => void): Promise<Unlisten> {
+  return listenTo<ReconcileProgress>(EVENTS.reconcileProgress, handler);
 }
 
 // ------------------------------------------------------------------ events

@@ -22,6 +22,8 @@ pub struct OrderQuery {
     pub created_to: Option<i64>,
     pub search: Option<String>,
     pub needs_attention: bool,
+    /// Only orders past a stuck-order limit ([`crate::run::stuck`]).
+    pub overdue: bool,
     pub offset: i64,
     pub limit: i64,
 }
@@ -36,6 +38,7 @@ impl OrderQuery {
             created_to: self.created_to,
             search: self.search.clone(),
             needs_attention: self.needs_attention,
+            overdue: self.overdue,
             offset: self.offset,
             limit: self.limit,
         })

@@ -4,6 +4,7 @@
 use topup_engine::book::{Book, BookError};
 use topup_engine::config::{EngineSettings, ENGINE_SETTINGS_KEY};
 use topup_engine::contract::{ErrorCode, Message};
+use topup_engine::run::stuck::{StuckProduct, StuckRule};
 
 fn open() -> (tempfile::TempDir, Book) {
     let dir = tempfile::tempdir().unwrap();
@@ -11,10 +12,12 @@ fn open() -> (tempfile::TempDir, Book) {
     (dir, book)
 }
 
-/// Engine settings as a release before the camelCase wire wrote them to the order book.
+/// Engine settings as a release before the camelCase wire wrote them to the order book (with the
+/// stuck rules of the release that added them, and the `unknown_alert_after_ms` of the one before).
 const STORED_SNAKE_CASE: &str = r#"{"query_delays_ms":[1000,2000],"retry_delay_ms":7000,
 "resend_after_not_found_ms":61000,"max_not_found_resends":4,"manual_review_after_ms":3600000,
-"unknown_alert_after_ms":600000,"callback_query_gap_ms":9000,"routing":{"phone":"oper"},
+"unknown_alert_after_ms":600000,"stuck_rules":[{"product":"phone_fast","province":"江苏",
+"overdue_after_min":15,"review_after_min":90}],"callback_query_gap_ms":9000,"routing":{"phone":"oper"},
 "fallback":{"oper":"juhe"},"duplicate_window_ms":7200000,
 "callback":{"enabled":false,"bind":"0.0.0.0","port":18700,"public_url":"https://shop.example.com/topup",
 "max_body_bytes":4096,"max_header_bytes":9000,"max_connections":100,"max_connections_per_ip":10,
@@ -32,7 +35,11 @@ fn settings_stored_in_snake_case_still_load_and_are_saved_in_camel_case() {
     assert_eq!(s.resend_after_not_found_ms, 61_000);
     assert_eq!(s.max_not_found_resends, 4);
     assert_eq!(s.manual_review_after_ms, 3_600_000);
-    assert_eq!(s.unknown_alert_after_ms, 600_000);
+    assert_eq!(
+        s.stuck_rules,
+        vec![StuckRule::new(StuckProduct::PhoneFast, None, Some("江苏"), 15, 90)],
+        "stuck rules in snake_case"
+    );
     assert_eq!(s.callback_query_gap_ms, 9000);
     assert_eq!(s.duplicate_window_ms, 7_200_000);
     assert_eq!(s.low_balance.get("oper"), Some(&500_000));
@@ -53,7 +60,9 @@ fn settings_stored_in_snake_case_still_load_and_are_saved_in_camel_case() {
     s.save(&book).unwrap();
     let text = book.app_setting(ENGINE_SETTINGS_KEY).unwrap().unwrap();
     assert!(text.contains("\"queryDelaysMs\"") && text.contains("\"publicUrl\""), "{text}");
+    assert!(text.contains("\"stuckRules\"") && text.contains("\"overdueAfterMin\""), "{text}");
     assert!(!text.contains("query_delays_ms") && !text.contains("public_url"), "{text}");
+    assert!(!text.contains("stuck_rules") && !text.contains("overdue_after_min"), "{text}");
     assert_eq!(EngineSettings::load(&book).unwrap(), s);
 }
 
@@ -64,6 +73,7 @@ fn settings_travel_in_camel_case() {
         assert!(v.get(key).is_some(), "{key} missing in {v}");
     }
     assert!(v["callback"].get("maxConnectionsPerIp").is_some(), "{v}");
+    assert!(v["stuckRules"][0].get("reviewAfterMin").is_some(), "{v}");
 }
 
 #[test]

@@ -5,6 +5,7 @@ import type { OrderId } from "./OrderId";
 import type { OrderState } from "./OrderState";
 import type { ProductKind } from "./ProductKind";
 import type { ProviderId } from "./ProviderId";
+import type { StuckLevel } from "./StuckLevel";
 
 /**
  * An order as stored.
@@ -25,4 +26,8 @@ queries: number, lastQueryAt: number | null,
 /**
  * The order this one replaced by automatic fallback after a definite failure.
  */
-fallbackOf: OrderId | null, };
+fallbackOf: OrderId | null, 
+/**
+ * How far past its stuck-order rule the order is (schema 6; [`crate::run::stuck`]).
+ */
+stuck: StuckLevel, };

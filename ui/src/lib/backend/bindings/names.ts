@@ -24,6 +24,11 @@ export const COMMANDS = {
   saveEngineSettings: 'save_engine_settings',
   importPreview: 'import_preview',
   importCommit: 'import_commit',
+  reconcileRun: 'reconcile_run',
+  reconcileCancel: 'reconcile_cancel',
+  reconcileRuns: 'reconcile_runs',
+  reconcileResolve: 'reconcile_resolve',
+  reconcileExport: 'reconcile_export',
 } as const;
 export type CommandName = (typeof COMMANDS)[keyof typeof COMMANDS];
 
@@ -31,6 +36,7 @@ export type CommandName = (typeof COMMANDS)[keyof typeof COMMANDS];
 export const EVENTS = {
   engineStatus: 'engine://status',
   ordersChanged: 'orders://changed',
+  reconcileProgress: 'reconcile://progress',
 } as const;
 export type EventName = (typeof EVENTS)[keyof typeof EVENTS];
 
