@@ -10,6 +10,7 @@
 //!   transition, and a trigger refuses any change to a final state even from raw SQL.
 //! * Readers use their own connection, so a long list query never blocks a state change.
 
+mod balance_reads;
 mod callbacks;
 mod error;
 mod orders;
@@ -17,6 +18,7 @@ mod schema;
 mod state;
 mod stats;
 
+pub use balance_reads::{BalanceRead, ChargeFacts, NewBalanceRead};
 pub use error::BookError;
 pub use orders::{
     Also, Batch, Change, EventKind, NewBatch, NewOrder, Order, OrderEvent, OrderFilter, OrderPage,
