@@ -56,6 +56,10 @@ pub struct EngineSettings {
     pub low_balance: BTreeMap<String, i64>,
     /// How often the balances screen re-reads balances (seconds; 0 = never).
     pub auto_refresh_balance_secs: u64,
+    /// The balance drift watch (`api::balance_watch`) lets a window's balance change differ from what
+    /// its orders explain by this much (li) before it speaks: rounding of the provider's price to the
+    /// fen. Default 100 li (1 角).
+    pub balance_drift_tolerance_li: i64,
 }
 
 /// The callback listener: where it listens, and the limits that keep it answering real callbacks
@@ -150,6 +154,7 @@ impl Default for EngineSettings {
             callback: CallbackSettings::default(),
             low_balance: BTreeMap::new(),
             auto_refresh_balance_secs: 300,
+            balance_drift_tolerance_li: 100,
         }
     }
 }

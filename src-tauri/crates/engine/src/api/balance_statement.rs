@@ -1,0 +1,150 @@
+//! The daily statement of one provider account (日对账单): opening balance, deposits, spend, refunds,
+//! closing balance, expected against observed, and the difference.
+//!
+//! Why it is built from the drift watch's windows ([`super::balance_watch`]) and not from the orders
+//! alone: a day is the chain of windows between consecutive balance reads that end in it, so the same
+//! rule says when an order's money moved (charged on acceptance, refunded on failure), in-flight
+//! orders are shown as such instead of being guessed into a figure, and the statement's difference is
+//! the sum of what the watch reported. The opening balance is the last read before the day (or the
+//! day's first read when there is none); the closing balance the day's last read.
+//!
+//! `expected closing = opening + deposits - spend + refunds`; `difference = closing - expected`. With
+//! no drift the difference lies within `[inFlightLow, inFlightHigh]`, the part of the day's orders
+//! whose moment is not known yet. Deposits are the rises no refund explains, confirmed or not (their
+//! confirmed part is shown apart). Report export (h-sale) adds [`statements`] as a sheet.
+
+use super::balance_watch::{windows, Verdict, Window};
+use crate::book::{Book, BookError};
+use serde::Serialize;
+use topup_core::{Li, ProviderId};
+
+/// One provider's day.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct Statement {
+    pub provider: Option<ProviderId>,
+    /// `YYYY-MM-DD`, local time.
+    pub day: String,
+    /// The day as ms `[from, to)`.
+    pub from: i64,
+    pub to: i64,
+    /// How many balance reads the day has.
+    pub reads: i64,
+    pub opening: Option<Li>,
+    pub opening_at: Option<i64>,
+    pub closing: Option<Li>,
+    pub closing_at: Option<i64>,
+    /// Rises no refund explains (the reseller's top-ups); `depositsConfirmed` of them confirmed.
+    pub deposits: Li,
+    pub deposits_confirmed: Li,
+    /// Orders charged, and refunds of failed orders, whose moment is known to fall in the day.
+    pub spend: Li,
+    pub refunds: Li,
+    /// The range of the orders still in flight (their effect not known yet).
+    pub in_flight_low: Li,
+    pub in_flight_high: Li,
+    pub expected_closing: Option<Li>,
+    /// `closing - expectedClosing`.
+    pub difference: Option<Li>,
+    /// Windows of the day the watch judged as drift, and still pending.
+    pub drifts: i64,
+    pub pending: i64,
+}
+
+/// `YYYY-MM-DD` → the day's `[from, to)` in ms at `offset`.
+pub fn day_range(day: &str, offset: time::UtcOffset) -> Result<(i64, i64), BookError> {
+    let bad = || BookError::Invalid(format!("日期 / day：“{day}”应为 YYYY-MM-DD / must be YYYY-MM-DD"));
+    let mut parts = day.trim().splitn(3, '-').map(|p| p.parse::<i32>().ok());
+    let (Some(Some(y)), Some(Some(m)), Some(Some(d))) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let month = u8::try_from(m).ok().and_then(|m| time::Month::try_from(m).ok()).ok_or_else(bad)?;
+    let date = u8::try_from(d)
+        .ok()
+        .and_then(|d| time::Date::from_calendar_date(y, month, d).ok())
+        .ok_or_else(bad)?;
+    let start = date.midnight().assume_offset(offset).unix_timestamp() * 1000;
+    Ok((start, start + 24 * 3600 * 1000))
+}
+
+/// The statement of `provider` over `[from, to)` built from its judged `windows`.
+pub fn from_windows(provider: ProviderId, day: &str, from: i64, to: i64, windows: &[Window]) -> Statement {
+    let mut s = Statement { provider: Some(provider), day: day.to_owned(), from, to, ..Statement::default() };
+    let (mut deposits, mut confirmed, mut spend, mut refunds, mut lo, mut hi) = (0, 0, 0, 0, 0, 0);
+    for w in windows {
+        spend += w.spend.0;
+        refunds += w.refunds.0;
+        // The exact part of the window is in spend/refunds; what is left of its range is in flight.
+        let exact = w.refunds.0 - w.spend.0;
+        lo += w.expected_low.0 - exact;
+        hi += w.expected_high.0 - exact;
+        match w.verdict {
+            Verdict::Deposit => {
+                let amount = w.to.resolved.unwrap_or(w.unexplained).0;
+                deposits += amount;
+                if w.to.resolved_at.is_some() {
+                    confirmed += amount;
+                }
+            }
+            Verdict::Drift => s.drifts += 1,
+            Verdict::Pending => s.pending += 1,
+            Verdict::Ok => {}
+        }
+    }
+    if let (Some(first), Some(last)) = (windows.first(), windows.last()) {
+        s.reads = i64::try_from(windows.len()).unwrap_or(i64::MAX) + i64::from(first.from.read_at >= from);
+        s.opening = Some(first.from.balance);
+        s.opening_at = Some(first.from.read_at);
+        s.closing = Some(last.to.balance);
+        s.closing_at = Some(last.to.read_at);
+        let expected = first.from.balance.0 + deposits - spend + refunds;
+        s.expected_closing = Some(Li(expected));
+        s.difference = Some(Li(last.to.balance.0 - expected));
+    }
+    s.deposits = Li(deposits);
+    s.deposits_confirmed = Li(confirmed);
+    s.spend = Li(spend);
+    s.refunds = Li(refunds);
+    s.in_flight_low = Li(lo);
+    s.in_flight_high = Li(hi);
+    s
+}
+
+/// The statement of one provider for `day` (`YYYY-MM-DD` at `offset`).
+pub fn statement(
+    book: &Book,
+    provider: ProviderId,
+    day: &str,
+    offset: time::UtcOffset,
+    tolerance: Li,
+) -> Result<Statement, BookError> {
+    let (from, to) = day_range(day, offset)?;
+    let ws = windows(book, provider, from, to, tolerance)?;
+    let mut s = from_windows(provider, day, from, to, &ws);
+    if ws.is_empty() {
+        // One read in the day (or none): it is both ends, nothing to compare.
+        if let Some(r) = book.balance_reads(provider, from, to)?.into_iter().rfind(|r| r.read_at >= from) {
+            s.reads = 1;
+            (s.opening, s.opening_at, s.closing, s.closing_at) =
+                (Some(r.balance), Some(r.read_at), Some(r.balance), Some(r.read_at));
+        }
+    }
+    Ok(s)
+}
+
+/// Every provider's statement for `day`: the Balances screen, `topup-desk balance --statement`, and
+/// the report export's sheet.
+pub fn statements(
+    book: &Book,
+    day: &str,
+    offset: time::UtcOffset,
+    tolerance: Li,
+) -> Result<Vec<Statement>, BookError> {
+    ProviderId::ALL.into_iter().map(|p| statement(book, p, day, offset, tolerance)).collect()
+}
+
+/// The local offset now (UTC when the system cannot tell), as the rest of the console uses it.
+pub fn local_offset() -> time::UtcOffset {
+    time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC)
+}
