@@ -240,7 +240,17 @@ pub fn judge(from: BalanceRead, to: BalanceRead, facts: Vec<ChargeFacts>, tolera
     }
 }
 
+/// How many reads a pending window may be stretched over ([`windows`]).
+const MAX_SPAN: usize = 64;
+
 /// The windows between consecutive reads of `provider` whose later read is in `[from, to)`, judged.
+///
+/// A window is not cut at a read that the moment of a settled order straddles (the order was charged
+/// somewhere between its send and the stored acceptance, across that read): it is stretched over the
+/// next reads until the moment falls inside, and the span is judged exactly — so a charge hidden
+/// behind an in-flight order is found once that order settles, even when the windows around it were
+/// judged apart while it was in flight. An order whose outcome is still unknown stops the stretching
+/// (the window stays pending, never judged by a guess).
 pub fn windows(
     book: &Book,
     provider: ProviderId,
@@ -249,16 +259,49 @@ pub fn windows(
     tolerance: Li,
 ) -> Result<Vec<Window>, BookError> {
     let reads = book.balance_reads(provider, from, to)?;
-    let mut out = Vec::with_capacity(reads.len());
-    for pair in reads.windows(2) {
-        let (r0, r1) = (&pair[0], &pair[1]);
-        if r1.read_at < from {
-            continue;
-        }
+    let judged = |i: usize, j: usize| -> Result<Window, BookError> {
+        let (r0, r1) = (&reads[i], &reads[j]);
         let facts = book.window_orders(provider, r0.asked_at, r1.read_at)?;
-        out.push(judge(r0.clone(), r1.clone(), facts, tolerance));
+        Ok(judge(r0.clone(), r1.clone(), facts, tolerance))
+    };
+    let mut out = Vec::with_capacity(reads.len());
+    let mut i = 0;
+    while i + 1 < reads.len() {
+        let mut j = i + 1;
+        let mut w = judged(i, j)?;
+        while (w.verdict == Verdict::Pending || straddles_end(&w))
+            && j + 1 < reads.len()
+            && j - i < MAX_SPAN
+            && all_known(&w)
+        {
+            j += 1;
+            w = judged(i, j)?;
+        }
+        out.push(w);
+        i = j;
     }
     Ok(out)
+}
+
+/// Whether an order's known move may fall after the window's end read (its moment straddles it).
+fn straddles_end(w: &Window) -> bool {
+    w.orders.iter().any(|o| {
+        let (charge, refund) = moves(&o.facts);
+        [charge, refund].iter().any(|m| match *m {
+            Move::Surely(lo, Some(hi)) | Move::Maybe(lo, Some(hi)) => {
+                lo <= w.to.read_at && hi >= w.to.asked_at
+            }
+            _ => false,
+        })
+    })
+}
+
+/// Whether every order of the window has a known outcome (its moves have an end).
+fn all_known(w: &Window) -> bool {
+    w.orders.iter().all(|o| {
+        let (charge, refund) = moves(&o.facts);
+        [charge, refund].iter().all(|m| !matches!(m, Move::Surely(_, None) | Move::Maybe(_, None)))
+    })
 }
 
 /// Reads a provider's balance now and keeps the read (`source`: who asked). Every balance read of the
