@@ -385,3 +385,115 @@ pub fn confirm(book: &Book, read_id: i64, note: &str, tolerance: Li) -> Result<W
     book.write(|tx| tx.resolve_balance_window(read_id, crate::book::now_ms(), amount, note))?;
     Ok(window)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(id: i64, asked_at: i64, read_at: i64, balance: i64) -> BalanceRead {
+        BalanceRead {
+            id,
+            provider: ProviderId::Juhe,
+            asked_at,
+            read_at,
+            balance: Li(balance),
+            ledger: None,
+            source: "test".into(),
+            notified_at: None,
+            resolved_at: None,
+            resolved: None,
+            resolved_note: None,
+        }
+    }
+
+    fn order(state: OrderState, sent: i64, taken: Option<i64>, finished: Option<i64>) -> ChargeFacts {
+        ChargeFacts {
+            id: 1,
+            merchant_order_id: "M1".into(),
+            account: "13800000000".into(),
+            state,
+            face: Li(10_000),
+            cost: Some(Li(9_900)),
+            submitted_at: Some(sent),
+            taken_at: taken,
+            was_uncertain: taken.is_none(),
+            finished_at: finished,
+        }
+    }
+
+    const T: Li = Li(0);
+
+    /// Reads at 100–110 and 200–210 (asked–answered): the balance is of some moment in each.
+    fn judged(observed: i64, orders: Vec<ChargeFacts>) -> Window {
+        judge(read(1, 100, 110, 1_000_000), read(2, 200, 210, 1_000_000 + observed), orders, T)
+    }
+
+    #[test]
+    fn an_order_charged_between_the_reads_is_exact() {
+        let w = judged(-9_900, vec![order(OrderState::Succeeded, 120, Some(130), Some(150))]);
+        assert_eq!((w.verdict, w.expected_low, w.expected_high), (Verdict::Ok, Li(-9_900), Li(-9_900)));
+        let w = judged(-9_901, vec![order(OrderState::Succeeded, 120, Some(130), Some(150))]);
+        assert_eq!((w.verdict, w.unexplained), (Verdict::Drift, Li(1)), "one li beyond a zero tolerance");
+    }
+
+    /// An order sent while the first balance request was in flight may or may not be in it: either
+    /// observed change is fine, neither is an alarm; only more than its cost is.
+    #[test]
+    fn an_order_racing_a_balance_read_is_no_alarm_either_way() {
+        for sent in [95, 105] {
+            let o = order(OrderState::Succeeded, sent, Some(130), Some(150));
+            assert_eq!(judged(0, vec![o.clone()]).verdict, Verdict::Pending, "sent {sent}, not in it");
+            assert_eq!(judged(-9_900, vec![o.clone()]).verdict, Verdict::Pending, "sent {sent}, in it");
+            assert_eq!(judged(-9_901, vec![o]).verdict, Verdict::Drift);
+        }
+        // Taken while the second read was in flight.
+        let o = order(OrderState::Succeeded, 150, Some(205), Some(205));
+        assert_eq!(judged(0, vec![o.clone()]).verdict, Verdict::Pending);
+        assert_eq!(judged(-9_900, vec![o]).verdict, Verdict::Pending);
+    }
+
+    #[test]
+    fn orders_outside_the_window_do_not_count() {
+        let before = order(OrderState::Succeeded, 10, Some(20), Some(30));
+        let after = order(OrderState::Succeeded, 220, Some(230), Some(240));
+        let w = judged(0, vec![before, after]);
+        assert_eq!((w.verdict, w.orders.len()), (Verdict::Ok, 0));
+    }
+
+    #[test]
+    fn an_unknown_order_may_be_charged_or_refunded_until_it_settles() {
+        let o = order(OrderState::Unknown, 120, None, None);
+        for observed in [-9_900, 0, 9_900] {
+            assert_eq!(judged(observed, vec![o.clone()]).verdict, Verdict::Pending, "{observed}");
+        }
+        assert_eq!(judged(-9_901, vec![o.clone()]).verdict, Verdict::Drift);
+        assert_eq!(judged(9_901, vec![o]).verdict, Verdict::Deposit);
+    }
+
+    #[test]
+    fn a_failure_inside_the_window_nets_to_zero_and_one_across_a_read_is_either() {
+        let w = judged(0, vec![order(OrderState::Failed, 120, Some(130), Some(150))]);
+        assert_eq!((w.verdict, w.spend, w.refunds), (Verdict::Ok, Li(9_900), Li(9_900)));
+        // Charged before the window, failed during it: the provider may have refunded it before the
+        // first read (a refund can come before the book stores the acceptance), so a rise of the
+        // refund and no change are both explained, a deposit is only more than that.
+        let o = order(OrderState::Failed, 50, Some(60), Some(150));
+        assert_eq!(judged(9_900, vec![o.clone()]).verdict, Verdict::Pending);
+        assert_eq!(judged(0, vec![o.clone()]).verdict, Verdict::Pending);
+        assert_eq!(judged(9_901, vec![o]).verdict, Verdict::Deposit);
+        // A definite rejection at submit: never charged.
+        let mut rejected = order(OrderState::Failed, 120, None, Some(125));
+        rejected.was_uncertain = false;
+        assert_eq!(judged(-9_900, vec![rejected]).verdict, Verdict::Drift);
+    }
+
+    #[test]
+    fn an_unknown_cost_uses_the_estimate_and_says_so() {
+        let mut o = order(OrderState::Succeeded, 120, Some(130), Some(150));
+        o.cost = None;
+        let estimate = crate::import::estimated_cost(ProviderId::Juhe, Li(10_000));
+        let w = judged(-estimate.0, vec![o]);
+        assert_eq!(w.verdict, Verdict::Ok);
+        assert!(w.orders[0].estimated_cost);
+    }
+}
