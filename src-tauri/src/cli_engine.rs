@@ -15,8 +15,8 @@ use topup_engine::order::{self, Origin, RawOrder};
 use topup_engine::session::{self, Session, SessionOptions};
 use topup_engine::ProviderId;
 
-const FAILED: u8 = 1;
-const USAGE: u8 = 2;
+pub(crate) const FAILED: u8 = 1;
+pub(crate) const USAGE: u8 = 2;
 const TIMEOUT: u8 = 3;
 
 #[derive(Subcommand, Debug)]
@@ -126,13 +126,7 @@ pub struct OrdersArgs {
     limit: i64,
 }
 
-#[derive(Args, Debug)]
-pub struct BalanceArgs {
-    #[arg(long)]
-    json: bool,
-}
-
-fn fail(code: u8, zh_en: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn fail(code: u8, zh_en: impl std::fmt::Display) -> ExitCode {
     eprintln!("错误 / error: {}", topup_engine::redact::text(&zh_en.to_string()));
     ExitCode::from(code)
 }
@@ -144,14 +138,14 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         .map_err(|e| fail(FAILED, format!("无法启动运行时 / cannot start the runtime: {e}")))
 }
 
-fn open(data_dir: Option<&Path>) -> Result<(std::path::PathBuf, Arc<Book>), ExitCode> {
+pub(crate) fn open(data_dir: Option<&Path>) -> Result<(std::path::PathBuf, Arc<Book>), ExitCode> {
     let dir = topup_engine::paths::data_dir(data_dir);
     let _ = topup_engine::logging::init(&dir, false).map(std::mem::forget);
     let book = session::open_book(&dir).map_err(|e| fail(USAGE, e))?;
     Ok((dir, book))
 }
 
-fn parse_provider(name: &str) -> Result<ProviderId, ExitCode> {
+pub(crate) fn parse_provider(name: &str) -> Result<ProviderId, ExitCode> {
     name.parse::<ProviderId>().map_err(|e| fail(USAGE, e))
 }
 
@@ -167,7 +161,7 @@ fn find_order(book: &Book, id: &str) -> Result<topup_engine::book::Order, ExitCo
     Err(fail(USAGE, format!("找不到订单 {id} / no order {id}")))
 }
 
-fn print_json(value: &serde_json::Value) {
+pub(crate) fn print_json(value: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
@@ -289,7 +283,7 @@ pub fn order(cmd: OrderCmd, data_dir: Option<&Path>) -> ExitCode {
 }
 
 /// Runs `f` with an engine that does not run its loop or listener (for one-off actions).
-fn with_engine<F, Fut>(dir: &Path, book: Arc<Book>, f: F) -> ExitCode
+pub(crate) fn with_engine<F, Fut>(dir: &Path, book: Arc<Book>, f: F) -> ExitCode
 where
     F: FnOnce(Arc<topup_engine::run::Engine>) -> Fut,
     Fut: std::future::Future<Output = Result<(), ExitCode>>,
@@ -452,50 +446,4 @@ pub fn orders(args: OrdersArgs, data_dir: Option<&Path>) -> ExitCode {
         eprintln!("共 {} 笔 / {} orders", page.total, page.total);
     }
     ExitCode::SUCCESS
-}
-
-pub fn balance(args: BalanceArgs, data_dir: Option<&Path>) -> ExitCode {
-    let (dir, book) = match open(data_dir) {
-        Ok(v) => v,
-        Err(c) => return c,
-    };
-    let json_out = args.json;
-    with_engine(&dir, book, |engine| async move {
-        let mut rows = Vec::new();
-        let mut any_error = false;
-        for id in engine.providers() {
-            let Some(client) = engine.provider(id) else { continue };
-            let (result, _exchanges) = client.balance().await;
-            match result {
-                Ok(b) => rows.push(json!({"provider": id, "balance": b.amount.to_string(), "balanceLi": b.amount.0, "sandbox": engine.sandbox()})),
-                Err(e) => {
-                    any_error = true;
-                    rows.push(json!({"provider": id, "error": topup_engine::redact::text(&e.to_string())}));
-                }
-            }
-        }
-        if json_out {
-            print_json(&json!(rows));
-        } else {
-            for r in &rows {
-                match r.get("balance") {
-                    Some(b) => println!(
-                        "{}\t{} 元",
-                        r["provider"].as_str().unwrap_or_default(),
-                        b.as_str().unwrap_or_default()
-                    ),
-                    None => println!(
-                        "{}\t错误 / error: {}",
-                        r["provider"].as_str().unwrap_or_default(),
-                        r["error"].as_str().unwrap_or_default()
-                    ),
-                }
-            }
-        }
-        if any_error {
-            Err(ExitCode::from(FAILED))
-        } else {
-            Ok(())
-        }
-    })
 }

@@ -6,6 +6,7 @@
 #![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
 
 mod cli;
+mod cli_balance;
 mod cli_engine;
 mod cli_import;
 mod cmd;
@@ -64,6 +65,10 @@ fn run_window(state: state::AppState) {
             cmd::balances::balances,
             cmd::balances::test_provider,
             cmd::balances::provider_stats,
+            cmd::balance_watch::balance_alerts,
+            cmd::balance_watch::balance_windows,
+            cmd::balance_watch::balance_statements,
+            cmd::balance_watch::confirm_balance_window,
             cmd::settings::get_settings,
             cmd::settings::save_provider,
             cmd::settings::remove_provider,

@@ -106,7 +106,7 @@ impl AppState {
     pub async fn ensure_balance(&self, provider: topup_engine::ProviderId) {
         let cached = self.balances.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&provider);
         if !cached {
-            let row = topup_engine::console::balance(&self.engine(), provider).await;
+            let row = topup_engine::api::balance_watch::read(&self.engine(), provider, "import").await;
             self.balances.lock().unwrap_or_else(|p| p.into_inner()).insert(provider, row);
         }
     }

@@ -1,6 +1,7 @@
 use crate::error::CmdResult;
 use crate::state::AppState;
 use tauri::{AppHandle, State};
+use topup_engine::api::balance_watch;
 use topup_engine::book::ProviderStats;
 use topup_engine::console::{self, BalanceRow};
 use topup_engine::ProviderId;
@@ -10,15 +11,16 @@ pub async fn balances(app: AppHandle, state: State<'_, AppState>) -> CmdResult<V
     let engine = state.engine();
     let mut rows = Vec::new();
     for id in engine.providers() {
-        rows.push(console::balance(&engine, id).await);
+        rows.push(balance_watch::read(&engine, id, "balances").await);
     }
     crate::notify::low_balances(&app, &state, &rows);
+    crate::notify::drifts(&app, &state);
     Ok(rows)
 }
 
 #[tauri::command]
 pub async fn test_provider(state: State<'_, AppState>, id: ProviderId) -> CmdResult<BalanceRow> {
-    Ok(console::balance(&state.engine(), id).await)
+    Ok(balance_watch::read(&state.engine(), id, "check").await)
 }
 
 #[tauri::command]

@@ -8,6 +8,7 @@
 //! async worker the engine needs. Left on the async worker: the settings commands' short keyring and
 //! settings writes around a session restart (a user's click, not a hot path).
 
+pub mod balance_watch;
 pub mod balances;
 pub mod import;
 pub mod orders;

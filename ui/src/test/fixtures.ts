@@ -105,6 +105,7 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
       },
       low_balance: { oper: 500_000 },
       auto_refresh_balance_secs: 0,
+      balance_drift_tolerance_li: 100,
     },
     callbackListening: '127.0.0.1:18600',
     dataDir: '/data/topup',

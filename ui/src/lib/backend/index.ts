@@ -6,7 +6,9 @@ import { BackendError } from './error';
 import {
   EVENTS,
   type AppStatus,
+  type BalanceAlerts,
   type BalanceRow,
+  type BalanceWindow,
   type ChangeBatch,
   type Committed,
   type EngineSettings,
@@ -26,6 +28,7 @@ import {
   type ProviderStats,
   type ResolveOutcome,
   type SettingsView,
+  type Statement,
   type StateCounts,
 } from './types';
 
@@ -173,6 +176,28 @@ export function balances(): Promise<BalanceRow[]> {
 /** `provider_stats`: today's orders, spend and success rate per provider. */
 export function providerStats(): Promise<ProviderStats[]> {
   return call<ProviderStats[]>('provider_stats');
+}
+
+// ----------------------------------------------------------- balance watch
+
+/** `balance_alerts`: drifts and deposits nobody has looked at (last two days), pending windows. */
+export function balanceAlerts(): Promise<BalanceAlerts> {
+  return call<BalanceAlerts>('balance_alerts');
+}
+
+/** `balance_windows`: a provider's judged windows whose later read is in `[from, to)` (ms). */
+export function balanceWindows(provider: ProviderId, from: number, to: number): Promise<BalanceWindow[]> {
+  return call<BalanceWindow[]>('balance_windows', { provider, from, to });
+}
+
+/** `balance_statements`: every provider's statement for a day (`YYYY-MM-DD`, local). */
+export function balanceStatements(day: string): Promise<Statement[]> {
+  return call<Statement[]>('balance_statements', { day });
+}
+
+/** `confirm_balance_window`: a deposit confirmed, or a drift looked at (`readId`: the window's end read). */
+export function confirmBalanceWindow(readId: string, note: string): Promise<BalanceWindow> {
+  return call<BalanceWindow>('confirm_balance_window', { readId, note });
 }
 
 // ---------------------------------------------------------------- settings

@@ -190,6 +190,7 @@ export function createMockTransport(search: string): Transport {
     },
     low_balance: { dingyin: 1_000_000, oper: 500_000, juhe: 200_000 },
     auto_refresh_balance_secs: 300,
+    balance_drift_tolerance_li: 100,
   };
   const sandbox = () => !providers.some((p) => p.configured);
   const settingsView = (): SettingsView => ({

@@ -16,14 +16,15 @@
 use super::balance_watch::{windows, Verdict, Window};
 use crate::book::{Book, BookError};
 use serde::Serialize;
+pub use time::UtcOffset;
 use topup_core::{Li, ProviderId};
 
 /// One provider's day.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct Statement {
-    pub provider: Option<ProviderId>,
+    pub provider: ProviderId,
     /// `YYYY-MM-DD`, local time.
     pub day: String,
     /// The day as ms `[from, to)`.
@@ -70,7 +71,27 @@ pub fn day_range(day: &str, offset: time::UtcOffset) -> Result<(i64, i64), BookE
 
 /// The statement of `provider` over `[from, to)` built from its judged `windows`.
 pub fn from_windows(provider: ProviderId, day: &str, from: i64, to: i64, windows: &[Window]) -> Statement {
-    let mut s = Statement { provider: Some(provider), day: day.to_owned(), from, to, ..Statement::default() };
+    let mut s = Statement {
+        provider,
+        day: day.to_owned(),
+        from,
+        to,
+        reads: 0,
+        opening: None,
+        opening_at: None,
+        closing: None,
+        closing_at: None,
+        deposits: Li(0),
+        deposits_confirmed: Li(0),
+        spend: Li(0),
+        refunds: Li(0),
+        in_flight_low: Li(0),
+        in_flight_high: Li(0),
+        expected_closing: None,
+        difference: None,
+        drifts: 0,
+        pending: 0,
+    };
     let (mut deposits, mut confirmed, mut spend, mut refunds, mut lo, mut hi) = (0, 0, 0, 0, 0, 0);
     for w in windows {
         spend += w.spend.0;
@@ -142,6 +163,12 @@ pub fn statements(
     tolerance: Li,
 ) -> Result<Vec<Statement>, BookError> {
     ProviderId::ALL.into_iter().map(|p| statement(book, p, day, offset, tolerance)).collect()
+}
+
+/// Today at `offset`, as `YYYY-MM-DD`.
+pub fn today(offset: UtcOffset) -> String {
+    let d = time::OffsetDateTime::now_utc().to_offset(offset).date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// The local offset now (UTC when the system cannot tell), as the rest of the console uses it.

@@ -83,7 +83,7 @@ pub struct WindowOrder {
     #[serde(flatten)]
     pub facts: ChargeFacts,
     /// The amount charged or refunded: the provider's price, or the estimate.
-    pub cost: Li,
+    pub amount: Li,
     pub estimated_cost: bool,
     /// Its effect on the window's balance change: exact when `low == high`.
     pub low: Li,
@@ -206,7 +206,7 @@ pub fn judge(from: BalanceRead, to: BalanceRead, facts: Vec<ChargeFacts>, tolera
         high += c_hi + r_hi;
         orders.push(WindowOrder {
             facts: f,
-            cost,
+            amount: cost,
             estimated_cost,
             low: Li(c_lo + r_lo),
             high: Li(c_hi + r_hi),

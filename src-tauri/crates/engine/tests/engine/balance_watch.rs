@@ -253,8 +253,7 @@ async fn the_statement_matches_an_independent_computation() {
     let closing = rig.sim.balance_li(p.as_str());
 
     let offset = balance_statement::local_offset();
-    let today = time::OffsetDateTime::now_utc().to_offset(offset).date();
-    let day = format!("{:04}-{:02}-{:02}", today.year(), u8::from(today.month()), today.day());
+    let day = balance_statement::today(offset);
     let s = balance_statement::statement(&rig.book, p, &day, offset, TOLERANCE).unwrap();
     assert_eq!(s.reads, 4);
     assert_eq!(s.opening, Some(Li(opening)));
@@ -268,7 +267,7 @@ async fn the_statement_matches_an_independent_computation() {
     assert_eq!((s.in_flight_low, s.in_flight_high), (Li(0), Li(0)));
     // The other providers had no reads: nothing invented.
     let all = balance_statement::statements(&rig.book, &day, offset, TOLERANCE).unwrap();
-    let juhe = all.iter().find(|s| s.provider == Some(ProviderId::Juhe)).unwrap();
+    let juhe = all.iter().find(|s| s.provider == ProviderId::Juhe).unwrap();
     assert_eq!((juhe.reads, juhe.opening, juhe.difference), (0, None, None));
     rig.stop().await;
 }

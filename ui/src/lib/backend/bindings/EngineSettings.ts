@@ -62,4 +62,10 @@ low_balance: { [key in string]: number },
 /**
  * How often the balances screen re-reads balances (seconds; 0 = never).
  */
-auto_refresh_balance_secs: number, };
+auto_refresh_balance_secs: number, 
+/**
+ * The balance drift watch (`api::balance_watch`) lets a window's balance change differ from what
+ * its orders explain by this much (li) before it speaks: rounding of the provider's price to the
+ * fen. Default 100 li (1 角).
+ */
+balance_drift_tolerance_li: number, };

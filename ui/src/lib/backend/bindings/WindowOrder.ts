@@ -9,7 +9,7 @@ export type WindowOrder = {
 /**
  * The amount charged or refunded: the provider's price, or the estimate.
  */
-cost: Li, estimatedCost: boolean, 
+amount: Li, estimatedCost: boolean, 
 /**
  * Its effect on the window's balance change: exact when `low == high`.
  */
