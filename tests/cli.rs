@@ -271,8 +271,8 @@ fn balance_history_shows_a_planted_charge_until_it_is_confirmed() {
         merchant_order_id: "LOSTORDER0000001".into(),
         account: "13800007001".into(),
         face_li: 50_000,
-        cost_li: 50_100,
-        failed: false,
+        cost_li: Some(50_100),
+        state: None,
     })
     .expect("plant");
     let out = cli(dir.path(), &service, &["balance"], None);

@@ -50,8 +50,8 @@ async fn a_planted_charge_shows_as_a_drift_with_its_orders_and_in_the_statement(
         merchant_order_id: "LOSTORDER0000001".into(),
         account: "13912345678".into(),
         face_li: 50_000,
-        cost_li: 50_100,
-        failed: false,
+        cost_li: Some(50_100),
+        state: None,
     })
     .expect("plant a charge");
     app.click("[data-testid=nav-balances]").await;

@@ -116,11 +116,12 @@ pub struct PlantCharge {
     pub merchant_order_id: String,
     pub account: String,
     pub face_li: i64,
-    /// What the account is charged, li.
-    pub cost_li: i64,
-    /// Settle it as failed (and refund it) instead of succeeded.
+    /// What the account is charged, li; default the face value.
     #[serde(default)]
-    pub failed: bool,
+    pub cost_li: Option<i64>,
+    /// Its state; default `Succeeded` (a failed one is refunded at once; `Pending` stays pending).
+    #[serde(default)]
+    pub state: Option<crate::model::OrderState>,
 }
 
 /// `POST /_sim/deposit`: the reseller tops up the account.
@@ -137,7 +138,8 @@ impl crate::state::Inner {
     pub fn plant_charge(&mut self, plant: &PlantCharge) -> Result<crate::model::SimOrder, String> {
         let provider =
             Provider::parse(&plant.provider).ok_or_else(|| format!("unknown provider {}", plant.provider))?;
-        if plant.face_li <= 0 || plant.cost_li <= 0 {
+        let cost_li = plant.cost_li.unwrap_or(plant.face_li);
+        if plant.face_li <= 0 || cost_li <= 0 {
             return Err("face_li and cost_li must be positive".into());
         }
         let id = plant.merchant_order_id.as_str();
@@ -171,19 +173,24 @@ impl crate::state::Inner {
             ),
             Provider::Juhe => (format!("J{seq:012}"), crate::state::Detail::Juhe),
         };
-        let flags =
-            crate::state::Flags { settle_failed: plant.failed, no_callback: true, ..Default::default() };
-        self.create_order(
+        let state = plant.state.unwrap_or(crate::model::OrderState::Succeeded);
+        let flags = crate::state::Flags {
+            settle_failed: state == crate::model::OrderState::Failed,
+            pending_forever: state == crate::model::OrderState::Pending,
+            no_callback: true,
+            ..Default::default()
+        };
+        let order = self.create_order(
             provider,
             id,
             provider_order_id,
             &plant.account,
             plant.face_li,
-            plant.cost_li,
+            cost_li,
             detail,
             flags,
         );
-        self.settle(provider, id).map(|o| o.public).ok_or_else(|| "not settled".to_string())
+        Ok(self.settle(provider, id).unwrap_or(order).public)
     }
 
     /// The reseller tops up the account ([`Deposit`]).

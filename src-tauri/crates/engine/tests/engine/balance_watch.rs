@@ -57,8 +57,8 @@ fn plant(rig: &Rig, p: ProviderId, id: &str, account: &str, cost_li: i64) {
             merchant_order_id: id.into(),
             account: account.into(),
             face_li: cost_li,
-            cost_li,
-            failed: false,
+            cost_li: Some(cost_li),
+            state: None,
         })
         .unwrap();
 }
