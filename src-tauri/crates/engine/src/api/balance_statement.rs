@@ -175,3 +175,108 @@ pub fn today(offset: UtcOffset) -> String {
 pub fn local_offset() -> time::UtcOffset {
     time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC)
 }
+
+/// Every provider's statement for each day from `first` to `last` (`YYYY-MM-DD`, both included, at
+/// most [`MAX_DAYS`]): the report export's range.
+pub fn statements_over(
+    book: &Book,
+    first: &str,
+    last: &str,
+    offset: UtcOffset,
+    tolerance: Li,
+) -> Result<Vec<Statement>, BookError> {
+    let (mut from, _) = day_range(first, offset)?;
+    let (_, end) = day_range(last, offset)?;
+    let mut out = Vec::new();
+    for _ in 0..MAX_DAYS {
+        if from >= end {
+            break;
+        }
+        let day = time::OffsetDateTime::from_unix_timestamp(from / 1000)
+            .map_err(|e| BookError::Invalid(e.to_string()))?
+            .to_offset(offset)
+            .date();
+        let day = format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day());
+        out.extend(statements(book, &day, offset, tolerance)?);
+        from += 24 * 3600 * 1000;
+    }
+    Ok(out)
+}
+
+/// The longest range [`statements_over`] reads.
+pub const MAX_DAYS: usize = 366;
+
+/// The name of the statement's sheet in the report export.
+pub const SHEET_NAME: &str = "日对账单";
+
+/// The statements as a sheet of text cells for the report export: money as exact yuan text, unknown
+/// as “—” (never 0), days without a balance read left out.
+pub fn sheet_table(statements: &[Statement]) -> (Vec<String>, Vec<Vec<String>>) {
+    let headings = [
+        "日期",
+        "供应商",
+        "期初余额",
+        "充值",
+        "其中已确认",
+        "支出",
+        "退款",
+        "应有余额",
+        "期末余额",
+        "差额",
+        "在途下限",
+        "在途上限",
+        "异常区间",
+        "待判断区间",
+    ];
+    let money = |v: Option<Li>| v.map_or_else(|| "—".to_owned(), |v| v.to_string());
+    let rows = statements
+        .iter()
+        .filter(|s| s.reads > 0)
+        .map(|s| {
+            vec![
+                s.day.clone(),
+                s.provider.label_zh().to_owned(),
+                money(s.opening),
+                s.deposits.to_string(),
+                s.deposits_confirmed.to_string(),
+                s.spend.to_string(),
+                s.refunds.to_string(),
+                money(s.expected_closing),
+                money(s.closing),
+                money(s.difference),
+                s.in_flight_low.to_string(),
+                s.in_flight_high.to_string(),
+                s.drifts.to_string(),
+                s.pending.to_string(),
+            ]
+        })
+        .collect();
+    (headings.iter().map(|h| (*h).to_owned()).collect(), rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_day_is_its_local_midnights() {
+        let east8 = UtcOffset::from_hms(8, 0, 0).unwrap();
+        let (from, to) = day_range("2026-12-04", east8).unwrap();
+        assert_eq!(from, 1_796_313_600_000, "2026-12-03T16:00Z");
+        assert_eq!(to - from, 86_400_000);
+        for bad in ["2026-13-01", "2026-02-30", "yesterday", "2026-12", ""] {
+            assert!(day_range(bad, east8).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_sheet_leaves_out_days_without_reads_and_never_writes_unknown_as_zero() {
+        let mut s = from_windows(ProviderId::Oper, "2026-12-04", 0, 1, &[]);
+        assert_eq!(sheet_table(std::slice::from_ref(&s)).1.len(), 0);
+        s.reads = 1;
+        let (headings, rows) = sheet_table(&[s]);
+        assert_eq!(headings.len(), rows[0].len());
+        assert_eq!(rows[0][2], "—");
+        assert_eq!(rows[0][9], "—");
+    }
+}

@@ -269,5 +269,10 @@ async fn the_statement_matches_an_independent_computation() {
     let all = balance_statement::statements(&rig.book, &day, offset, TOLERANCE).unwrap();
     let juhe = all.iter().find(|s| s.provider == ProviderId::Juhe).unwrap();
     assert_eq!((juhe.reads, juhe.opening, juhe.difference), (0, None, None));
+    // The report export's sheet: the same statements, days without reads left out.
+    assert_eq!(balance_statement::statements_over(&rig.book, &day, &day, offset, TOLERANCE).unwrap(), all);
+    let (_, rows) = balance_statement::sheet_table(&all);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][9], "-7.00", "the difference as exact yuan text: {:?}", rows[0]);
     rig.stop().await;
 }
