@@ -68,11 +68,12 @@ pub fn balance(args: BalanceArgs, data_dir: Option<&Path>) -> ExitCode {
             Err(e) => fail(if e.code() == "not_found" { USAGE } else { FAILED }, e),
         };
     }
+    let view = View { book: &book, providers: &providers, day: &day, offset, tolerance, json_out: args.json };
     if args.statement {
-        return statement(&book, &providers, &day, offset, tolerance, args.json);
+        return statement(&view);
     }
     if args.history {
-        return history(&book, &providers, &day, offset, tolerance, args.json);
+        return history(&view);
     }
     let json_out = args.json;
     with_engine(&dir, book, |engine| async move {
@@ -107,14 +108,18 @@ pub fn balance(args: BalanceArgs, data_dir: Option<&Path>) -> ExitCode {
     })
 }
 
-fn statement(
-    book: &topup_engine::book::Book,
-    providers: &[ProviderId],
-    day: &str,
+/// What `--statement` and `--history` look at.
+struct View<'a> {
+    book: &'a topup_engine::book::Book,
+    providers: &'a [ProviderId],
+    day: &'a str,
     offset: balance_statement::UtcOffset,
     tolerance: Li,
     json_out: bool,
-) -> ExitCode {
+}
+
+fn statement(v: &View<'_>) -> ExitCode {
+    let View { book, providers, day, offset, tolerance, json_out } = *v;
     let mut out = Vec::new();
     for p in providers {
         match balance_statement::statement(book, *p, day, offset, tolerance) {
@@ -146,14 +151,8 @@ fn statement(
     ExitCode::SUCCESS
 }
 
-fn history(
-    book: &topup_engine::book::Book,
-    providers: &[ProviderId],
-    day: &str,
-    offset: balance_statement::UtcOffset,
-    tolerance: Li,
-    json_out: bool,
-) -> ExitCode {
+fn history(v: &View<'_>) -> ExitCode {
+    let View { book, providers, day, offset, tolerance, json_out } = *v;
     let (from, to) = match balance_statement::day_range(day, offset) {
         Ok(r) => r,
         Err(e) => return fail(USAGE, e),

@@ -391,26 +391,10 @@ pub struct BalanceRow {
     pub low: bool,
 }
 
+/// Reads a provider's balance; kept in the balance history like every read
+/// ([`crate::api::balance_watch::read`], the one place that reads a balance).
 pub async fn balance(engine: &Engine, provider: ProviderId) -> BalanceRow {
-    let settings = engine.settings();
-    let low_threshold = settings.low_balance.get(provider.as_str()).copied().map(Li);
-    let (balance, error) = match engine.provider(provider) {
-        None => (None, Some(format!("{} 未配置 / not configured", provider.label_zh()))),
-        Some(client) => match client.balance().await.0 {
-            Ok(b) => (Some(b.amount), None),
-            Err(e) => (None, Some(crate::redact::text(&e.to_string()).into_owned())),
-        },
-    };
-    let low = matches!((balance, low_threshold), (Some(b), Some(t)) if b < t);
-    BalanceRow {
-        provider,
-        balance,
-        error,
-        read_at: crate::book::now_ms(),
-        sandbox: engine.sandbox(),
-        low_threshold,
-        low,
-    }
+    crate::api::balance_watch::read(engine, provider, "console").await
 }
 
 /// A provider's settings for the settings screen: never the secret, only whether one is stored.
