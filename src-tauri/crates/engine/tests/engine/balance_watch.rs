@@ -97,6 +97,9 @@ async fn a_planted_duplicate_charge_is_caught_and_its_windows_orders_listed() {
         assert_eq!(listed, vec![order2.merchant_order_id.clone()], "{p}: the window's orders are listed");
         let alerts = balance_watch::alerts(&rig.book, TOLERANCE, now_ms()).unwrap();
         assert!(alerts.drifts.iter().any(|d| d.to.id == w.to.id), "{p}: the banner shows it");
+        // Told once: the window's end read is marked, a second mark is refused.
+        assert!(rig.book.write(|tx| tx.mark_balance_notified(w.to.id, now_ms())).unwrap());
+        assert!(!rig.book.write(|tx| tx.mark_balance_notified(w.to.id, now_ms())).unwrap());
     }
     rig.stop().await;
 }
