@@ -30,7 +30,7 @@ pub struct Statement {
     /// The day as ms `[from, to)`.
     pub from: i64,
     pub to: i64,
-    /// How many balance reads the day has.
+    /// How many balance reads the day has (set by [`statement`]).
     pub reads: i64,
     pub opening: Option<Li>,
     pub opening_at: Option<i64>,
@@ -114,7 +114,6 @@ pub fn from_windows(provider: ProviderId, day: &str, from: i64, to: i64, windows
         }
     }
     if let (Some(first), Some(last)) = (windows.first(), windows.last()) {
-        s.reads = i64::try_from(windows.len()).unwrap_or(i64::MAX) + i64::from(first.from.read_at >= from);
         s.opening = Some(first.from.balance);
         s.opening_at = Some(first.from.read_at);
         s.closing = Some(last.to.balance);
@@ -143,10 +142,12 @@ pub fn statement(
     let (from, to) = day_range(day, offset)?;
     let ws = windows(book, provider, from, to, tolerance)?;
     let mut s = from_windows(provider, day, from, to, &ws);
+    let reads: Vec<_> =
+        book.balance_reads(provider, from, to)?.into_iter().filter(|r| r.read_at >= from).collect();
+    s.reads = i64::try_from(reads.len()).unwrap_or(i64::MAX);
     if ws.is_empty() {
         // One read in the day (or none): it is both ends, nothing to compare.
-        if let Some(r) = book.balance_reads(provider, from, to)?.into_iter().rfind(|r| r.read_at >= from) {
-            s.reads = 1;
+        if let Some(r) = reads.last() {
             (s.opening, s.opening_at, s.closing, s.closing_at) =
                 (Some(r.balance), Some(r.read_at), Some(r.balance), Some(r.read_at));
         }

@@ -194,6 +194,11 @@ async fn in_flight_orders_raise_no_false_alarm_and_hide_nothing() {
         "the planted charges, now that the order is known"
     );
     assert!(last.settled);
+    // The day's statement counts every read, also those inside the one span.
+    let offset = balance_statement::local_offset();
+    let day = balance_statement::today(offset);
+    let s = balance_statement::statement(&rig.book, p, &day, offset, TOLERANCE).unwrap();
+    assert_eq!((s.reads, s.drifts, s.difference), (5, 1, Some(Li(-(cost + 50_000 + cost)))));
     rig.stop().await;
 }
 

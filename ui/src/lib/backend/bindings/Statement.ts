@@ -15,7 +15,7 @@ day: string,
  */
 from: number, to: number, 
 /**
- * How many balance reads the day has.
+ * How many balance reads the day has (set by [`statement`]).
  */
 reads: number, opening: Li | null, openingAt: number | null, closing: Li | null, closingAt: number | null, 
 /**
