@@ -5,6 +5,7 @@
 // (console.rs).
 #![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
 
+mod balance_timer;
 mod cli;
 mod cli_balance;
 mod cli_engine;
@@ -46,6 +47,7 @@ fn run_window(state: state::AppState) {
         .manage(state)
         .setup(|app| {
             events::start(app.handle().clone());
+            balance_timer::start(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
