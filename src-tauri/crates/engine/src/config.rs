@@ -54,7 +54,8 @@ pub struct EngineSettings {
     pub callback: CallbackSettings,
     /// Low-balance threshold per provider (li); below it the console warns and notifies.
     pub low_balance: BTreeMap<String, i64>,
-    /// How often the balances screen re-reads balances (seconds; 0 = never).
+    /// How often balances are read again: the Balances screen, and the window in the background
+    /// (seconds, at least 30 in the background; 0 = never).
     pub auto_refresh_balance_secs: u64,
     /// The balance drift watch (`api::balance_watch`) lets a window's balance change differ from what
     /// its orders explain by this much (li) before it speaks: rounding of the provider's price to the
