@@ -23,7 +23,7 @@ use topup_providers::LedgerRef;
 #[serde(rename_all = "camelCase")]
 pub struct BalanceRead {
     #[ts(type = "string")]
-    #[serde(serialize_with = "super::orders::id_as_string")]
+    #[serde(serialize_with = "id_text")]
     pub id: i64,
     pub provider: ProviderId,
     /// When the balance request left (ms).
@@ -63,7 +63,7 @@ pub struct NewBalanceRead<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct ChargeFacts {
     #[ts(type = "string")]
-    #[serde(serialize_with = "super::orders::id_as_string")]
+    #[serde(serialize_with = "id_text")]
     pub id: i64,
     pub merchant_order_id: String,
     pub account: String,
@@ -78,6 +78,11 @@ pub struct ChargeFacts {
     /// Whether its outcome was ever uncertain (unknown, manual review).
     pub was_uncertain: bool,
     pub finished_at: Option<i64>,
+}
+
+/// Ids go to the web UI as strings (JavaScript numbers lose integers above 2^53).
+fn id_text<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
 }
 
 const READ_COLUMNS: &str = "id, provider, asked_at, read_at, balance_li, ledger, source, notified_at, \
