@@ -500,11 +500,7 @@ pub fn save_provider(
 
 pub fn remove_provider(book: &Book, secrets: &SecretStore, id: ProviderId) -> Result<(), ConsoleError> {
     let account = BookKeys::open(book, secrets)?.account(id);
-    book.write(|tx| {
-        tx.conn().execute("DELETE FROM provider_settings WHERE provider = ?1", [id.as_str()])?;
-        tx.changed(crate::book::Change::Settings);
-        Ok(())
-    })?;
+    book.write(|tx| tx.delete_provider_settings(id))?;
     secrets.delete(&account)?;
     Ok(())
 }

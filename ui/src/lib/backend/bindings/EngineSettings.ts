@@ -60,7 +60,8 @@ duplicate_window_ms: number, callback: CallbackSettings,
  */
 low_balance: { [key in string]: number }, 
 /**
- * How often the balances screen re-reads balances (seconds; 0 = never).
+ * How often balances are read again: the Balances screen, and the window in the background
+ * (seconds, at least 30 in the background; 0 = never).
  */
 auto_refresh_balance_secs: number, 
 /**
