@@ -5,7 +5,7 @@
 //! Exit codes: 0 done, 1 a balance could not be read, or `--history` shows an open drift (a script
 //! can alarm on it), 2 bad usage.
 
-use crate::cli_engine::{fail, open, parse_provider, print_json, with_engine, FAILED, USAGE};
+use crate::cli_out::{emit, fail, open, with_engine, FAILED, USAGE};
 use clap::Args;
 use serde_json::json;
 use std::path::Path;
@@ -45,7 +45,12 @@ pub fn balance(args: BalanceArgs, data_dir: Option<&Path>) -> ExitCode {
         Ok(v) => v,
         Err(c) => return c,
     };
-    let providers = match args.provider.as_deref().map(parse_provider).transpose() {
+    let providers = match args
+        .provider
+        .as_deref()
+        .map(|p| p.parse::<ProviderId>().map_err(|e| fail(USAGE, e)))
+        .transpose()
+    {
         Ok(p) => p.map_or_else(|| ProviderId::ALL.to_vec(), |p| vec![p]),
         Err(c) => return c,
     };
@@ -58,7 +63,7 @@ pub fn balance(args: BalanceArgs, data_dir: Option<&Path>) -> ExitCode {
     if let Some(read_id) = args.confirm {
         return match balance_watch::confirm(&book, read_id, &args.note, tolerance) {
             Ok(w) if args.json => {
-                print_json(&json!(w));
+                emit(true, &w, |_| {});
                 ExitCode::SUCCESS
             }
             Ok(w) => {
@@ -78,33 +83,36 @@ pub fn balance(args: BalanceArgs, data_dir: Option<&Path>) -> ExitCode {
     let json_out = args.json;
     with_engine(&dir, book, |engine| async move {
         let mut rows = Vec::new();
-        let mut any_error = false;
         for id in engine.providers().into_iter().filter(|p| providers.contains(p)) {
-            let row = balance_watch::read(&engine, id, "cli").await;
-            match (row.balance, row.error) {
-                (Some(b), _) => rows.push(json!({"provider": id, "balance": b.to_string(), "balanceLi": b.0, "sandbox": row.sandbox})),
-                (None, e) => {
-                    any_error = true;
-                    rows.push(json!({"provider": id, "error": e.unwrap_or_default()}));
-                }
-            }
+            rows.push(balance_watch::read(&engine, id, "cli").await);
         }
-        if json_out {
-            print_json(&json!(rows));
-        } else {
+        // The window's rows; `balanceLi` repeats `balance` (li) under the name older scripts read.
+        let shown: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                let mut v = serde_json::to_value(r).unwrap_or_default();
+                if let Some(b) = r.balance {
+                    v["balanceLi"] = json!(b.0);
+                }
+                v
+            })
+            .collect();
+        emit(json_out, &shown, |_| {
             for r in &rows {
-                let name = r["provider"].as_str().unwrap_or_default();
-                match r.get("balance") {
-                    Some(b) => println!("{name}\t{} 元", b.as_str().unwrap_or_default()),
-                    None => println!("{name}\t错误 / error: {}", r["error"].as_str().unwrap_or_default()),
+                match (r.balance, &r.error) {
+                    (Some(b), _) => {
+                        println!("{}\t{b} 元{}", r.provider, if r.low { "（余额不足 / low）" } else { "" })
+                    }
+                    (None, e) => {
+                        println!("{}\t错误 / error: {}", r.provider, e.as_deref().unwrap_or_default())
+                    }
                 }
             }
+        });
+        if rows.iter().any(|r| r.error.is_some()) {
+            return Err(ExitCode::from(FAILED));
         }
-        if any_error {
-            Err(ExitCode::from(FAILED))
-        } else {
-            Ok(())
-        }
+        Ok(())
     })
 }
 
@@ -128,7 +136,7 @@ fn statement(v: &View<'_>) -> ExitCode {
         }
     }
     if json_out {
-        print_json(&json!(out));
+        emit(true, &out, |_| {});
         return ExitCode::SUCCESS;
     }
     let yuan = |l: Option<Li>| l.map_or_else(|| "—".to_owned(), |l| l.to_string());
@@ -166,7 +174,7 @@ fn history(v: &View<'_>) -> ExitCode {
     }
     let open_drift = all.iter().any(|w| w.verdict == Verdict::Drift && w.to.resolved_at.is_none());
     if json_out {
-        print_json(&json!(all));
+        emit(true, &all, |_| {});
     } else {
         println!("供应商/provider\t记录/read\t时间/at\t余额/balance\t变化/change\t订单能解释/explained\t判断/verdict\t未解释/unexplained\t订单/orders");
         for w in &all {

@@ -10,6 +10,8 @@ mod cli;
 mod cli_balance;
 mod cli_engine;
 mod cli_import;
+mod cli_out;
+mod cli_settings;
 mod cmd;
 mod console;
 mod error;

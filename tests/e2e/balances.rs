@@ -16,7 +16,7 @@ async fn a_planted_charge_shows_as_a_drift_with_its_orders_and_in_the_statement(
     let app = App::start_with(|dir| {
         let book = topup_engine::session::open_book(dir).expect("open the book");
         let settings = json!({"base_url": base_url, "openid": topup_sim::SANDBOX_JUHE_OPENID});
-        topup_engine::console::save_provider(
+        topup_engine::api::save_provider(
             &book,
             &secrets,
             ProviderId::Juhe,

@@ -30,7 +30,7 @@ pub async fn balance_statements(app: AppHandle, day: String) -> CmdResult<Vec<St
 
 #[tauri::command]
 pub async fn confirm_balance_window(app: AppHandle, read_id: String, note: String) -> CmdResult<Window> {
-    let id = topup_engine::console::order_id(&read_id)?;
+    let id = topup_engine::api::order_id(&read_id)?;
     blocking(app, move |s| Ok(balance_watch::confirm(&s.book, id, &note, tolerance(s))?)).await
 }
 

@@ -107,6 +107,7 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
       auto_refresh_balance_secs: 0,
       balance_drift_tolerance_li: 100,
     },
+    defaultProviders: { phone: 'juhe', electricity: 'dingyin', game: 'dingyin', douyin: 'dingyin' },
     callbackListening: '127.0.0.1:18600',
     dataDir: '/data/topup',
     dbPath: '/data/topup/orders.sqlite3',

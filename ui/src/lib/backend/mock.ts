@@ -197,6 +197,7 @@ export function createMockTransport(search: string): Transport {
     sandbox: sandbox(),
     providers: structuredClone(providers),
     engine: structuredClone(engine),
+    defaultProviders: Object.fromEntries((['phone', 'electricity', 'game', 'douyin'] as const).map((k) => [k, defaultProvider(k)])),
     callbackListening: engine.callback.enabled ? `${engine.callback.bind}:${engine.callback.port || 18600}` : null,
     dataDir: '/home/demo/.local/share/topup-desk',
     dbPath: '/home/demo/.local/share/topup-desk/orders.sqlite3',

@@ -54,8 +54,8 @@
 //! oper's balance reply names its last ledger entry (`paymentDetailId`, record, time); it is kept with
 //! the read and shown with the window.
 
+use super::balances::BalanceRow;
 use crate::book::{BalanceRead, Book, BookError, ChargeFacts, NewBalanceRead, OrderState};
-use crate::console::BalanceRow;
 use crate::run::Engine;
 use serde::Serialize;
 use topup_core::{Li, ProviderId};
