@@ -22,3 +22,7 @@ mod installed;
 
 #[path = "e2e/balances.rs"]
 mod balances;
+#[path = "e2e/reconcile.rs"]
+mod reconcile;
+#[path = "e2e/stuck.rs"]
+mod stuck;

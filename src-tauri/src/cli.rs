@@ -62,6 +62,11 @@ pub enum Command {
     Phone(crate::cli_engine::PhoneArgs),
     /// 各状态订单数与今日各供应商统计 / orders per state and today's figures per provider
     Stats(crate::cli_engine::StatsArgs),
+    /// 超时规则：何时标记超时、何时转人工 / stuck-order rules: when an order is overdue, when a person looks
+    #[command(subcommand)]
+    Rules(crate::cli_rules::RulesCmd),
+    /// 对账：按接口逐单查询或读取供应商对账单，与订单库比对 / reconcile the book with the provider (API or statement)
+    Reconcile(crate::cli_reconcile::ReconcileArgs),
 }
 
 pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
@@ -92,6 +97,8 @@ pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
         Command::Settings(cmd) => crate::cli_settings::settings(cmd, data_dir),
         Command::Phone(args) => crate::cli_engine::phone(args, data_dir),
         Command::Stats(args) => crate::cli_engine::stats(args, data_dir),
+        Command::Rules(cmd) => crate::cli_rules::rules(cmd, data_dir),
+        Command::Reconcile(args) => crate::cli_reconcile::reconcile(args, data_dir),
     }
 }
 

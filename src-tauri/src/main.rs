@@ -11,6 +11,8 @@ mod cli_balance;
 mod cli_engine;
 mod cli_import;
 mod cli_out;
+mod cli_reconcile;
+mod cli_rules;
 mod cli_settings;
 mod cmd;
 mod console;
@@ -79,6 +81,11 @@ fn run_window(state: state::AppState) {
             cmd::settings::save_engine_settings,
             cmd::import::import_preview,
             cmd::import::import_commit,
+            cmd::reconcile::reconcile_run,
+            cmd::reconcile::reconcile_cancel,
+            cmd::reconcile::reconcile_runs,
+            cmd::reconcile::reconcile_resolve,
+            cmd::reconcile::reconcile_export,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -12,6 +12,7 @@ pub mod balance_watch;
 pub mod balances;
 pub mod import;
 pub mod orders;
+pub mod reconcile;
 pub mod settings;
 pub mod status;
 

@@ -6,10 +6,8 @@
 //! invented those fields per request would let a client pass that could not tell two reads apart. Here
 //! an unchanged `paymentDetailId` means no money moved, as at the real provider.
 //!
-//! Also the admin operations that move money behind the app's back, for tests and demos:
-//! [`Ledger::post`] via `Inner::plant_charge` (a charged order the app never sent: a duplicate or a
-//! lost order, as reconciliation and the balance drift watch must find it) and `Inner::deposit` (the
-//! reseller topping up the account).
+//! Also the deposit (the reseller topping up the account, `Inner::deposit`); the other admin operations
+//! that move money behind the app's back (`plant_charge`, `set_state`) are in `admin` and post here too.
 
 use crate::server::now_unix_ms;
 use crate::state::Provider;
@@ -106,24 +104,6 @@ impl Ledger {
     }
 }
 
-/// `POST /_sim/plant_charge`: an order charged at the provider that the app never sent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlantCharge {
-    /// "dingyin", "oper" or "juhe".
-    pub provider: String,
-    /// The merchant order id the provider holds it under: a copy of one of the app's ids is a
-    /// duplicate; a new id is an order the app lost. Must not exist at the provider yet.
-    pub merchant_order_id: String,
-    pub account: String,
-    pub face_li: i64,
-    /// What the account is charged, li; default the face value.
-    #[serde(default)]
-    pub cost_li: Option<i64>,
-    /// Its state; default `Succeeded` (a failed one is refunded at once; `Pending` stays pending).
-    #[serde(default)]
-    pub state: Option<crate::model::OrderState>,
-}
-
 /// `POST /_sim/deposit`: the reseller tops up the account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deposit {
@@ -132,67 +112,6 @@ pub struct Deposit {
 }
 
 impl crate::state::Inner {
-    /// Plants a charge the app never asked for ([`PlantCharge`]): the order exists at the provider,
-    /// charged (and settled at once, refunded when `failed`), queryable like any other, with no
-    /// callback. Errors: an unknown provider, a non-positive amount, an id the provider has already.
-    pub fn plant_charge(&mut self, plant: &PlantCharge) -> Result<crate::model::SimOrder, String> {
-        let provider =
-            Provider::parse(&plant.provider).ok_or_else(|| format!("unknown provider {}", plant.provider))?;
-        let cost_li = plant.cost_li.unwrap_or(plant.face_li);
-        if plant.face_li <= 0 || cost_li <= 0 {
-            return Err("face_li and cost_li must be positive".into());
-        }
-        let id = plant.merchant_order_id.as_str();
-        if id.is_empty() || self.find(provider, id).is_some() {
-            return Err(format!("order id “{id}” is empty or exists already"));
-        }
-        let seq = self.next_seq();
-        let now = now_unix_ms();
-        let (provider_order_id, detail) = match provider {
-            Provider::Dingyin => (
-                format!("XS000000{seq:08}"),
-                crate::state::Detail::Dingyin {
-                    productid: String::new(),
-                    num: (plant.face_li / 1000).to_string(),
-                    productname: "话费".into(),
-                    spordertime: "20000101000000".into(),
-                    back_url: None,
-                    account_param: plant.account.clone(),
-                },
-            ),
-            Provider::Oper => (
-                (507_831_667_054_165_634u64 + seq * 7919).to_string(),
-                crate::state::Detail::Oper {
-                    phone: plant.account.clone(),
-                    face_value: (plant.face_li / 10).to_string(),
-                    notify_url: String::new(),
-                    mobile_order_no: 507_831_667_054_165_634u64 + seq * 7919,
-                    serial_number: 12_599_351_947_837_504u64 + seq,
-                    created_unix_ms: now,
-                },
-            ),
-            Provider::Juhe => (format!("J{seq:012}"), crate::state::Detail::Juhe),
-        };
-        let state = plant.state.unwrap_or(crate::model::OrderState::Succeeded);
-        let flags = crate::state::Flags {
-            settle_failed: state == crate::model::OrderState::Failed,
-            pending_forever: state == crate::model::OrderState::Pending,
-            no_callback: true,
-            ..Default::default()
-        };
-        let order = self.create_order(
-            provider,
-            id,
-            provider_order_id,
-            &plant.account,
-            plant.face_li,
-            cost_li,
-            detail,
-            flags,
-        );
-        Ok(self.settle(provider, id).unwrap_or(order).public)
-    }
-
     /// The reseller tops up the account ([`Deposit`]).
     pub fn deposit(&mut self, deposit: &Deposit) -> Result<i64, String> {
         let provider = Provider::parse(&deposit.provider)

@@ -17,9 +17,10 @@
 //!   `GET /ofpay/mobile/telcheck`, `GET /ofpay/mobile/telquery`, `GET /ofpay/mobile/yue`.
 //! * control: `POST /_sim/script` (a [`Script`] as JSON, e.g.
 //!   `{"target":{"Order":"SP1"},"fault":"LostResponseAfterAccept","times":1}`), `GET /_sim/requests`,
-//!   `GET /_sim/orders`, `GET /_sim/balances`, `POST /_sim/juhe_callback_url` (the URL as the body),
-//!   `POST /_sim/plant_charge` ([`PlantCharge`]: a charged order the app never sent), `POST /_sim/deposit`
-//!   ([`Deposit`]), `GET /_sim/ledger` (every balance movement, [`LedgerEntry`]).
+//!   `GET /_sim/orders`, `GET /_sim/balances`, `POST /_sim/juhe_callback_url` (the URL as the body);
+//!   admin ops behind the API ([`admin`]): `POST /_sim/plant_charge`, `POST /_sim/set_state`,
+//!   `GET /_sim/statement?provider=juhe` (the statement of account, csv); `POST /_sim/deposit`
+//!   ([`Deposit`]: the reseller tops up), `GET /_sim/ledger` (every balance movement, [`LedgerEntry`]).
 //! * anything else: 404.
 //!
 //! # dingyin product ids (this simulator's table)
@@ -57,6 +58,7 @@
 //! [`SANDBOX_JUHE_OPENID`]/[`SANDBOX_JUHE_APPKEY`], each account starting with
 //! [`SANDBOX_INITIAL_BALANCE_LI`].
 
+mod admin;
 mod codec;
 mod config;
 mod dingyin;
@@ -68,13 +70,14 @@ mod orders;
 mod server;
 mod state;
 
+pub use admin::{PlantCharge, SetState, STATEMENT_HEADINGS};
 pub use config::{
     DingyinAccount, JuheAccount, OperAccount, SimConfig, SANDBOX_DINGYIN_KEY, SANDBOX_DINGYIN_USERID,
     SANDBOX_INITIAL_BALANCE_LI, SANDBOX_JUHE_APPKEY, SANDBOX_JUHE_OPENID, SANDBOX_OPER_MD5KEY,
     SANDBOX_OPER_UID,
 };
 pub use juhe::JUHE_FACES;
-pub use ledger::{Deposit, LedgerEntry, PlantCharge};
+pub use ledger::{Deposit, LedgerEntry};
 pub use model::{Fault, OrderState, RecordedRequest, Script, SimOrder, Target};
 
 use server::Role;
@@ -164,9 +167,26 @@ impl Simulator {
         Provider::parse(provider).map(|p| self.shared.lock().balance(p)).unwrap_or(0)
     }
 
-    /// Plants a charge the app never sent (see [`PlantCharge`]); the order as the provider holds it.
+    /// A late answer for an order held by [`Fault::PendingForever`]: it settles now, succeeded or
+    /// failed (and refunded), as a provider that finally finished it would. Returns whether it did.
+    pub fn release(&self, provider: &str, merchant_order_id: &str, succeed: bool) -> bool {
+        let Some(p) = Provider::parse(provider) else { return false };
+        self.shared.lock().release(p, merchant_order_id, succeed)
+    }
+
+    /// Plants a charge the merchant never sent ([`admin::plant_charge`]).
     pub fn plant_charge(&self, plant: &PlantCharge) -> Result<SimOrder, String> {
-        self.shared.lock().plant_charge(plant)
+        admin::plant_charge(&self.shared, plant)
+    }
+
+    /// Changes an order's state at the provider behind its API ([`admin::set_state`]).
+    pub fn set_state(&self, change: &SetState) -> Result<SimOrder, String> {
+        admin::set_state(&self.shared, change)
+    }
+
+    /// The provider's statement of account as csv ([`admin::statement_csv`]).
+    pub fn statement_csv(&self, provider: &str) -> Result<String, String> {
+        admin::statement_csv(&self.shared, provider)
     }
 
     /// The reseller tops up an account; the balance after, li.

@@ -295,17 +295,8 @@ async fn sim_balances(State(shared): State<Arc<Shared>>) -> Response {
     Json(v).into_response()
 }
 
-/// `POST /_sim/plant_charge` ([`crate::ledger::PlantCharge`]) and `POST /_sim/deposit`
-/// ([`crate::ledger::Deposit`]): money moved behind the app's back. `GET /_sim/ledger`: every entry.
-async fn sim_plant_charge(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    let planted =
-        serde_json::from_slice(&body).map_err(|e| e.to_string()).and_then(|p| shared.lock().plant_charge(&p));
-    match planted {
-        Ok(order) => Json(order).into_response(),
-        Err(e) => (StatusCode::BAD_REQUEST, format!("bad plant_charge: {e}")).into_response(),
-    }
-}
-
+/// `POST /_sim/deposit` ([`crate::ledger::Deposit`]): the reseller tops up. `GET /_sim/ledger`: every
+/// balance movement.
 async fn sim_deposit(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     match serde_json::from_slice(&body).map_err(|e| e.to_string()).and_then(|d| shared.lock().deposit(&d)) {
         Ok(balance) => Json(serde_json::json!({ "balance_li": balance })).into_response(),
@@ -321,6 +312,40 @@ async fn sim_juhe_callback(State(shared): State<Arc<Shared>>, body: Bytes) -> Re
     let url = String::from_utf8_lossy(&body).trim().to_string();
     shared.lock().juhe_callback_url = (!url.is_empty()).then_some(url);
     (StatusCode::OK, "ok").into_response()
+}
+
+async fn sim_plant_charge(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let plant = match serde_json::from_slice::<crate::admin::PlantCharge>(&body) {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("bad plant: {e}")).into_response(),
+    };
+    match crate::admin::plant_charge(&shared, &plant) {
+        Ok(o) => Json(o).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+    }
+}
+
+async fn sim_set_state(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let change = match serde_json::from_slice::<crate::admin::SetState>(&body) {
+        Ok(c) => c,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("bad state change: {e}")).into_response(),
+    };
+    match crate::admin::set_state(&shared, &change) {
+        Ok(o) => Json(o).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+    }
+}
+
+async fn sim_statement(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let query = req.uri().query().unwrap_or("");
+    let provider = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "provider")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    match crate::admin::statement_csv(&shared, &provider) {
+        Ok(csv) => plain(StatusCode::OK, "text/csv;charset=UTF-8", csv.into_bytes()),
+        Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+    }
 }
 
 /// Which routes a listener serves.
@@ -358,6 +383,8 @@ pub fn router(shared: Arc<Shared>, role: Role) -> Router {
             .route("/_sim/balances", get(sim_balances))
             .route("/_sim/juhe_callback_url", post(sim_juhe_callback))
             .route("/_sim/plant_charge", post(sim_plant_charge))
+            .route("/_sim/set_state", post(sim_set_state))
+            .route("/_sim/statement", get(sim_statement))
             .route("/_sim/deposit", post(sim_deposit))
             .route("/_sim/ledger", get(sim_ledger));
     }

@@ -12,8 +12,9 @@
 //!
 //! One file per domain: [`orders`] (list, enter, resolve), [`phone`] (what a number is),
 //! [`balances`], [`providers`] (accounts and the provider for a new order), [`settings`] (the engine
-//! settings, also by dotted key), [`import`] and [`export`]; the balance drift watch
-//! ([`balance_watch`]: every read kept and judged) and the daily statement ([`balance_statement`]).
+//! settings, also by dotted key), [`import`] and [`export`], [`stuck`] (the stuck-order rules and notices);
+//! the balance drift watch ([`balance_watch`]: every read kept and judged) and the daily statement
+//! ([`balance_statement`]).
 
 pub mod balance_statement;
 pub mod balance_watch;
@@ -23,7 +24,9 @@ pub mod import;
 pub mod orders;
 pub mod phone;
 pub mod providers;
+pub mod reconcile;
 pub mod settings;
+pub mod stuck;
 
 pub use balances::{balance, balances, local_day_start, provider_stats, BalanceRow, Balances};
 pub use export::{export, export_to, ExportResult};

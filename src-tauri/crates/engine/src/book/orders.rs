@@ -59,6 +59,8 @@ pub struct Order {
     #[serde(skip_serializing)]
     #[ts(skip)]
     pub callbacks: i64,
+    /// How far past its stuck-order rule the order is (schema 6; [`crate::run::stuck`]).
+    pub stuck: super::StuckLevel,
 }
 
 pub(super) fn id_as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -101,6 +103,8 @@ pub struct OrderFilter {
     pub search: Option<String>,
     /// Only orders that need a human: manual review or flagged for attention.
     pub needs_attention: bool,
+    /// Only orders past a stuck-order limit and still waiting ([`crate::run::stuck`]).
+    pub overdue: bool,
     pub offset: i64,
     pub limit: i64,
 }
@@ -157,6 +161,7 @@ pub(super) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         fallback_of: row.get(24)?,
         last_sent_at: row.get(25)?,
         callbacks: row.get(26)?,
+        stuck: row.get(27)?,
     })
 }
 
@@ -265,7 +270,10 @@ impl Book {
             args.extend([q.clone().into(), q.clone().into(), q.clone().into(), q.into()]);
         }
         if filter.needs_attention {
-            clauses.push("(state = 'manual_review' OR attention = 1)".into());
+            clauses.push(format!("({})", super::NEEDS_ATTENTION));
+        }
+        if filter.overdue {
+            clauses.push("stuck <> 0".into());
         }
         let filter_sql =
             if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };

@@ -285,7 +285,23 @@ pub(crate) fn plain_text(cell: &Cell<'_>) -> Option<String> {
 /// `topup_providers::rules::face`'s question.
 pub(crate) fn face_value(cell: &Cell<'_>, msgs: &mut Vec<FieldMessage>) -> Option<Li> {
     let err = |code, zh: String, en: String| FieldMessage::new(Level::Error, code, Some(Field::Face), zh, en);
-    let parsed = match cell {
+    match yuan_amount(cell) {
+        Ok(v) => Some(v),
+        Err(text) => {
+            msgs.push(err(
+                "face_not_money",
+                format!("面值“{text}”不是准确的金额（最多三位小数）"),
+                format!("face value “{text}” is not an exact amount (at most three decimals)"),
+            ));
+            None
+        }
+    }
+}
+
+/// An amount in yuan as exact money (`50`, `49.9`, `￥100元`, `-1.065`), or the text that is not one.
+/// The one reading of a money cell: face values, and the amounts of a provider's statement.
+pub(crate) fn yuan_amount(cell: &Cell<'_>) -> Result<Li, String> {
+    match cell {
         Cell::Int(i) => Li::from_yuan(1).checked_mul(*i).ok_or_else(|| i.to_string()),
         Cell::Float(f) if f.is_finite() => {
             // Shortest text that reads back as the same float: what the user typed (`10.5`, `0.1`).
@@ -301,17 +317,6 @@ pub(crate) fn face_value(cell: &Cell<'_>, msgs: &mut Vec<FieldMessage>) -> Optio
             Li::parse_yuan(&t).map_err(|_| s.trim().to_owned())
         }
         other => Err(other.to_string()),
-    };
-    match parsed {
-        Ok(v) => Some(v),
-        Err(text) => {
-            msgs.push(err(
-                "face_not_money",
-                format!("面值“{text}”不是准确的金额（最多三位小数）"),
-                format!("face value “{text}” is not an exact amount (at most three decimals)"),
-            ));
-            None
-        }
     }
 }
 

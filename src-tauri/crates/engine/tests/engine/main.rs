@@ -11,5 +11,7 @@ mod import;
 mod keyring;
 mod listener;
 mod order;
+mod reconcile;
 mod run;
 mod secrets;
+mod stuck;

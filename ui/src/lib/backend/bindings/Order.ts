@@ -3,6 +3,7 @@ import type { Li } from "./Li";
 import type { OrderState } from "./OrderState";
 import type { ProductKind } from "./ProductKind";
 import type { ProviderId } from "./ProviderId";
+import type { StuckLevel } from "./StuckLevel";
 
 /**
  * An order as stored.
@@ -23,4 +24,8 @@ queries: number, lastQueryAt: number | null,
 /**
  * The order this one replaced by automatic fallback after a definite failure.
  */
-fallbackOf: string | null, };
+fallbackOf: string | null, 
+/**
+ * How far past its stuck-order rule the order is (schema 6; [`crate::run::stuck`]).
+ */
+stuck: StuckLevel, };
