@@ -256,6 +256,9 @@ impl Inner {
 
     /// Moves the balance by `delta` li (admin operations).
     pub fn adjust_balance(&mut self, provider: Provider, delta: i64) {
+        if delta == 0 {
+            return;
+        }
         let what = if delta >= 0 { Movement::Refund } else { Movement::Charge };
         self.ledger.post(provider, what, delta, None);
     }
