@@ -174,7 +174,7 @@ pub fn today(offset: UtcOffset) -> String {
 
 /// The local offset now (UTC when the system cannot tell), as the rest of the console uses it.
 pub fn local_offset() -> time::UtcOffset {
-    time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC)
+    topup_core::local_time::offset_now()
 }
 
 /// Every provider's statement for each day from `first` to `last` (`YYYY-MM-DD`, both included, at

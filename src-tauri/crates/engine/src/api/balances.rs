@@ -43,10 +43,7 @@ pub async fn balances(engine: &Engine) -> Vec<BalanceRow> {
 
 /// Today's local midnight, in ms.
 pub fn local_day_start() -> i64 {
-    let now = time::OffsetDateTime::now_utc()
-        .to_offset(time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC));
-    let midnight = now.replace_time(time::Time::MIDNIGHT);
-    midnight.unix_timestamp() * 1000
+    topup_core::local_time::day_start_ms()
 }
 
 /// Orders, face and cost per provider since local midnight.
