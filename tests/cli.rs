@@ -497,3 +497,82 @@ fn reconcile_by_file_and_by_api_from_the_command_line() {
     assert_eq!(r["counts"]["matched"], 1, "{api_out}");
     assert_eq!(r["source"], "api");
 }
+
+// ---- balance history, drift and statement (issue 14) ---------------------------------------------
+
+/// `balance` keeps every read; a charge the book does not know (planted in the simulator between two
+/// reads) shows in `--history` (exit code 1 while open) and in the day's `--statement`; `--confirm`
+/// records that a person looked at it.
+#[test]
+fn balance_history_shows_a_planted_charge_until_it_is_confirmed() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let sim = rt.block_on(topup_sim::Simulator::start(topup_sim::SimConfig::sandbox())).expect("simulator");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let service = service("balance");
+    let juhe = json!({"base_url": sim.base_url(), "openid": topup_sim::SANDBOX_JUHE_OPENID,
+                      "secret": topup_sim::SANDBOX_JUHE_APPKEY});
+    let out = set(dir.path(), &service, "juhe", &juhe);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json_of = |out: &Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
+    };
+
+    let out = cli(dir.path(), &service, &["balance", "--json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_of(&out)[0]["balanceLi"], 10_000_000);
+    sim.plant_charge(&topup_sim::PlantCharge {
+        provider: "juhe".into(),
+        merchant_order_id: "LOSTORDER0000001".into(),
+        account: "13800007001".into(),
+        face_li: 50_000,
+        cost_li: Some(50_100),
+        state: None,
+    })
+    .expect("plant");
+    let out = cli(dir.path(), &service, &["balance"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text(&out.stdout).contains("juhe\t9949.9"), "{}", text(&out.stdout));
+
+    let history = |expect: i32| {
+        let out = cli(dir.path(), &service, &["balance", "--history", "--json", "--provider", "juhe"], None);
+        assert_eq!(out.status.code(), Some(expect), "{}{}", text(&out.stdout), stderr(&out));
+        json_of(&out)
+    };
+    let windows = history(1);
+    let w = &windows[0];
+    assert_eq!((w["verdict"].as_str(), w["unexplained"].as_i64()), (Some("drift"), Some(50_100)), "{w}");
+    let read_id = w["to"]["id"].as_str().expect("read id as a string").to_owned();
+
+    let out = cli(dir.path(), &service, &["balance", "--statement", "--json", "--provider", "juhe"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = &json_of(&out)[0];
+    assert_eq!((s["opening"].as_i64(), s["closing"].as_i64()), (Some(10_000_000), Some(9_949_900)), "{s}");
+    assert_eq!(
+        (s["spend"].as_i64(), s["difference"].as_i64(), s["drifts"].as_i64()),
+        (Some(0), Some(-50_100), Some(1))
+    );
+    let out = cli(dir.path(), &service, &["balance", "--statement"], None);
+    assert!(
+        text(&out.stdout).contains("差额/difference") && text(&out.stdout).contains("-50.10"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = cli(
+        dir.path(),
+        &service,
+        &["balance", "--confirm", &read_id, "--note", "已联系聚合 / juhe contacted"],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(history(0)[0]["to"]["resolvedNote"], "已联系聚合 / juhe contacted");
+    let out = cli(dir.path(), &service, &["balance", "--confirm", "999999"], None);
+    assert_eq!(out.status.code(), Some(2), "an unknown read: {}", stderr(&out));
+
+    let book = Book::open(&dir.path().join("orders.sqlite3")).expect("open the book");
+    let store = SecretStore::new(&service);
+    store
+        .delete(&BookKeys::open(&book, &store).expect("book keys").account(ProviderId::Juhe))
+        .expect("clean up");
+    drop(sim);
+}

@@ -165,6 +165,18 @@ fn answers_commands_through_the_apps_handler_and_streams_its_events_over_http() 
     assert_eq!(status, 200, "{detail}");
     assert_eq!(detail["order"]["account"], json!("13812345678"));
 
+    // The reconciliation's commands are in the one list too; their refusals are typed the same way.
+    let (status, runs) = invoke(&server, "reconcile_runs", json!({}));
+    assert_eq!((status, runs), (200, json!([])));
+    let args = json!({"runId": "1", "orderId": id, "outcome": "succeeded", "note": " "});
+    let (status, err) = invoke(&server, "reconcile_resolve", args);
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(
+        (err["code"].as_str(), err["zh"].as_str(), err["en"].as_str()),
+        (Some("invalid"), Some("请填写处理说明"), Some("a note is required")),
+        "{err}"
+    );
+
     // Fixtures for the UI's unit tests, recorded from this real backend.
     let (status, mut settings) = invoke(&server, "get_settings", json!({}));
     assert_eq!(status, 200, "{settings}");

@@ -20,6 +20,8 @@ mod settings;
 #[path = "e2e/installed.rs"]
 mod installed;
 
+#[path = "e2e/balances.rs"]
+mod balances;
 #[path = "e2e/reconcile.rs"]
 mod reconcile;
 #[path = "e2e/stuck.rs"]

@@ -49,8 +49,8 @@ pub enum Command {
     Run(crate::cli_engine::RunArgs),
     /// 列出订单 / list orders
     Orders(crate::cli_engine::OrdersArgs),
-    /// 查询各供应商余额 / read each provider's balance
-    Balance(crate::cli_engine::BalanceArgs),
+    /// 查询各供应商余额；余额历史、漂移与日对账单 / read each provider's balance; history, drift, daily statement
+    Balance(crate::cli_balance::BalanceArgs),
     /// 从表格批量导入订单 / import orders from a spreadsheet
     Import(crate::cli_import::ImportArgs),
     /// 导出订单到 xlsx 或 csv / export orders to xlsx or csv
@@ -95,7 +95,7 @@ pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
         Command::Order(cmd) => crate::cli_engine::order(cmd, data_dir),
         Command::Run(args) => crate::cli_engine::run(args, data_dir),
         Command::Orders(args) => crate::cli_engine::orders(args, data_dir),
-        Command::Balance(args) => crate::cli_engine::balance(args, data_dir),
+        Command::Balance(args) => crate::cli_balance::balance(args, data_dir),
         Command::Import(args) => crate::cli_import::import(args, data_dir),
         Command::Export(args) => crate::cli_import::export(args, data_dir),
         #[cfg(feature = "dev-server")]

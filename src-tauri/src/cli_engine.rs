@@ -159,15 +159,6 @@ pub struct OrdersArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct BalanceArgs {
-    /// 只读此供应商（测试连接） / only this provider (tests its account)
-    #[arg(long)]
-    provider: Option<String>,
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(Args, Debug)]
 pub struct PhoneArgs {
     /// 手机号 / mobile number
     number: String,
@@ -446,42 +437,6 @@ pub fn orders(args: OrdersArgs, data_dir: Option<&Path>) -> ExitCode {
         });
         Ok(())
     })())
-}
-
-pub fn balance(args: BalanceArgs, data_dir: Option<&Path>) -> ExitCode {
-    engine_at(data_dir, |engine| async move {
-        let rows = match args.provider.as_deref().map(provider_arg).transpose()? {
-            Some(id) => vec![api::balance(&engine, id).await],
-            None => api::balances(&engine).await,
-        };
-        // The window's rows; `balanceLi` repeats `balance` (li) under the name older scripts read.
-        let shown: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|r| {
-                let mut v = serde_json::to_value(r).unwrap_or_default();
-                if let Some(b) = r.balance {
-                    v["balanceLi"] = json!(b.0);
-                }
-                v
-            })
-            .collect();
-        emit(args.json, &shown, |_| {
-            for r in &rows {
-                match (r.balance, &r.error) {
-                    (Some(b), _) => {
-                        println!("{}\t{b} 元{}", r.provider, if r.low { "（余额不足 / low）" } else { "" })
-                    }
-                    (None, e) => {
-                        println!("{}\t错误 / error: {}", r.provider, e.as_deref().unwrap_or_default())
-                    }
-                }
-            }
-        });
-        if rows.iter().any(|r| r.error.is_some()) {
-            return Err(ExitCode::from(FAILED));
-        }
-        Ok(())
-    })
 }
 
 pub fn phone(args: PhoneArgs, data_dir: Option<&Path>) -> ExitCode {

@@ -5,7 +5,9 @@
 // (console.rs).
 #![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
 
+mod balance_timer;
 mod cli;
+mod cli_balance;
 mod cli_engine;
 mod cli_import;
 mod cli_out;
@@ -55,6 +57,7 @@ fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>, state: state::AppS
         .manage(state)
         .setup(|app| {
             events::start(app.handle().clone());
+            balance_timer::start(app.handle().clone());
             Ok(())
         })
         .invoke_handler(cmd::for_each_command!(cmd::invoke_handler))

@@ -29,6 +29,35 @@ pub fn low_balances<R: tauri::Runtime>(app: &AppHandle<R>, state: &AppState, row
     }
 }
 
+/// A drift of the balance watch (money gone that no order explains: a duplicate or a lost order),
+/// told once per drift window: the window's end read is marked in the order book, so neither a
+/// re-read nor a restart tells it again.
+pub fn drifts<R: tauri::Runtime>(app: &AppHandle<R>, state: &AppState) {
+    let tolerance = topup_engine::Li(state.engine().settings().balance_drift_tolerance_li);
+    let now = topup_engine::book::now_ms();
+    let alerts = match topup_engine::api::balance_watch::alerts(&state.book, tolerance, now) {
+        Ok(a) => a,
+        Err(e) => return tracing::warn!(error = %e, "could not judge balance windows"),
+    };
+    for w in alerts.drifts.iter().filter(|w| w.to.notified_at.is_none()) {
+        match state.book.write(|tx| tx.mark_balance_notified(w.to.id, now)) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => return tracing::warn!(error = %e, "could not mark a drift as told"),
+        }
+        let body = format!(
+            "{} 余额比订单能解释的少 {} 元（{} 笔订单），可能有重复扣款或丢单 / {} yuan gone that no order explains",
+            w.provider.label_zh(),
+            w.unexplained,
+            w.orders.len(),
+            w.unexplained
+        );
+        if let Err(e) = app.notification().builder().title("充值台：余额异常").body(body).show() {
+            tracing::warn!(error = %e, "could not show a notification");
+        }
+    }
+}
+
 /// Whether the attention count rose since it was last seen; the first reading only sets the baseline
 /// (orders flagged before the window opened are on the board's badge already).
 fn attention_rose(seen: &mut Option<i64>, now: i64) -> Option<i64> {

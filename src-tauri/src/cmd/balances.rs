@@ -12,6 +12,7 @@ pub async fn balances<R: tauri::Runtime>(
 ) -> CmdResult<Vec<BalanceRow>> {
     let rows = api::balances(&state.engine()).await;
     crate::notify::low_balances(&app, &state, &rows);
+    crate::notify::drifts(&app, &state);
     Ok(rows)
 }
 

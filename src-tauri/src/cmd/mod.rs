@@ -30,6 +30,10 @@ macro_rules! for_each_command {
             balances::balances,
             balances::test_provider,
             balances::provider_stats,
+            balance_watch::balance_alerts,
+            balance_watch::balance_windows,
+            balance_watch::balance_statements,
+            balance_watch::confirm_balance_window,
             settings::get_settings,
             settings::save_provider,
             settings::remove_provider,
@@ -64,6 +68,7 @@ macro_rules! command_names {
 #[cfg_attr(not(any(test, feature = "dev-server")), allow(dead_code))]
 pub const NAMES: &[&str] = for_each_command!(command_names);
 
+pub mod balance_watch;
 pub mod balances;
 pub mod import;
 pub mod orders;

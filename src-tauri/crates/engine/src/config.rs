@@ -67,9 +67,15 @@ pub struct EngineSettings {
     /// Low-balance threshold per provider (li); below it the console warns and notifies.
     #[serde(alias = "low_balance")]
     pub low_balance: BTreeMap<String, i64>,
-    /// How often the balances screen re-reads balances (seconds; 0 = never).
+    /// How often balances are read again: the Balances screen, and the window in the background
+    /// (seconds, at least 30 in the background; 0 = never).
     #[serde(alias = "auto_refresh_balance_secs")]
     pub auto_refresh_balance_secs: u64,
+    /// The balance drift watch (`api::balance_watch`) lets a window's balance change differ from what
+    /// its orders explain by this much (li) before it speaks: rounding of the provider's price to the
+    /// fen. Default 100 li (1 角).
+    #[serde(alias = "balance_drift_tolerance_li")]
+    pub balance_drift_tolerance_li: i64,
 }
 
 /// The callback listener: where it listens, and the limits that keep it answering real callbacks
@@ -178,6 +184,7 @@ impl Default for EngineSettings {
             callback: CallbackSettings::default(),
             low_balance: BTreeMap::new(),
             auto_refresh_balance_secs: 300,
+            balance_drift_tolerance_li: 100,
         }
     }
 }

@@ -240,6 +240,12 @@ id_type!(
     "对账编号",
     "reconciliation run"
 );
+id_type!(
+    /// A kept balance read (the end of a balance window).
+    BalanceReadId,
+    "余额记录编号",
+    "balance read id"
+);
 
 /// An error every front end can show: a stable code and a message in both languages.
 pub trait Coded {

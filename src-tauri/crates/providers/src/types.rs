@@ -200,6 +200,29 @@ pub struct QueryRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Balance {
     pub amount: Li,
+    /// The account's last ledger entry, when the provider's reply names it (oper); signed with the
+    /// balance, so as much a fact as the amount.
+    pub ledger: Option<LedgerRef>,
+}
+
+impl Balance {
+    /// A balance without a ledger entry (dingyin, juhe).
+    pub fn new(amount: Li) -> Balance {
+        Balance { amount, ledger: None }
+    }
+}
+
+/// The last entry of a provider's account ledger, as its balance reply names it (oper: `paymentDetailId`,
+/// `record`, `gmtCreate`, `income`, `expenditure`). The id is kept as its exact digits.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerRef {
+    pub id: String,
+    pub record: Option<String>,
+    /// When the entry was made (ms since the epoch), as the provider says.
+    pub at: Option<i64>,
+    pub income: Option<Li>,
+    pub expenditure: Option<Li>,
 }
 
 /// A raw HTTP callback as the listener received it.

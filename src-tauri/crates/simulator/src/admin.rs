@@ -129,10 +129,9 @@ fn yuan(li: i64) -> String {
 }
 
 fn local_time(ms: u64) -> String {
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(i64::try_from(ms / 1000).unwrap_or(0)) else {
+    let Some(t) = topup_core::local_time::at(i64::try_from(ms).unwrap_or(0)) else {
         return String::new();
     };
-    let t = t.to_offset(time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC));
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
         t.year(),

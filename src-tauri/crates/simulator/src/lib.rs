@@ -19,7 +19,8 @@
 //!   `{"target":{"Order":"SP1"},"fault":"LostResponseAfterAccept","times":1}`), `GET /_sim/requests`,
 //!   `GET /_sim/orders`, `GET /_sim/balances`, `POST /_sim/juhe_callback_url` (the URL as the body);
 //!   admin ops behind the API ([`admin`]): `POST /_sim/plant_charge`, `POST /_sim/set_state`,
-//!   `GET /_sim/statement?provider=juhe` (the statement of account, csv).
+//!   `GET /_sim/statement?provider=juhe` (the statement of account, csv); `POST /_sim/deposit`
+//!   ([`Deposit`]: the reseller tops up), `GET /_sim/ledger` (every balance movement, [`LedgerEntry`]).
 //! * anything else: 404.
 //!
 //! # dingyin product ids (this simulator's table)
@@ -48,7 +49,8 @@
 //!
 //! # Money
 //! Balances are `i64` 厘 (li, 1/1000 yuan), one per provider account, charged on acceptance and refunded
-//! when the order settles as failed. [`Simulator::charges`] counts how often an order id was charged; a
+//! when the order settles as failed; every movement is a ledger entry (oper's balance reply names the
+//! last one). [`Simulator::charges`] counts how often an order id was charged; a
 //! resubmitted id never charges again and gets the duplicate answer.
 //!
 //! # Sandbox credentials
@@ -61,6 +63,7 @@ mod codec;
 mod config;
 mod dingyin;
 mod juhe;
+mod ledger;
 mod model;
 mod oper;
 mod orders;
@@ -74,6 +77,7 @@ pub use config::{
     SANDBOX_OPER_UID,
 };
 pub use juhe::JUHE_FACES;
+pub use ledger::{Deposit, LedgerEntry};
 pub use model::{Fault, OrderState, RecordedRequest, Script, SimOrder, Target};
 
 use server::Role;
@@ -185,6 +189,16 @@ impl Simulator {
         admin::statement_csv(&self.shared, provider)
     }
 
+    /// The reseller tops up an account; the balance after, li.
+    pub fn deposit(&self, provider: &str, amount_li: i64) -> Result<i64, String> {
+        self.shared.lock().deposit(&Deposit { provider: provider.to_string(), amount_li })
+    }
+
+    /// Every balance movement of every account, oldest first.
+    pub fn ledger(&self) -> Vec<LedgerEntry> {
+        self.shared.lock().ledger.entries().to_vec()
+    }
+
     /// Change the juhe account's callback URL (`None`: no callbacks).
     pub fn set_juhe_callback_url(&self, url: Option<String>) {
         self.shared.lock().juhe_callback_url = url;
@@ -250,7 +264,8 @@ pub const CLI_HELP: &str = "\
   --initial-balance-li N     每个账户的初始余额（厘） / starting balance of each account, in li
   -h, --help                 显示帮助 / show this help
 
-控制接口 / control endpoints: POST /_sim/script, GET /_sim/requests, GET /_sim/orders, GET /_sim/balances";
+控制接口 / control endpoints: POST /_sim/script, GET /_sim/requests, GET /_sim/orders, GET /_sim/balances,
+POST /_sim/plant_charge, POST /_sim/deposit, GET /_sim/ledger";
 
 /// Run a sandbox simulator until Ctrl-C, printing its URL and credentials (`topup-desk simulator` and the
 /// `topup-sim` binary). `args` are the options after the command name.

@@ -185,18 +185,25 @@ fn balance_reply(ctx: &Ctx) -> Reply {
     if p.get_or_empty("sign") != md5_lower_str(&format!("{}{}", cfg.uid, cfg.md5key)) {
         return reject("签名错误");
     }
-    let (balance_li, seq) = {
+    let (balance_li, last, seq) = {
         let mut inner = ctx.shared.lock();
-        (inner.balance(Provider::Oper), inner.next_seq())
+        let last = inner.ledger.last(Provider::Oper).cloned();
+        (inner.balance(Provider::Oper), last, inner.next_seq())
     };
+    // The account's last ledger entry, as the document's example shows it (money in fen).
     let now = now_unix_ms();
-    let day = now - now % 86_400_000;
+    let at = last.as_ref().map_or(now, |e| e.at_unix_ms);
+    let day = at - at % 86_400_000;
+    let (id, income, expenditure, record) = last
+        .map(|e| (e.id, e.income_li / 10, e.expenditure_li / 10, e.record))
+        .unwrap_or((0, 0, 0, String::new()));
     let data = format!(
         "{{\"code\":200,\"count\":1,\"data\":{{\"accountBalance\":{},\"billingDate\":{day},\"currency\":\"人民币\",\
-         \"expenditure\":0,\"gmtCreate\":{now},\"id\":{seq},\"income\":0,\"operatorName\":\"运营商\",\"payMoney\":0,\
-         \"paymentDetailId\":{},\"record\":\"订单收款\"}},\"msg\":\"success\"}}",
+         \"expenditure\":{expenditure},\"gmtCreate\":{at},\"id\":{seq},\"income\":{income},\"operatorName\":\"运营商\",\
+         \"payMoney\":{},\"paymentDetailId\":{id},\"record\":{}}},\"msg\":\"success\"}}",
         balance_li.div_euclid(10),
-        67_954_631 + seq
+        income.max(expenditure),
+        serde_json::Value::String(record)
     );
     signed_reply(&ctx.shared, &seq.to_string(), &data)
 }

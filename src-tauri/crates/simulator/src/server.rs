@@ -295,6 +295,19 @@ async fn sim_balances(State(shared): State<Arc<Shared>>) -> Response {
     Json(v).into_response()
 }
 
+/// `POST /_sim/deposit` ([`crate::ledger::Deposit`]): the reseller tops up. `GET /_sim/ledger`: every
+/// balance movement.
+async fn sim_deposit(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match serde_json::from_slice(&body).map_err(|e| e.to_string()).and_then(|d| shared.lock().deposit(&d)) {
+        Ok(balance) => Json(serde_json::json!({ "balance_li": balance })).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, format!("bad deposit: {e}")).into_response(),
+    }
+}
+
+async fn sim_ledger(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.lock().ledger.entries().to_vec()).into_response()
+}
+
 async fn sim_juhe_callback(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let url = String::from_utf8_lossy(&body).trim().to_string();
     shared.lock().juhe_callback_url = (!url.is_empty()).then_some(url);
@@ -371,7 +384,9 @@ pub fn router(shared: Arc<Shared>, role: Role) -> Router {
             .route("/_sim/juhe_callback_url", post(sim_juhe_callback))
             .route("/_sim/plant_charge", post(sim_plant_charge))
             .route("/_sim/set_state", post(sim_set_state))
-            .route("/_sim/statement", get(sim_statement));
+            .route("/_sim/statement", get(sim_statement))
+            .route("/_sim/deposit", post(sim_deposit))
+            .route("/_sim/ledger", get(sim_ledger));
     }
     r.fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), record_and_limit))

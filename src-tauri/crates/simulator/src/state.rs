@@ -5,6 +5,7 @@
 //! never the bottleneck of a test.
 
 use crate::config::SimConfig;
+use crate::ledger::{Ledger, Movement};
 use crate::model::{Fault, OrderState, RecordedRequest, Script, SimOrder, Target};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -96,7 +97,8 @@ pub struct Inner {
     pub requests: Vec<RecordedRequest>,
     pub orders: Vec<Order>,
     index: HashMap<(Provider, String), usize>,
-    balances: HashMap<Provider, i64>,
+    /// Balances move only through the ledger ([`crate::ledger`]).
+    pub ledger: Ledger,
     rate: HashMap<Provider, (Instant, u32)>,
     seq: u64,
 }
@@ -116,17 +118,13 @@ impl Shared {
             .timeout(Duration::from_secs(5))
             .build()
             .map_err(std::io::Error::other)?;
-        let mut balances = HashMap::new();
-        for p in [Provider::Dingyin, Provider::Oper, Provider::Juhe] {
-            balances.insert(p, config.initial_balance_li);
-        }
         let inner = Inner {
             juhe_callback_url: config.juhe.callback_url.clone(),
             scripts: Vec::new(),
             requests: Vec::new(),
             orders: Vec::new(),
             index: HashMap::new(),
-            balances,
+            ledger: Ledger::new(config.initial_balance_li),
             rate: HashMap::new(),
             seq: 0,
         };
@@ -258,11 +256,15 @@ impl Inner {
 
     /// Moves the balance by `delta` li (admin operations).
     pub fn adjust_balance(&mut self, provider: Provider, delta: i64) {
-        *self.balances.entry(provider).or_insert(0) += delta;
+        if delta == 0 {
+            return;
+        }
+        let what = if delta >= 0 { Movement::Refund } else { Movement::Charge };
+        self.ledger.post(provider, what, delta, None);
     }
 
     pub fn balance(&self, provider: Provider) -> i64 {
-        self.balances.get(&provider).copied().unwrap_or(0)
+        self.ledger.balance(provider)
     }
 
     pub fn find(&self, provider: Provider, merchant_order_id: &str) -> Option<&Order> {
@@ -287,8 +289,7 @@ impl Inner {
         detail: Detail,
         flags: Flags,
     ) -> Order {
-        let bal = self.balances.entry(provider).or_insert(0);
-        *bal -= cost_li;
+        self.ledger.post(provider, Movement::Charge, -cost_li, Some(merchant_order_id));
         let order = Order {
             public: SimOrder {
                 provider: provider.as_str().to_string(),
@@ -340,7 +341,7 @@ impl Inner {
         }
         let snapshot = order.clone();
         if failed {
-            *self.balances.entry(provider).or_insert(0) += refund;
+            self.ledger.post(provider, Movement::Refund, refund, Some(merchant_order_id));
         }
         Some(snapshot)
     }

@@ -278,3 +278,49 @@ async fn query_about_another_order_and_unsigned_callback_fields() {
     assert_eq!(get(&f, "sign"), expect, "still validly signed");
     sim.shutdown().await;
 }
+
+/// Money moved behind the API over the control endpoints (a deposit, a planted charge) is on the
+/// ledger, and oper's balance reply names the last entry: its id, record, income or expenditure.
+#[tokio::test]
+async fn the_balance_names_the_last_ledger_entry_and_admin_moves_are_on_it() {
+    let sim = start().await;
+    let balance = || async {
+        let (_, t) = post(
+            &sim,
+            "/1/api/oper/balance",
+            "application/x-www-form-urlencoded",
+            "uid=3928857&sign=64426d3fdef57cc1554ad630289478c7".into(),
+        )
+        .await;
+        let v: Value = serde_json::from_str(&t).expect("json");
+        let d: Value = serde_json::from_str(v["data"].as_str().expect("data")).expect("data json");
+        d["data"].clone()
+    };
+    let opening = balance().await;
+    assert_eq!(opening["record"], "期初余额");
+    let control = |path: &str, body: Value| {
+        client().post(format!("{}{path}", sim.base_url())).body(body.to_string()).send()
+    };
+    let r = control("/_sim/deposit", serde_json::json!({"provider": "oper", "amount_li": 500_000}))
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let after = balance().await;
+    assert_eq!((after["record"].as_str(), after["income"].as_i64()), (Some("账户充值"), Some(50_000)));
+    assert!(after["paymentDetailId"].as_u64() > opening["paymentDetailId"].as_u64());
+    let plant = serde_json::json!({"provider": "oper", "merchant_order_id": "P1", "account": "13800000000",
+                                   "face_li": 100_000, "cost_li": 99_000});
+    assert_eq!(control("/_sim/plant_charge", plant.clone()).await.unwrap().status().as_u16(), 200);
+    assert_eq!(control("/_sim/plant_charge", plant).await.unwrap().status().as_u16(), 400, "an id it has");
+    let after = balance().await;
+    assert_eq!((after["record"].as_str(), after["expenditure"].as_i64()), (Some("订单扣款"), Some(9_900)));
+    assert_eq!(after["accountBalance"], (topup_sim::SANDBOX_INITIAL_BALANCE_LI + 500_000 - 99_000) / 10);
+    let ledger: Value =
+        client().get(format!("{}/_sim/ledger", sim.base_url())).send().await.unwrap().json().await.unwrap();
+    let last = ledger.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["merchant_order_id"].as_str(), last["balance_li"].as_i64()),
+        (Some("P1"), Some(sim.balance_li("oper")))
+    );
+    sim.shutdown().await;
+}

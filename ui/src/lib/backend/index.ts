@@ -10,9 +10,12 @@ import {
   type CommandName,
   type EventName,
   type OrderId,
+  type BalanceReadId,
   type RunId,
   type AppStatus,
+  type BalanceAlerts,
   type BalanceRow,
+  type BalanceWindow,
   type ChangeBatch,
   type Committed,
   type EngineSettings,
@@ -38,6 +41,7 @@ import {
   type Reconciliation,
   type ResolveOutcome,
   type SettingsView,
+  type Statement,
   type StateCounts,
 } from './types';
 
@@ -185,6 +189,28 @@ export function balances(): Promise<BalanceRow[]> {
 /** `provider_stats`: today's orders, spend and success rate per provider. */
 export function providerStats(): Promise<ProviderStats[]> {
   return call<ProviderStats[]>(COMMANDS.providerStats);
+}
+
+// ----------------------------------------------------------- balance watch
+
+/** `balance_alerts`: drifts and deposits nobody has looked at (last two days), pending windows. */
+export function balanceAlerts(): Promise<BalanceAlerts> {
+  return call<BalanceAlerts>(COMMANDS.balanceAlerts);
+}
+
+/** `balance_windows`: a provider's judged windows whose later read is in `[from, to)` (ms). */
+export function balanceWindows(provider: ProviderId, from: number, to: number): Promise<BalanceWindow[]> {
+  return call<BalanceWindow[]>(COMMANDS.balanceWindows, { provider, from, to });
+}
+
+/** `balance_statements`: every provider's statement for a day (`YYYY-MM-DD`, local). */
+export function balanceStatements(day: string): Promise<Statement[]> {
+  return call<Statement[]>(COMMANDS.balanceStatements, { day });
+}
+
+/** `confirm_balance_window`: a deposit confirmed, or a drift looked at (`readId`: the window's end read). */
+export function confirmBalanceWindow(readId: BalanceReadId, note: string): Promise<BalanceWindow> {
+  return call<BalanceWindow>(COMMANDS.confirmBalanceWindow, { readId, note });
 }
 
 // ---------------------------------------------------------------- settings

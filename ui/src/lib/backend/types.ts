@@ -7,7 +7,14 @@
 // Money: integer 厘 (li, `Li` = number). Ids: strings. Times: Unix milliseconds.
 
 export type { AppStatus } from './bindings/AppStatus';
+export type { BalanceAlerts } from './bindings/BalanceAlerts';
+export type { BalanceReadId } from './bindings/BalanceReadId';
+export type { BalanceRead } from './bindings/BalanceRead';
 export type { BalanceRow } from './bindings/BalanceRow';
+export type { Statement } from './bindings/Statement';
+export type { Verdict } from './bindings/Verdict';
+export type { Window as BalanceWindow } from './bindings/Window';
+export type { WindowOrder } from './bindings/WindowOrder';
 export type { Batch } from './bindings/Batch';
 export type { CallbackSettings } from './bindings/CallbackSettings';
 export type { Carrier } from './bindings/Carrier';

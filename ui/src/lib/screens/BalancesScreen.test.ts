@@ -2,13 +2,21 @@ import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import BalancesScreen from './BalancesScreen.svelte';
-import { balances, getSettings, providerStats, saveEngineSettings } from '$lib/backend';
+import { balanceAlerts, balanceStatements, balances, getSettings, providerStats, saveEngineSettings } from '$lib/backend';
 import { setUiLocale } from '$lib/i18n';
 import { makeBalance, makeSettings, makeStats } from '../../test/fixtures';
 
 vi.mock('$lib/backend', async (importOriginal) => {
   const actual = await importOriginal<typeof import('$lib/backend')>();
-  return { ...actual, balances: vi.fn(), getSettings: vi.fn(), providerStats: vi.fn(), saveEngineSettings: vi.fn() };
+  return {
+    ...actual,
+    balances: vi.fn(),
+    getSettings: vi.fn(),
+    providerStats: vi.fn(),
+    saveEngineSettings: vi.fn(),
+    balanceAlerts: vi.fn(async () => ({ drifts: [], deposits: [], pending: 0 })),
+    balanceStatements: vi.fn(async () => []),
+  };
 });
 
 beforeEach(() => {
@@ -41,6 +49,19 @@ describe('balances', () => {
     expect(bars[9]).toHaveAttribute('data-count', '12');
     expect(Number(bars[9].getAttribute('height'))).toBeGreaterThan(Number(bars[10].getAttribute('height')));
     expect(bars[0]).toHaveAttribute('height', '0');
+  });
+
+  it('judges every read at once: the drift watch and the statement are read again after each', async () => {
+    const user = userEvent.setup();
+    render(BalancesScreen);
+    await screen.findByTestId('balance-dingyin-amount');
+    await waitFor(() => expect(vi.mocked(balanceAlerts).mock.calls.length).toBeGreaterThan(0));
+    const [alertsBefore, statementsBefore] = [vi.mocked(balanceAlerts).mock.calls.length, vi.mocked(balanceStatements).mock.calls.length];
+    await user.click(screen.getByTestId('balances-refresh'));
+    await waitFor(() => expect(balanceAlerts).toHaveBeenCalledTimes(alertsBefore + 1));
+    await waitFor(() => expect(balanceStatements).toHaveBeenCalledTimes(statementsBefore + 1));
+    expect(screen.getByTestId('drift-panel')).toBeInTheDocument();
+    expect(screen.getByTestId('statement')).toBeInTheDocument();
   });
 
   it('refreshes on demand', async () => {

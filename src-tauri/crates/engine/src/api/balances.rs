@@ -26,27 +26,10 @@ pub struct BalanceRow {
 pub type Balances = BTreeMap<ProviderId, BalanceRow>;
 
 /// Reads `provider`'s balance now (a provider that is not configured, or a failed read, is a row
-/// with its error: the screen shows it beside the others).
+/// with its error: the screen shows it beside the others). The read is kept in the balance history
+/// and judged by the drift watch ([`super::balance_watch::read`], the one place a balance is read).
 pub async fn balance(engine: &Engine, provider: ProviderId) -> BalanceRow {
-    let settings = engine.settings();
-    let low_threshold = settings.low_balance.get(provider.as_str()).copied().map(Li);
-    let (balance, error) = match engine.provider(provider) {
-        None => (None, Some(format!("{} 未配置 / not configured", provider.label_zh()))),
-        Some(client) => match client.balance().await.0 {
-            Ok(b) => (Some(b.amount), None),
-            Err(e) => (None, Some(crate::redact::text(&e.to_string()).into_owned())),
-        },
-    };
-    let low = matches!((balance, low_threshold), (Some(b), Some(t)) if b < t);
-    BalanceRow {
-        provider,
-        balance,
-        error,
-        read_at: crate::book::now_ms(),
-        sandbox: engine.sandbox(),
-        low_threshold,
-        low,
-    }
+    super::balance_watch::read(engine, provider, "window").await
 }
 
 /// Every provider the engine uses, read one after the other.
@@ -60,10 +43,7 @@ pub async fn balances(engine: &Engine) -> Vec<BalanceRow> {
 
 /// Today's local midnight, in ms.
 pub fn local_day_start() -> i64 {
-    let now = time::OffsetDateTime::now_utc()
-        .to_offset(time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC));
-    let midnight = now.replace_time(time::Time::MIDNIGHT);
-    midnight.unix_timestamp() * 1000
+    topup_core::local_time::day_start_ms()
 }
 
 /// Orders, face and cost per provider since local midnight.

@@ -12,8 +12,12 @@
 //!
 //! One file per domain: [`orders`] (list, enter, resolve), [`phone`] (what a number is),
 //! [`balances`], [`providers`] (accounts and the provider for a new order), [`settings`] (the engine
-//! settings, also by dotted key), [`import`] and [`export`], [`stuck`] (the stuck-order rules and notices).
+//! settings, also by dotted key), [`import`] and [`export`], [`stuck`] (the stuck-order rules and notices);
+//! the balance drift watch ([`balance_watch`]: every read kept and judged) and the daily statement
+//! ([`balance_statement`]).
 
+pub mod balance_statement;
+pub mod balance_watch;
 pub mod balances;
 pub mod export;
 pub mod import;

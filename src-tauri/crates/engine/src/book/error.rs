@@ -17,6 +17,8 @@ pub enum BookError {
         to: OrderState,
     },
     NotFound(String),
+    /// Something other than an order that is not there, worded by the caller (`找不到余额记录 7`).
+    NoSuch(Message),
     DuplicateMerchantId(String),
     Corrupt(String),
     Io(String, String),
@@ -34,7 +36,7 @@ impl BookError {
             BookError::Sqlite(_) => ErrorCode::DbError,
             BookError::TooNew { .. } => ErrorCode::DbTooNew,
             BookError::IllegalTransition { .. } => ErrorCode::IllegalTransition,
-            BookError::NotFound(_) => ErrorCode::NotFound,
+            BookError::NotFound(_) | BookError::NoSuch(_) => ErrorCode::NotFound,
             BookError::DuplicateMerchantId(_) => ErrorCode::DuplicateOrderId,
             BookError::Corrupt(_) => ErrorCode::DbCorrupt,
             BookError::Io(..) => ErrorCode::IoError,
@@ -59,7 +61,7 @@ impl BookError {
             BookError::DuplicateMerchantId(id) => msg!("商户订单号 {id} 已存在", "merchant order id {id} already exists"),
             BookError::Corrupt(d) => msg!("订单库数据异常：{d}", "order book data is inconsistent: {d}"),
             BookError::Io(dir, e) => msg!("无法访问目录 {dir}：{e}", "cannot use directory {dir}: {e}"),
-            BookError::Invalid(m) => m.clone(),
+            BookError::Invalid(m) | BookError::NoSuch(m) => m.clone(),
             BookError::CommitFailed(e) => {
                 msg!("订单库提交失败，本次写入未保存：{e}", "the order book commit failed, nothing was saved: {e}")
             }

@@ -26,6 +26,7 @@ macro_rules! order_columns {
     };
 }
 
+mod balance_reads;
 mod batches;
 mod change;
 mod due;
@@ -41,6 +42,7 @@ mod state_counts;
 mod stats;
 mod stuck;
 
+pub use balance_reads::{BalanceRead, ChargeFacts, NewBalanceRead};
 pub use batches::{Batch, NewBatch, PriorBatch};
 pub use change::Change;
 pub use error::BookError;

@@ -291,6 +291,29 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX reconcile_runs_started ON reconcile_runs(started_at);
     "#,
+    // 9: the balance history (the drift watch, `book::balance_reads`): every successful balance read,
+    //    with when it was asked and answered (the balance is of some moment in between), the provider's
+    //    last ledger entry when its reply names one (oper), and what the user said about the window that
+    //    ends at this read (a deposit confirmed, a drift looked at). Orders by provider and finish time,
+    //    for the orders that may have moved money in a window.
+    r#"
+    CREATE TABLE balance_reads (
+        id              INTEGER PRIMARY KEY,
+        provider        TEXT NOT NULL CHECK (provider IN ('dingyin', 'oper', 'juhe')),
+        asked_at        INTEGER NOT NULL,
+        read_at         INTEGER NOT NULL CHECK (read_at >= asked_at),
+        balance_li      INTEGER NOT NULL,
+        ledger_id       TEXT,
+        ledger          TEXT,
+        source          TEXT NOT NULL,
+        notified_at     INTEGER,
+        resolved_at     INTEGER,
+        resolved_li     INTEGER,
+        resolved_note   TEXT
+    );
+    CREATE INDEX balance_reads_provider ON balance_reads(provider, read_at);
+    CREATE INDEX orders_provider_finished ON orders(provider, finished_at);
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -450,8 +450,7 @@ fn excel_serial_ms(days: f64) -> i64 {
 
 /// Local wall time (as ms since the epoch, read as if UTC) to real ms since the epoch.
 fn local_to_utc_ms(wall_ms: i64) -> i64 {
-    let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
-    wall_ms - i64::from(offset.whole_seconds()) * 1000
+    topup_core::local_time::wall_to_utc_ms(wall_ms)
 }
 
 /// `yyyy-MM-dd[ HH:mm[:ss]]` with `-` or `/`, a `T` or space between, or `yyyyMMddHHmmss`.

@@ -793,7 +793,7 @@ pub fn submit_request(order: &Order, _settings: &EngineSettings) -> SubmitReques
         |k: &str| d.get(k).and_then(serde_json::Value::as_str).map(str::to_owned).filter(|s| !s.is_empty());
     let order_time = time::OffsetDateTime::from_unix_timestamp(order.created_at / 1000)
         .ok()
-        .map(|t| t.to_offset(time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC)))
+        .map(|t| t.to_offset(topup_core::local_time::offset_at(order.created_at)))
         .map(|t| {
             format!(
                 "{:04}{:02}{:02}{:02}{:02}{:02}",

@@ -2,6 +2,7 @@
 //! OS keyring (run through `scripts/test.sh`, which starts an unlocked gnome-keyring inside
 //! `dbus-run-session`; a bare `cargo test` has no keyring and the keyring tests say so).
 
+mod balance_watch;
 mod book;
 mod callback_replay;
 mod console;

@@ -204,7 +204,7 @@ impl Provider for Dingyin {
         let (transport, exchange) =
             self.http.send(self.post(self.settings.query_base(), table::BALANCE_PATH, body)).await;
         let result = http::plain_transport(transport).and_then(|bytes| reply::parse_balance(&bytes));
-        (result.map(|amount| Balance { amount }), vec![exchange])
+        (result.map(Balance::new), vec![exchange])
     }
 
     fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackUpdate, CallbackError> {

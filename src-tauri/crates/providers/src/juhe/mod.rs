@@ -233,7 +233,7 @@ impl Provider for Juhe {
         let query = request::balance_query(&self.settings.openid, self.key.expose(), &timestamp);
         let (transport, exchange) = self.http.send(self.get(table::BALANCE_PATH, query)).await;
         let result = http::plain_transport(transport).and_then(|bytes| reply::parse_balance(&bytes));
-        (result.map(|amount| Balance { amount }), vec![exchange])
+        (result.map(Balance::new), vec![exchange])
     }
 
     fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackUpdate, CallbackError> {

@@ -170,7 +170,7 @@ impl Provider for Oper {
         let (transport, exchange) = self.http.send(self.post(table::BALANCE_PATH, body)).await;
         let result = http::plain_transport(transport)
             .and_then(|bytes| reply::parse_balance(&bytes, self.key.expose()));
-        (result.map(|amount| Balance { amount }), vec![exchange])
+        (result.map(|(amount, ledger)| Balance { amount, ledger }), vec![exchange])
     }
 
     fn parse_callback(&self, request: &CallbackRequest) -> Result<CallbackUpdate, CallbackError> {

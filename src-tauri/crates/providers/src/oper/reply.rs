@@ -181,16 +181,29 @@ pub fn fen_to_li(fen: i64) -> Option<Li> {
     fen.checked_mul(10).map(Li)
 }
 
-/// Reads a balance reply (`accountBalance` in fen).
-pub fn parse_balance(bytes: &[u8], key: &str) -> Result<Li, ProviderError> {
+/// Reads a balance reply (`accountBalance` in fen) and the last ledger entry it names
+/// (`paymentDetailId` with `record`, `gmtCreate`, `income`, `expenditure`), when it names one.
+pub fn parse_balance(bytes: &[u8], key: &str) -> Result<(Li, Option<crate::LedgerRef>), ProviderError> {
     let data = verified_data(bytes, key).map_err(|e| match e {
         DataError::BadSign => ProviderError::BadSign,
         DataError::Malformed(m) => ProviderError::Malformed(m),
         DataError::Code { code, message } => ProviderError::Provider { code, message },
     })?;
-    integer(data.text("accountBalance")).and_then(fen_to_li).ok_or_else(|| {
+    let amount = integer(data.text("accountBalance")).and_then(fen_to_li).ok_or_else(|| {
         ProviderError::Malformed("accountBalance 不是整数分 / accountBalance is not whole fen".into())
-    })
+    })?;
+    let ledger = data
+        .text("paymentDetailId")
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty() && id != "0")
+        .map(|id| crate::LedgerRef {
+            id,
+            record: data.text("record").filter(|r| !r.is_empty()),
+            at: integer(data.text("gmtCreate")),
+            income: integer(data.text("income")).and_then(fen_to_li),
+            expenditure: integer(data.text("expenditure")).and_then(fen_to_li),
+        });
+    Ok((amount, ledger))
 }
 
 #[cfg(test)]
@@ -340,7 +353,20 @@ pub(crate) mod tests {
     #[test]
     fn balance_in_fen() {
         let data = r#"{"code":200,"count":1,"data":{"accountBalance":138501,"billingDate":1614009600000,"currency":"人民币","expenditure":0,"gmtCreate":1614058382000,"id":35,"income":1188,"operatorName":"运营商","payMoney":1200,"paymentDetailId":54631,"record":"订单收款"},"msg":"success"}"#;
-        assert_eq!(parse_balance(&signed(data, "K123"), "K123"), Ok(Li(1_385_010)));
+        let ledger = crate::LedgerRef {
+            id: "54631".into(),
+            record: Some("订单收款".into()),
+            at: Some(1_614_058_382_000),
+            income: Some(Li(11_880)),
+            expenditure: Some(Li(0)),
+        };
+        assert_eq!(parse_balance(&signed(data, "K123"), "K123"), Ok((Li(1_385_010), Some(ledger))));
+        // An id beyond 2^53 is kept digit for digit.
+        let big = data.replace("54631", "9007199254740993123");
+        assert_eq!(
+            parse_balance(&signed(&big, "K123"), "K123").unwrap().1.unwrap().id,
+            "9007199254740993123"
+        );
         assert_eq!(parse_balance(&signed(data, "K123"), "K124"), Err(ProviderError::BadSign));
         let huge = data.replace("138501", "99999999999999999999");
         assert!(matches!(parse_balance(&signed(&huge, "K123"), "K123"), Err(ProviderError::Malformed(_))));

@@ -65,6 +65,13 @@ duplicateWindowMs: number, callback: CallbackSettings,
  */
 lowBalance: { [key in string]: number }, 
 /**
- * How often the balances screen re-reads balances (seconds; 0 = never).
+ * How often balances are read again: the Balances screen, and the window in the background
+ * (seconds, at least 30 in the background; 0 = never).
  */
-autoRefreshBalanceSecs: number, };
+autoRefreshBalanceSecs: number, 
+/**
+ * The balance drift watch (`api::balance_watch`) lets a window's balance change differ from what
+ * its orders explain by this much (li) before it speaks: rounding of the provider's price to the
+ * fen. Default 100 li (1 角).
+ */
+balanceDriftToleranceLi: number, };
