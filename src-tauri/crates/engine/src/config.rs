@@ -56,6 +56,9 @@ pub struct EngineSettings {
     pub low_balance: BTreeMap<String, i64>,
     /// How often the balances screen re-reads balances (seconds; 0 = never).
     pub auto_refresh_balance_secs: u64,
+    /// The price list (价目表) that gives a new order its sale price when none was entered
+    /// ([`crate::sale`]).
+    pub prices: crate::sale::PriceList,
 }
 
 /// The callback listener: where it listens, and the limits that keep it answering real callbacks
@@ -150,6 +153,7 @@ impl Default for EngineSettings {
             callback: CallbackSettings::default(),
             low_balance: BTreeMap::new(),
             auto_refresh_balance_secs: 300,
+            prices: crate::sale::PriceList::default(),
         }
     }
 }

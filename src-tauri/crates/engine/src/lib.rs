@@ -4,6 +4,7 @@
 //! the submit/poll loop, callbacks and import must build and be tested headless — in CI, from the
 //! command line, and under crash tests that SIGKILL the process. The Tauri shell only calls in here.
 
+pub mod api;
 pub mod book;
 pub mod callbacks;
 pub mod config;
@@ -16,7 +17,9 @@ pub mod logging;
 pub mod order;
 pub mod paths;
 pub mod redact;
+pub mod report;
 pub mod run;
+pub mod sale;
 pub mod secrets;
 pub mod session;
 

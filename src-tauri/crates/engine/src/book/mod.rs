@@ -13,6 +13,7 @@
 mod callbacks;
 mod error;
 mod orders;
+mod report;
 mod schema;
 mod state;
 mod stats;
@@ -22,6 +23,7 @@ pub use orders::{
     Also, Batch, Change, EventKind, NewBatch, NewOrder, Order, OrderEvent, OrderFilter, OrderPage,
     StateCounts,
 };
+pub use report::{ReportBy, ReportSums};
 pub use state::{OrderState, UnknownState};
 pub use stats::ProviderStats;
 

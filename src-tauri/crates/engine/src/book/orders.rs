@@ -59,6 +59,13 @@ pub struct Order {
     #[serde(skip_serializing)]
     #[ts(skip)]
     pub callbacks: i64,
+    /// What the customer paid (售价), decided once at creation ([`crate::sale`]); `None`: unknown.
+    pub sale: Option<Li>,
+    pub sale_source: Option<crate::sale::SaleSource>,
+    /// Who the order is for (客户).
+    pub customer: Option<String>,
+    /// `sale − cost` when both are known; `None` (unknown, never 0) otherwise.
+    pub profit: Option<Li>,
 }
 
 fn id_as_string<S: serde::Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
@@ -264,7 +271,7 @@ macro_rules! order_columns {
         "id, merchant_order_id, provider, kind, product_id, account, details, face_li, cost_li, \
          state, provider_order_id, batch_id, resubmit_of, created_at, updated_at, submitted_at, finished_at, \
          attempts, next_action_at, last_error, attention, note, queries, last_query_at, fallback_of, last_sent_at, \
-         callbacks"
+         callbacks, sale_li, sale_source, customer"
     };
 }
 const ORDER_COLUMNS: &str = order_columns!();
@@ -283,6 +290,9 @@ fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         })
     }
     let details: String = row.get(6)?;
+    let cost = row.get::<_, Option<i64>>(8)?.map(Li);
+    let sale = row.get::<_, Option<i64>>(27)?.map(Li);
+    let sale_source: Option<String> = row.get(28)?;
     Ok(Order {
         id: row.get(0)?,
         merchant_order_id: row.get(1)?,
@@ -292,7 +302,7 @@ fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         account: row.get(5)?,
         details: serde_json::from_str(&details).unwrap_or_else(|_| serde_json::json!({})),
         face: Li(row.get(7)?),
-        cost: row.get::<_, Option<i64>>(8)?.map(Li),
+        cost,
         state: parsed(row, 9)?,
         provider_order_id: row.get(10)?,
         batch_id: row.get(11)?,
@@ -311,6 +321,13 @@ fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         fallback_of: row.get(24)?,
         last_sent_at: row.get(25)?,
         callbacks: row.get(26)?,
+        sale,
+        sale_source: sale_source.and_then(|s| s.parse().ok()),
+        customer: row.get(29)?,
+        profit: match (sale, cost) {
+            (Some(s), Some(c)) => s.checked_sub(c),
+            _ => None,
+        },
     })
 }
 
@@ -331,16 +348,21 @@ impl Tx<'_> {
 }
 
 impl Tx<'_> {
-    /// Stores a new order in state `new` and records its creation.
+    /// Stores a new order in state `new` and records its creation (no sale price, no customer).
     pub fn insert_order(&mut self, order: &NewOrder) -> Result<i64, BookError> {
+        self.insert_order_sold(order, &crate::sale::Sold::default())
+    }
+
+    /// [`Tx::insert_order`] with what the order was sold for and to whom ([`crate::sale`]).
+    pub fn insert_order_sold(&mut self, order: &NewOrder, sold: &crate::sale::Sold) -> Result<i64, BookError> {
         if order.face <= Li::ZERO {
             return Err(BookError::Invalid("面值必须大于 0 / face value must be positive".into()));
         }
         let now = now_ms();
         let inserted = self.exec(
             "INSERT INTO orders (merchant_order_id, provider, kind, product_id, account, details, face_li, state, \
-             batch_id, resubmit_of, fallback_of, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new', ?8, ?9, ?11, ?10, ?10)",
+             batch_id, resubmit_of, fallback_of, created_at, updated_at, sale_li, sale_source, customer, local_day) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new', ?8, ?9, ?11, ?10, ?10, ?12, ?13, ?14, ?15)",
             params![
                 order.merchant_order_id,
                 order.provider.as_str(),
@@ -353,6 +375,10 @@ impl Tx<'_> {
                 order.resubmit_of,
                 now,
                 order.fallback_of,
+                sold.sale.amount.map(|s| s.0),
+                sold.sale.source.map(crate::sale::SaleSource::as_str),
+                sold.customer,
+                super::report::local_day(&self.tx, now)?,
             ],
         );
         match inserted {
@@ -851,15 +877,29 @@ impl Tx<'_> {
         orders: &[NewOrder],
         notes: &[Option<String>],
     ) -> Result<Vec<i64>, BookError> {
+        self.insert_orders_bulk_sold(orders, notes, &[])
+    }
+
+    /// [`Tx::insert_orders_bulk`] with each order's sale and customer (`sold[i]` for `orders[i]`;
+    /// missing: none).
+    pub fn insert_orders_bulk_sold(
+        &mut self,
+        orders: &[NewOrder],
+        notes: &[Option<String>],
+        sold: &[crate::sale::Sold],
+    ) -> Result<Vec<i64>, BookError> {
         const PER_STATEMENT: usize = 50;
-        const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?)";
+        const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         const HEAD: &str =
             "INSERT INTO orders (merchant_order_id, provider, kind, product_id, account, details, \
-             face_li, state, batch_id, resubmit_of, fallback_of, created_at, updated_at, note) VALUES ";
+             face_li, state, batch_id, resubmit_of, fallback_of, created_at, updated_at, note, \
+             sale_li, sale_source, customer, local_day) VALUES ";
         if orders.iter().any(|o| o.face <= Li::ZERO) {
             return Err(BookError::Invalid("面值必须大于 0 / face value must be positive".into()));
         }
         let now = now_ms();
+        let day = super::report::local_day(&self.tx, now)?;
+        let none = crate::sale::Sold::default();
         let mut ids = Vec::with_capacity(orders.len());
         // Rows go in groups of PER_STATEMENT per INSERT (far less per-statement work for SQLite); the
         // remainder one by one. A failed multi-row INSERT is rolled back as a whole statement.
@@ -886,7 +926,12 @@ impl Tx<'_> {
                 st.raw_bind_parameter(p + 10, now)?;
                 st.raw_bind_parameter(p + 11, now)?;
                 st.raw_bind_parameter(p + 12, note)?;
-                p += 13;
+                let sold = sold.get(start + k).unwrap_or(&none);
+                st.raw_bind_parameter(p + 13, sold.sale.amount.map(|s| s.0))?;
+                st.raw_bind_parameter(p + 14, sold.sale.source.map(crate::sale::SaleSource::as_str))?;
+                st.raw_bind_parameter(p + 15, &sold.customer)?;
+                st.raw_bind_parameter(p + 16, day)?;
+                p += 17;
             }
             match st.raw_execute() {
                 Ok(_) => {}

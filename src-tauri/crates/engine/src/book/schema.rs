@@ -159,6 +159,185 @@ pub(crate) const MIGRATIONS: &[&str] = &[
             WHERE state = 'attention';
     END;
     "#,
+    // 6 (issue 14, sale price and reports): what the customer paid and who the customer is, stored
+    //    once when the order is created (`crate::sale` decides the price; `sale_source` says how); the
+    //    local calendar day of its creation (yyyymmdd, the zone of the machine that created it: a day
+    //    stays the day it was for the reseller even if the zone changes later); and `report_days`, the
+    //    report's figures per day, provider, batch and customer, kept by triggers in the writing
+    //    transaction like `state_counts` (a report over a year of orders reads a few thousand rows
+    //    instead of 1,000,000: see `crate::report`). What each column counts is defined in
+    //    `crate::report`'s module doc. The triggers fire only when a figure changes: the state moving
+    //    into or out of succeeded/failed, or a money, time or key column changing.
+    r#"
+    ALTER TABLE orders ADD COLUMN sale_li INTEGER CHECK (sale_li IS NULL OR sale_li >= 0);
+    ALTER TABLE orders ADD COLUMN sale_source TEXT;
+    ALTER TABLE orders ADD COLUMN customer TEXT;
+    ALTER TABLE orders ADD COLUMN local_day INTEGER;
+    UPDATE orders SET local_day = CAST(strftime('%Y%m%d', created_at / 1000, 'unixepoch', 'localtime') AS INTEGER);
+
+    CREATE TABLE report_days (
+        day             INTEGER NOT NULL,
+        provider        TEXT NOT NULL,
+        batch_id        INTEGER NOT NULL,
+        customer        TEXT NOT NULL,
+        orders          INTEGER NOT NULL DEFAULT 0,
+        succeeded       INTEGER NOT NULL DEFAULT 0,
+        failed          INTEGER NOT NULL DEFAULT 0,
+        face_li         INTEGER NOT NULL DEFAULT 0,
+        cost_li         INTEGER NOT NULL DEFAULT 0,
+        cost_unknown    INTEGER NOT NULL DEFAULT 0,
+        sale_li         INTEGER NOT NULL DEFAULT 0,
+        sale_unknown    INTEGER NOT NULL DEFAULT 0,
+        profit_li       INTEGER NOT NULL DEFAULT 0,
+        profit_orders   INTEGER NOT NULL DEFAULT 0,
+        refund_li       INTEGER NOT NULL DEFAULT 0,
+        refund_orders   INTEGER NOT NULL DEFAULT 0,
+        refund_unknown  INTEGER NOT NULL DEFAULT 0,
+        success_ms      INTEGER NOT NULL DEFAULT 0,
+        success_timed   INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, provider, batch_id, customer)
+    ) WITHOUT ROWID;
+
+    -- One order's contribution, as a row of report_days (a view so that the triggers and the
+    -- migration's fill share one definition of every figure).
+    CREATE VIEW report_contrib AS
+    SELECT id,
+        COALESCE(local_day, CAST(strftime('%Y%m%d', created_at / 1000, 'unixepoch', 'localtime') AS INTEGER)) AS day,
+        provider, COALESCE(batch_id, 0) AS batch_id, COALESCE(customer, '') AS customer,
+        1 AS orders,
+        state = 'succeeded' AS succeeded,
+        state = 'failed' AS failed,
+        CASE WHEN state = 'succeeded' THEN face_li ELSE 0 END AS face_li,
+        CASE WHEN state = 'succeeded' THEN COALESCE(cost_li, 0) ELSE 0 END AS cost_li,
+        state = 'succeeded' AND cost_li IS NULL AS cost_unknown,
+        CASE WHEN state = 'succeeded' THEN COALESCE(sale_li, 0) ELSE 0 END AS sale_li,
+        state = 'succeeded' AND sale_li IS NULL AS sale_unknown,
+        CASE WHEN state = 'succeeded' AND cost_li IS NOT NULL AND sale_li IS NOT NULL
+             THEN sale_li - cost_li ELSE 0 END AS profit_li,
+        state = 'succeeded' AND cost_li IS NOT NULL AND sale_li IS NOT NULL AS profit_orders,
+        CASE WHEN state = 'failed' AND COALESCE(sale_source, '') <> 'moved' THEN COALESCE(sale_li, 0) ELSE 0 END
+            AS refund_li,
+        state = 'failed' AND COALESCE(sale_source, '') <> 'moved' AND sale_li IS NOT NULL AS refund_orders,
+        state = 'failed' AND COALESCE(sale_source, '') <> 'moved' AND sale_li IS NULL AS refund_unknown,
+        CASE WHEN state = 'succeeded' AND finished_at IS NOT NULL THEN finished_at - created_at ELSE 0 END
+            AS success_ms,
+        state = 'succeeded' AND finished_at IS NOT NULL AS success_timed
+    FROM orders;
+
+    INSERT INTO report_days (day, provider, batch_id, customer, orders, succeeded, failed, face_li, cost_li,
+        cost_unknown, sale_li, sale_unknown, profit_li, profit_orders, refund_li, refund_orders, refund_unknown,
+        success_ms, success_timed)
+    SELECT day, provider, batch_id, customer, SUM(orders), SUM(succeeded), SUM(failed), SUM(face_li),
+        SUM(cost_li), SUM(cost_unknown), SUM(sale_li), SUM(sale_unknown), SUM(profit_li), SUM(profit_orders),
+        SUM(refund_li), SUM(refund_orders), SUM(refund_unknown), SUM(success_ms), SUM(success_timed)
+    FROM report_contrib GROUP BY day, provider, batch_id, customer;
+
+    CREATE TRIGGER report_days_insert AFTER INSERT ON orders
+    BEGIN
+        INSERT INTO report_days (day, provider, batch_id, customer, orders, succeeded, failed, face_li, cost_li,
+            cost_unknown, sale_li, sale_unknown, profit_li, profit_orders, refund_li, refund_orders,
+            refund_unknown, success_ms, success_timed)
+        SELECT day, provider, batch_id, customer, orders, succeeded, failed, face_li, cost_li, cost_unknown,
+            sale_li, sale_unknown, profit_li, profit_orders, refund_li, refund_orders, refund_unknown,
+            success_ms, success_timed
+        FROM report_contrib WHERE id = NEW.id
+        ON CONFLICT (day, provider, batch_id, customer) DO UPDATE SET
+            orders = orders + excluded.orders, succeeded = succeeded + excluded.succeeded,
+            failed = failed + excluded.failed, face_li = face_li + excluded.face_li,
+            cost_li = cost_li + excluded.cost_li, cost_unknown = cost_unknown + excluded.cost_unknown,
+            sale_li = sale_li + excluded.sale_li, sale_unknown = sale_unknown + excluded.sale_unknown,
+            profit_li = profit_li + excluded.profit_li, profit_orders = profit_orders + excluded.profit_orders,
+            refund_li = refund_li + excluded.refund_li, refund_orders = refund_orders + excluded.refund_orders,
+            refund_unknown = refund_unknown + excluded.refund_unknown,
+            success_ms = success_ms + excluded.success_ms, success_timed = success_timed + excluded.success_timed;
+    END;
+
+    CREATE TRIGGER report_days_delete AFTER DELETE ON orders
+    BEGIN
+        UPDATE report_days SET
+            orders = orders - 1,
+            succeeded = succeeded - (OLD.state = 'succeeded'),
+            failed = failed - (OLD.state = 'failed'),
+            face_li = face_li - (CASE WHEN OLD.state = 'succeeded' THEN OLD.face_li ELSE 0 END),
+            cost_li = cost_li - (CASE WHEN OLD.state = 'succeeded' THEN COALESCE(OLD.cost_li, 0) ELSE 0 END),
+            cost_unknown = cost_unknown - (OLD.state = 'succeeded' AND OLD.cost_li IS NULL),
+            sale_li = sale_li - (CASE WHEN OLD.state = 'succeeded' THEN COALESCE(OLD.sale_li, 0) ELSE 0 END),
+            sale_unknown = sale_unknown - (OLD.state = 'succeeded' AND OLD.sale_li IS NULL),
+            profit_li = profit_li - (CASE WHEN OLD.state = 'succeeded' AND OLD.cost_li IS NOT NULL
+                AND OLD.sale_li IS NOT NULL THEN OLD.sale_li - OLD.cost_li ELSE 0 END),
+            profit_orders = profit_orders - (OLD.state = 'succeeded' AND OLD.cost_li IS NOT NULL
+                AND OLD.sale_li IS NOT NULL),
+            refund_li = refund_li - (CASE WHEN OLD.state = 'failed' AND COALESCE(OLD.sale_source, '') <> 'moved'
+                THEN COALESCE(OLD.sale_li, 0) ELSE 0 END),
+            refund_orders = refund_orders - (OLD.state = 'failed' AND COALESCE(OLD.sale_source, '') <> 'moved'
+                AND OLD.sale_li IS NOT NULL),
+            refund_unknown = refund_unknown - (OLD.state = 'failed' AND COALESCE(OLD.sale_source, '') <> 'moved'
+                AND OLD.sale_li IS NULL),
+            success_ms = success_ms - (CASE WHEN OLD.state = 'succeeded' AND OLD.finished_at IS NOT NULL
+                THEN OLD.finished_at - OLD.created_at ELSE 0 END),
+            success_timed = success_timed - (OLD.state = 'succeeded' AND OLD.finished_at IS NOT NULL)
+        WHERE day = COALESCE(OLD.local_day,
+                CAST(strftime('%Y%m%d', OLD.created_at / 1000, 'unixepoch', 'localtime') AS INTEGER))
+            AND provider = OLD.provider AND batch_id = COALESCE(OLD.batch_id, 0)
+            AND customer = COALESCE(OLD.customer, '');
+    END;
+
+    -- An update that changes a figure: the old contribution out (the delete trigger's statement),
+    -- the new one in (the insert trigger's). Transitions between pending states change no figure and
+    -- cost only this WHEN.
+    CREATE TRIGGER report_days_update AFTER UPDATE OF state, face_li, cost_li, sale_li, sale_source, customer,
+        local_day, batch_id, provider, created_at, finished_at ON orders
+    WHEN (OLD.state IS NOT NEW.state AND (OLD.state IN ('succeeded', 'failed') OR NEW.state IN ('succeeded', 'failed')))
+        OR OLD.face_li IS NOT NEW.face_li OR OLD.cost_li IS NOT NEW.cost_li OR OLD.sale_li IS NOT NEW.sale_li
+        OR OLD.sale_source IS NOT NEW.sale_source OR OLD.customer IS NOT NEW.customer
+        OR OLD.local_day IS NOT NEW.local_day OR OLD.batch_id IS NOT NEW.batch_id
+        OR OLD.provider IS NOT NEW.provider OR OLD.created_at IS NOT NEW.created_at
+        OR OLD.finished_at IS NOT NEW.finished_at
+    BEGIN
+        UPDATE report_days SET
+            orders = orders - 1,
+            succeeded = succeeded - (OLD.state = 'succeeded'),
+            failed = failed - (OLD.state = 'failed'),
+            face_li = face_li - (CASE WHEN OLD.state = 'succeeded' THEN OLD.face_li ELSE 0 END),
+            cost_li = cost_li - (CASE WHEN OLD.state = 'succeeded' THEN COALESCE(OLD.cost_li, 0) ELSE 0 END),
+            cost_unknown = cost_unknown - (OLD.state = 'succeeded' AND OLD.cost_li IS NULL),
+            sale_li = sale_li - (CASE WHEN OLD.state = 'succeeded' THEN COALESCE(OLD.sale_li, 0) ELSE 0 END),
+            sale_unknown = sale_unknown - (OLD.state = 'succeeded' AND OLD.sale_li IS NULL),
+            profit_li = profit_li - (CASE WHEN OLD.state = 'succeeded' AND OLD.cost_li IS NOT NULL
+                AND OLD.sale_li IS NOT NULL THEN OLD.sale_li - OLD.cost_li ELSE 0 END),
+            profit_orders = profit_orders - (OLD.state = 'succeeded' AND OLD.cost_li IS NOT NULL
+                AND OLD.sale_li IS NOT NULL),
+            refund_li = refund_li - (CASE WHEN OLD.state = 'failed' AND COALESCE(OLD.sale_source, '') <> 'moved'
+                THEN COALESCE(OLD.sale_li, 0) ELSE 0 END),
+            refund_orders = refund_orders - (OLD.state = 'failed' AND COALESCE(OLD.sale_source, '') <> 'moved'
+                AND OLD.sale_li IS NOT NULL),
+            refund_unknown = refund_unknown - (OLD.state = 'failed' AND COALESCE(OLD.sale_source, '') <> 'moved'
+                AND OLD.sale_li IS NULL),
+            success_ms = success_ms - (CASE WHEN OLD.state = 'succeeded' AND OLD.finished_at IS NOT NULL
+                THEN OLD.finished_at - OLD.created_at ELSE 0 END),
+            success_timed = success_timed - (OLD.state = 'succeeded' AND OLD.finished_at IS NOT NULL)
+        WHERE day = COALESCE(OLD.local_day,
+                CAST(strftime('%Y%m%d', OLD.created_at / 1000, 'unixepoch', 'localtime') AS INTEGER))
+            AND provider = OLD.provider AND batch_id = COALESCE(OLD.batch_id, 0)
+            AND customer = COALESCE(OLD.customer, '');
+        INSERT INTO report_days (day, provider, batch_id, customer, orders, succeeded, failed, face_li, cost_li,
+            cost_unknown, sale_li, sale_unknown, profit_li, profit_orders, refund_li, refund_orders,
+            refund_unknown, success_ms, success_timed)
+        SELECT day, provider, batch_id, customer, orders, succeeded, failed, face_li, cost_li, cost_unknown,
+            sale_li, sale_unknown, profit_li, profit_orders, refund_li, refund_orders, refund_unknown,
+            success_ms, success_timed
+        FROM report_contrib WHERE id = NEW.id
+        ON CONFLICT (day, provider, batch_id, customer) DO UPDATE SET
+            orders = orders + excluded.orders, succeeded = succeeded + excluded.succeeded,
+            failed = failed + excluded.failed, face_li = face_li + excluded.face_li,
+            cost_li = cost_li + excluded.cost_li, cost_unknown = cost_unknown + excluded.cost_unknown,
+            sale_li = sale_li + excluded.sale_li, sale_unknown = sale_unknown + excluded.sale_unknown,
+            profit_li = profit_li + excluded.profit_li, profit_orders = profit_orders + excluded.profit_orders,
+            refund_li = refund_li + excluded.refund_li, refund_orders = refund_orders + excluded.refund_orders,
+            refund_unknown = refund_unknown + excluded.refund_unknown,
+            success_ms = success_ms + excluded.success_ms, success_timed = success_timed + excluded.success_timed;
+    END;
+    "#,
 ];
 
 /// The schema version this binary writes.
@@ -234,7 +413,7 @@ mod tests {
             }
         }
         let book = Book::open(&path).unwrap();
-        assert_eq!(book.schema_version().unwrap(), 5);
+        assert_eq!(book.schema_version().unwrap(), super::current_version());
         let counts = book.state_counts().unwrap();
         let expected = crate::book::StateCounts {
             new: 3,

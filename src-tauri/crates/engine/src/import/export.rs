@@ -121,6 +121,19 @@ pub fn export_orders(
     format: ExportFormat,
 ) -> Result<usize, ImportError> {
     let orders = matching_orders(book, filter)?;
+    write_whole(path, |part| match format {
+        ExportFormat::Xlsx => write_xlsx(&orders, part).map_err(|e| e.to_string()),
+        ExportFormat::Csv => write_csv(&orders, part).map_err(|e| e.to_string()),
+    })?;
+    Ok(orders.len())
+}
+
+/// Writes a file through `write` under a temporary name beside `path` and renames it over `path`
+/// only when complete (see [`export_orders`]); a missing folder is created.
+pub(crate) fn write_whole(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<(), ImportError> {
     let failed = |err: &dyn std::fmt::Display| ImportError::Write {
         path: path.display().to_string(),
         message: crate::redact::text(&err.to_string()).into_owned(),
@@ -130,15 +143,11 @@ pub fn export_orders(
     }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let part = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
-    let written = match format {
-        ExportFormat::Xlsx => write_xlsx(&orders, &part).map_err(|e| failed(&e)),
-        ExportFormat::Csv => write_csv(&orders, &part).map_err(|e| failed(&e)),
-    }
-    .and_then(|()| std::fs::rename(&part, path).map_err(|e| failed(&e)));
+    let written = write(&part).map_err(|e| failed(&e)).and_then(|()| std::fs::rename(&part, path).map_err(|e| failed(&e)));
     if written.is_err() {
         let _ = std::fs::remove_file(&part);
     }
-    written.map(|()| orders.len())
+    written
 }
 
 fn write_xlsx(orders: &[Order], path: &Path) -> Result<(), rust_xlsxwriter::XlsxError> {

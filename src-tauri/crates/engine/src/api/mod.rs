@@ -1,0 +1,3 @@
+//! Operations for every front end (window, command line), one file per feature.
+
+pub mod report;
