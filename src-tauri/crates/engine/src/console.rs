@@ -122,6 +122,12 @@ pub struct NewOrderInput {
     pub server: Option<String>,
     pub quantity: Option<u32>,
     pub electricity: Option<ElectricityInput>,
+    /// 售价 as typed (yuan); empty: the price list decides ([`crate::sale`]).
+    #[serde(default)]
+    pub sale: Option<String>,
+    /// 客户.
+    #[serde(default)]
+    pub customer: Option<String>,
 }
 
 impl NewOrderInput {
@@ -133,7 +139,9 @@ impl NewOrderInput {
             .text(Field::Face, Some(&self.face))
             .text(Field::Product, self.product_id.as_deref())
             .text(Field::Area, self.area.as_deref())
-            .text(Field::Server, self.server.as_deref());
+            .text(Field::Server, self.server.as_deref())
+            .text(Field::Sale, self.sale.as_deref())
+            .text(Field::Customer, self.customer.as_deref());
         if let Some(q) = self.quantity {
             raw.set(Field::Quantity, Cell::Int(i64::from(q)));
         }
@@ -314,6 +322,9 @@ pub struct Preflight {
     /// The face values (yuan) the provider sells for this kind when it sells only some.
     #[ts(type = "Array<number> | null")]
     pub sold_faces: Option<Vec<i64>>,
+    /// The sale price the order will store ([`crate::sale`]: typed, else the price list); `null`: unknown.
+    pub sale: Option<Li>,
+    pub sale_source: Option<crate::sale::SaleSource>,
 }
 
 pub async fn preflight(engine: &Engine, input: &NewOrderInput) -> Result<Preflight, ConsoleError> {
@@ -360,6 +371,8 @@ pub async fn preflight(engine: &Engine, input: &NewOrderInput) -> Result<Preflig
         problems,
         sold_faces: topup_providers::rules::face::sold_faces(provider, checked.kind.unwrap_or(input.kind))
             .map(<[i64]>::to_vec),
+        sale: checked.order.as_ref().and_then(|o| o.sale().amount),
+        sale_source: checked.order.as_ref().and_then(|o| o.sale().source),
         messages: checked.messages,
     })
 }

@@ -9,7 +9,7 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 /// How a report groups its rows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub enum ReportBy {
@@ -165,7 +165,7 @@ pub(crate) fn local_day(c: &Connection, ms: i64) -> Result<i64, BookError> {
 impl Tx<'_> {
     /// A replacement order (resubmit, fallback) takes over the sale and customer of the failed order
     /// `from`: the customer paid once, so the sale now counts on `to`, and `from`'s is marked moved
-    /// (not owed back). Nothing happens when `from` had no sale price.
+    /// (not owed back) — also when it was unknown: whatever the customer paid went with the order.
     pub fn carry_sale(&mut self, from: i64, to: i64) -> Result<(), BookError> {
         self.conn()
             .prepare_cached(
@@ -175,7 +175,7 @@ impl Tx<'_> {
             )?
             .execute(params![from, to])?;
         self.conn()
-            .prepare_cached("UPDATE orders SET sale_source = 'moved' WHERE id = ?1 AND sale_li IS NOT NULL")?
+            .prepare_cached("UPDATE orders SET sale_source = 'moved' WHERE id = ?1")?
             .execute([from])?;
         Ok(())
     }

@@ -189,7 +189,7 @@ impl ReportLine {
             sale_unknown: s.sale_unknown,
             profit: (s.succeeded == 0 || s.profit_orders > 0).then_some(Li(s.profit)),
             profit_unknown: s.succeeded - s.profit_orders,
-            refunds: known(s.refund_unknown, s.failed, s.refund),
+            refunds: (s.refund_unknown == 0 || s.refund_orders > 0).then_some(Li(s.refund)),
             refund_orders: s.refund_orders,
             refund_unknown: s.refund_unknown,
             avg_success_ms: (s.success_timed > 0).then(|| s.success_ms / s.success_timed),

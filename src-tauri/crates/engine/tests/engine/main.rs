@@ -10,5 +10,7 @@ mod import;
 mod keyring;
 mod listener;
 mod order;
+mod report;
 mod run;
+mod sale;
 mod secrets;
