@@ -49,6 +49,8 @@ pub enum Command {
     Import(crate::cli_import::ImportArgs),
     /// 导出订单到 xlsx 或 csv / export orders to xlsx or csv
     Export(crate::cli_import::ExportArgs),
+    /// 报表：按日、供应商、批次、客户统计订单、成本、销售额、利润、应退 / report: orders, cost, sales, profit, refunds
+    Report(crate::cli_report::ReportArgs),
 }
 
 pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
@@ -68,6 +70,7 @@ pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
         Command::Balance(args) => crate::cli_engine::balance(args, data_dir),
         Command::Import(args) => crate::cli_import::import(args, data_dir),
         Command::Export(args) => crate::cli_import::export(args, data_dir),
+        Command::Report(args) => crate::cli_report::report(args, data_dir),
     }
 }
 

@@ -96,6 +96,12 @@ pub struct AddArgs {
     /// 南网：身份证号 / Southern Grid: ID card number
     #[arg(long)]
     id_card: Option<String>,
+    /// 售价（元，客户付的钱）；不填则按价目表 / sale price in yuan (what the customer paid); default the price list
+    #[arg(long, value_name = "YUAN")]
+    sale: Option<String>,
+    /// 客户 / customer
+    #[arg(long)]
+    customer: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -333,7 +339,9 @@ fn add(a: AddArgs, dir: &Path, book: Arc<Book>) -> ExitCode {
             .text(Field::Quantity, quantity.as_deref())
             .text(Field::Grid, a.grid.as_deref())
             .text(Field::PayerMobile, a.mobile.as_deref())
-            .text(Field::IdCard, a.id_card.as_deref());
+            .text(Field::IdCard, a.id_card.as_deref())
+            .text(Field::Sale, a.sale.as_deref())
+            .text(Field::Customer, a.customer.as_deref());
         let checked = order::check_with_engine(&engine, &raw).into_result(Origin::Flags);
         let order = engine.add_order(checked.map_err(|e| fail(USAGE, e))?).map_err(|e| fail(FAILED, e))?;
         if json_out {

@@ -8,6 +8,7 @@
 mod cli;
 mod cli_engine;
 mod cli_import;
+mod cli_report;
 mod cmd;
 mod console;
 mod error;
@@ -70,6 +71,8 @@ fn run_window(state: state::AppState) {
             cmd::settings::save_engine_settings,
             cmd::import::import_preview,
             cmd::import::import_commit,
+            cmd::report::report,
+            cmd::report::export_report,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

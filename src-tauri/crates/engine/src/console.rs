@@ -124,9 +124,11 @@ pub struct NewOrderInput {
     pub electricity: Option<ElectricityInput>,
     /// 售价 as typed (yuan); empty: the price list decides ([`crate::sale`]).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub sale: Option<String>,
     /// 客户.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub customer: Option<String>,
 }
 
@@ -323,7 +325,9 @@ pub struct Preflight {
     #[ts(type = "Array<number> | null")]
     pub sold_faces: Option<Vec<i64>>,
     /// The sale price the order will store ([`crate::sale`]: typed, else the price list); `null`: unknown.
+    #[ts(optional = nullable)]
     pub sale: Option<Li>,
+    #[ts(optional = nullable)]
     pub sale_source: Option<crate::sale::SaleSource>,
 }
 

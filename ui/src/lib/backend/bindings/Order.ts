@@ -3,6 +3,7 @@ import type { Li } from "./Li";
 import type { OrderState } from "./OrderState";
 import type { ProductKind } from "./ProductKind";
 import type { ProviderId } from "./ProviderId";
+import type { SaleSource } from "./SaleSource";
 
 /**
  * An order as stored.
@@ -23,4 +24,16 @@ queries: number, lastQueryAt: number | null,
 /**
  * The order this one replaced by automatic fallback after a definite failure.
  */
-fallbackOf: string | null, };
+fallbackOf: string | null, 
+/**
+ * What the customer paid (售价), decided once at creation ([`crate::sale`]); `None`: unknown.
+ */
+sale: Li | null, saleSource: SaleSource | null, 
+/**
+ * Who the order is for (客户).
+ */
+customer: string | null, 
+/**
+ * `sale − cost` when both are known; `None` (unknown, never 0) otherwise.
+ */
+profit: Li | null, };
