@@ -52,6 +52,14 @@ export type { SheetInfo } from './bindings/SheetInfo';
 export type { StateCounts } from './bindings/StateCounts';
 export type { TextEncoding } from './bindings/TextEncoding';
 export type { Totals } from './bindings/Totals';
+export type { Markup } from './bindings/Markup';
+export type { PriceEntry } from './bindings/PriceEntry';
+export type { PriceList } from './bindings/PriceList';
+export type { Report } from './bindings/Report';
+export type { ReportBy } from './bindings/ReportBy';
+export type { ReportLine } from './bindings/ReportLine';
+export type { ReportQuery } from './bindings/ReportQuery';
+export type { SaleSource } from './bindings/SaleSource';
 
 import type { CmdError } from './bindings/CmdError';
 import type { EventKind } from './bindings/EventKind';
