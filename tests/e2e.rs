@@ -19,3 +19,6 @@ mod settings;
 
 #[path = "e2e/installed.rs"]
 mod installed;
+
+#[path = "e2e/report.rs"]
+mod report;
