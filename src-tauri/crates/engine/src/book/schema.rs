@@ -232,14 +232,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         SUM(refund_li), SUM(refund_orders), SUM(refund_unknown), SUM(success_ms), SUM(success_timed)
     FROM report_contrib GROUP BY day, provider, batch_id, customer;
 
+    -- The triggers only move an order's share (the view's row for it) in and out: out BEFORE a
+    -- change or a delete (the row as it still is), in AFTER an insert or a change. Transitions between
+    -- pending states change no figure and cost only the WHEN.
     CREATE TRIGGER report_days_insert AFTER INSERT ON orders
     BEGIN
-        INSERT INTO report_days (day, provider, batch_id, customer, orders, succeeded, failed, face_li, cost_li,
-            cost_unknown, sale_li, sale_unknown, profit_li, profit_orders, refund_li, refund_orders,
-            refund_unknown, success_ms, success_timed)
-        SELECT day, provider, batch_id, customer, orders, succeeded, failed, face_li, cost_li, cost_unknown,
-            sale_li, sale_unknown, profit_li, profit_orders, refund_li, refund_orders, refund_unknown,
-            success_ms, success_timed
+        INSERT INTO report_days (day, provider, batch_id, customer, orders, succeeded, failed, face_li, cost_li, cost_unknown, sale_li, sale_unknown,
+            profit_li, profit_orders, refund_li, refund_orders, refund_unknown, success_ms, success_timed)
+        SELECT day, provider, batch_id, customer, orders, succeeded, failed, face_li, cost_li, cost_unknown, sale_li, sale_unknown,
+            profit_li, profit_orders, refund_li, refund_orders, refund_unknown, success_ms, success_timed
         FROM report_contrib WHERE id = NEW.id
         ON CONFLICT (day, provider, batch_id, customer) DO UPDATE SET
             orders = orders + excluded.orders, succeeded = succeeded + excluded.succeeded,
@@ -252,41 +253,26 @@ pub(crate) const MIGRATIONS: &[&str] = &[
             success_ms = success_ms + excluded.success_ms, success_timed = success_timed + excluded.success_timed;
     END;
 
-    CREATE TRIGGER report_days_delete AFTER DELETE ON orders
+    CREATE TRIGGER report_days_delete BEFORE DELETE ON orders
     BEGIN
         UPDATE report_days SET
-            orders = orders - 1,
-            succeeded = succeeded - (OLD.state = 'succeeded'),
-            failed = failed - (OLD.state = 'failed'),
-            face_li = face_li - (CASE WHEN OLD.state = 'succeeded' THEN OLD.face_li ELSE 0 END),
-            cost_li = cost_li - (CASE WHEN OLD.state = 'succeeded' THEN COALESCE(OLD.cost_li, 0) ELSE 0 END),
-            cost_unknown = cost_unknown - (OLD.state = 'succeeded' AND OLD.cost_li IS NULL),
-            sale_li = sale_li - (CASE WHEN OLD.state = 'succeeded' THEN COALESCE(OLD.sale_li, 0) ELSE 0 END),
-            sale_unknown = sale_unknown - (OLD.state = 'succeeded' AND OLD.sale_li IS NULL),
-            profit_li = profit_li - (CASE WHEN OLD.state = 'succeeded' AND OLD.cost_li IS NOT NULL
-                AND OLD.sale_li IS NOT NULL THEN OLD.sale_li - OLD.cost_li ELSE 0 END),
-            profit_orders = profit_orders - (OLD.state = 'succeeded' AND OLD.cost_li IS NOT NULL
-                AND OLD.sale_li IS NOT NULL),
-            refund_li = refund_li - (CASE WHEN OLD.state = 'failed' AND COALESCE(OLD.sale_source, '') <> 'moved'
-                THEN COALESCE(OLD.sale_li, 0) ELSE 0 END),
-            refund_orders = refund_orders - (OLD.state = 'failed' AND COALESCE(OLD.sale_source, '') <> 'moved'
-                AND OLD.sale_li IS NOT NULL),
-            refund_unknown = refund_unknown - (OLD.state = 'failed' AND COALESCE(OLD.sale_source, '') <> 'moved'
-                AND OLD.sale_li IS NULL),
-            success_ms = success_ms - (CASE WHEN OLD.state = 'succeeded' AND OLD.finished_at IS NOT NULL
-                THEN OLD.finished_at - OLD.created_at ELSE 0 END),
-            success_timed = success_timed - (OLD.state = 'succeeded' AND OLD.finished_at IS NOT NULL)
-        WHERE day = COALESCE(OLD.local_day,
-                CAST(strftime('%Y%m%d', OLD.created_at / 1000, 'unixepoch', 'localtime') AS INTEGER))
-            AND provider = OLD.provider AND batch_id = COALESCE(OLD.batch_id, 0)
-            AND customer = COALESCE(OLD.customer, '');
+            orders = report_days.orders - c.orders, succeeded = report_days.succeeded - c.succeeded,
+            failed = report_days.failed - c.failed, face_li = report_days.face_li - c.face_li,
+            cost_li = report_days.cost_li - c.cost_li, cost_unknown = report_days.cost_unknown - c.cost_unknown,
+            sale_li = report_days.sale_li - c.sale_li, sale_unknown = report_days.sale_unknown - c.sale_unknown,
+            profit_li = report_days.profit_li - c.profit_li,
+            profit_orders = report_days.profit_orders - c.profit_orders,
+            refund_li = report_days.refund_li - c.refund_li,
+            refund_orders = report_days.refund_orders - c.refund_orders,
+            refund_unknown = report_days.refund_unknown - c.refund_unknown,
+            success_ms = report_days.success_ms - c.success_ms,
+            success_timed = report_days.success_timed - c.success_timed
+        FROM (SELECT * FROM report_contrib WHERE id = OLD.id) AS c
+        WHERE report_days.day = c.day AND report_days.provider = c.provider
+            AND report_days.batch_id = c.batch_id AND report_days.customer = c.customer;
     END;
 
-    -- An update that changes a figure: the old contribution out (the delete trigger's statement),
-    -- the new one in (the insert trigger's). Transitions between pending states change no figure and
-    -- cost only this WHEN.
-    CREATE TRIGGER report_days_update AFTER UPDATE OF state, face_li, cost_li, sale_li, sale_source, customer,
-        local_day, batch_id, provider, created_at, finished_at ON orders
+    CREATE TRIGGER report_days_update_out BEFORE UPDATE OF state, face_li, cost_li, sale_li, sale_source, customer, local_day, batch_id, provider, created_at, finished_at ON orders
     WHEN (OLD.state IS NOT NEW.state AND (OLD.state IN ('succeeded', 'failed') OR NEW.state IN ('succeeded', 'failed')))
         OR OLD.face_li IS NOT NEW.face_li OR OLD.cost_li IS NOT NEW.cost_li OR OLD.sale_li IS NOT NEW.sale_li
         OR OLD.sale_source IS NOT NEW.sale_source OR OLD.customer IS NOT NEW.customer
@@ -295,37 +281,34 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         OR OLD.finished_at IS NOT NEW.finished_at
     BEGIN
         UPDATE report_days SET
-            orders = orders - 1,
-            succeeded = succeeded - (OLD.state = 'succeeded'),
-            failed = failed - (OLD.state = 'failed'),
-            face_li = face_li - (CASE WHEN OLD.state = 'succeeded' THEN OLD.face_li ELSE 0 END),
-            cost_li = cost_li - (CASE WHEN OLD.state = 'succeeded' THEN COALESCE(OLD.cost_li, 0) ELSE 0 END),
-            cost_unknown = cost_unknown - (OLD.state = 'succeeded' AND OLD.cost_li IS NULL),
-            sale_li = sale_li - (CASE WHEN OLD.state = 'succeeded' THEN COALESCE(OLD.sale_li, 0) ELSE 0 END),
-            sale_unknown = sale_unknown - (OLD.state = 'succeeded' AND OLD.sale_li IS NULL),
-            profit_li = profit_li - (CASE WHEN OLD.state = 'succeeded' AND OLD.cost_li IS NOT NULL
-                AND OLD.sale_li IS NOT NULL THEN OLD.sale_li - OLD.cost_li ELSE 0 END),
-            profit_orders = profit_orders - (OLD.state = 'succeeded' AND OLD.cost_li IS NOT NULL
-                AND OLD.sale_li IS NOT NULL),
-            refund_li = refund_li - (CASE WHEN OLD.state = 'failed' AND COALESCE(OLD.sale_source, '') <> 'moved'
-                THEN COALESCE(OLD.sale_li, 0) ELSE 0 END),
-            refund_orders = refund_orders - (OLD.state = 'failed' AND COALESCE(OLD.sale_source, '') <> 'moved'
-                AND OLD.sale_li IS NOT NULL),
-            refund_unknown = refund_unknown - (OLD.state = 'failed' AND COALESCE(OLD.sale_source, '') <> 'moved'
-                AND OLD.sale_li IS NULL),
-            success_ms = success_ms - (CASE WHEN OLD.state = 'succeeded' AND OLD.finished_at IS NOT NULL
-                THEN OLD.finished_at - OLD.created_at ELSE 0 END),
-            success_timed = success_timed - (OLD.state = 'succeeded' AND OLD.finished_at IS NOT NULL)
-        WHERE day = COALESCE(OLD.local_day,
-                CAST(strftime('%Y%m%d', OLD.created_at / 1000, 'unixepoch', 'localtime') AS INTEGER))
-            AND provider = OLD.provider AND batch_id = COALESCE(OLD.batch_id, 0)
-            AND customer = COALESCE(OLD.customer, '');
-        INSERT INTO report_days (day, provider, batch_id, customer, orders, succeeded, failed, face_li, cost_li,
-            cost_unknown, sale_li, sale_unknown, profit_li, profit_orders, refund_li, refund_orders,
-            refund_unknown, success_ms, success_timed)
-        SELECT day, provider, batch_id, customer, orders, succeeded, failed, face_li, cost_li, cost_unknown,
-            sale_li, sale_unknown, profit_li, profit_orders, refund_li, refund_orders, refund_unknown,
-            success_ms, success_timed
+            orders = report_days.orders - c.orders, succeeded = report_days.succeeded - c.succeeded,
+            failed = report_days.failed - c.failed, face_li = report_days.face_li - c.face_li,
+            cost_li = report_days.cost_li - c.cost_li, cost_unknown = report_days.cost_unknown - c.cost_unknown,
+            sale_li = report_days.sale_li - c.sale_li, sale_unknown = report_days.sale_unknown - c.sale_unknown,
+            profit_li = report_days.profit_li - c.profit_li,
+            profit_orders = report_days.profit_orders - c.profit_orders,
+            refund_li = report_days.refund_li - c.refund_li,
+            refund_orders = report_days.refund_orders - c.refund_orders,
+            refund_unknown = report_days.refund_unknown - c.refund_unknown,
+            success_ms = report_days.success_ms - c.success_ms,
+            success_timed = report_days.success_timed - c.success_timed
+        FROM (SELECT * FROM report_contrib WHERE id = OLD.id) AS c
+        WHERE report_days.day = c.day AND report_days.provider = c.provider
+            AND report_days.batch_id = c.batch_id AND report_days.customer = c.customer;
+    END;
+
+    CREATE TRIGGER report_days_update_in AFTER UPDATE OF state, face_li, cost_li, sale_li, sale_source, customer, local_day, batch_id, provider, created_at, finished_at ON orders
+    WHEN (OLD.state IS NOT NEW.state AND (OLD.state IN ('succeeded', 'failed') OR NEW.state IN ('succeeded', 'failed')))
+        OR OLD.face_li IS NOT NEW.face_li OR OLD.cost_li IS NOT NEW.cost_li OR OLD.sale_li IS NOT NEW.sale_li
+        OR OLD.sale_source IS NOT NEW.sale_source OR OLD.customer IS NOT NEW.customer
+        OR OLD.local_day IS NOT NEW.local_day OR OLD.batch_id IS NOT NEW.batch_id
+        OR OLD.provider IS NOT NEW.provider OR OLD.created_at IS NOT NEW.created_at
+        OR OLD.finished_at IS NOT NEW.finished_at
+    BEGIN
+        INSERT INTO report_days (day, provider, batch_id, customer, orders, succeeded, failed, face_li, cost_li, cost_unknown, sale_li, sale_unknown,
+            profit_li, profit_orders, refund_li, refund_orders, refund_unknown, success_ms, success_timed)
+        SELECT day, provider, batch_id, customer, orders, succeeded, failed, face_li, cost_li, cost_unknown, sale_li, sale_unknown,
+            profit_li, profit_orders, refund_li, refund_orders, refund_unknown, success_ms, success_timed
         FROM report_contrib WHERE id = NEW.id
         ON CONFLICT (day, provider, batch_id, customer) DO UPDATE SET
             orders = orders + excluded.orders, succeeded = succeeded + excluded.succeeded,
@@ -427,4 +410,41 @@ mod tests {
         assert_eq!(counts, expected);
         assert_eq!(counts, book.recount_state_counts().unwrap());
     }
+    /// A book at schema 5 with finished and pending orders gets, in place, each order's local day and
+    /// the report's kept figures (schema 6) filled from the orders already there: the same as counting
+    /// them afresh. Its orders have no sale price: unknown, not 0.
+    #[test]
+    fn a_version_5_book_gets_its_report_figures_filled() {
+        use crate::book::ReportBy;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.sqlite3");
+        {
+            let conn = at_version(&path, 5);
+            for (i, (state, cost)) in
+                [("succeeded", Some(49_000)), ("succeeded", None), ("failed", None), ("new", None)].iter().enumerate()
+            {
+                conn.execute(
+                    "INSERT INTO orders (merchant_order_id, provider, kind, account, face_li, cost_li, state, \
+                     created_at, updated_at, finished_at) VALUES (?1, 'juhe', 'phone', '13900000000', 50000, ?2, ?3, \
+                     1764806400000, 1764806400000, 1764806460000)",
+                    rusqlite::params![format!("M{i}"), cost, state],
+                )
+                .unwrap();
+            }
+        }
+        let book = Book::open(&path).unwrap();
+        let day = book.local_day(1_764_806_400_000).unwrap();
+        let order = book.order_by_merchant_id("M0").unwrap().unwrap();
+        assert_eq!((order.sale, order.profit), (None, None));
+        for by in ReportBy::ALL {
+            let kept = book.report_sums(by, day, day).unwrap();
+            assert_eq!(kept, book.recount_report(by, day, day).unwrap(), "{by:?}");
+            assert_eq!(kept.len(), 1);
+            let s = &kept[0];
+            assert_eq!((s.orders, s.succeeded, s.failed, s.cost, s.cost_unknown), (4, 2, 1, 49_000, 1));
+            assert_eq!((s.sale_unknown, s.profit_orders, s.refund_unknown), (2, 0, 1));
+            assert_eq!((s.success_ms, s.success_timed), (2 * 60_000, 2));
+        }
+    }
 }
+
