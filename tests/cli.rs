@@ -300,7 +300,11 @@ fn order_add_with_a_sale_then_report_as_json_and_xlsx() {
     assert!(order["sale"].is_null() && order["profit"].is_null(), "unknown, not 0: {order}");
     let out = add(&["--account", "13800138003", "--face", "50", "--sale", "abc"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--sale（售价）") && stderr(&out).contains("--sale (sale price)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--sale（售价）") && stderr(&out).contains("--sale (sale price)"),
+        "{}",
+        stderr(&out)
+    );
 
     let run = cli_in(tz, dir.path(), &service, &["run", "--until-idle", "--timeout", "90"]);
     assert!(run.status.success(), "{}", stderr(&run));

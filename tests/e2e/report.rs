@@ -60,8 +60,9 @@ async fn orders_with_sale_prices_show_their_profit_in_the_report_screen() {
     app.type_into("[data-testid=order-customer]", "张三").await;
     app.wait_text("[data-testid=order-cost]", "the cost", |t| t.contains("50.10")).await;
     app.click("[data-testid=order-submit]").await;
-    let confirm =
-        app.wait_text("[data-testid=confirm-sale]", "the sale in the confirmation", |t| t.contains("52.50")).await;
+    let confirm = app
+        .wait_text("[data-testid=confirm-sale]", "the sale in the confirmation", |t| t.contains("52.50"))
+        .await;
     assert!(confirm.contains("下单时填写"), "{confirm}");
     app.wait_text("[data-testid=confirm-profit]", "the expected profit", |t| t.contains("2.40")).await;
     app.click("[data-testid=confirm-ok]").await;
@@ -77,10 +78,13 @@ async fn orders_with_sale_prices_show_their_profit_in_the_report_screen() {
 
     app.click("[data-testid=nav-report]").await;
     let shown = app
-        .wait_text("[data-testid=report-total-profit]", "the total profit", |t| t.contains(&format!("¥{profit}")))
+        .wait_text("[data-testid=report-total-profit]", "the total profit", |t| {
+            t.contains(&format!("¥{profit}"))
+        })
         .await;
     assert!(shown.contains("单未知"), "one order's cost is unknown and is said so: {shown}");
-    app.wait_text(&format!("[data-testid=report-row-{}]", today.key), "today's row", |t| t.contains("2.40")).await;
+    app.wait_text(&format!("[data-testid=report-row-{}]", today.key), "today's row", |t| t.contains("2.40"))
+        .await;
     app.wait_for("[data-testid=report-chart]").await;
     app.screenshot("report").await;
     app.click("[data-testid=report-by-customer]").await;

@@ -87,7 +87,11 @@ fn main() {
     let from = book.local_day(START).unwrap();
     let to = book.local_day(START + YEAR_MS - 1).unwrap();
     for by in ReportBy::ALL {
-        assert_eq!(book.report_sums(by, from, to).unwrap(), book.recount_report(by, from, to).unwrap(), "{by:?}");
+        assert_eq!(
+            book.report_sums(by, from, to).unwrap(),
+            book.recount_report(by, from, to).unwrap(),
+            "{by:?}"
+        );
     }
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
     let mut lines = Vec::new();

@@ -120,7 +120,10 @@ impl SaleSource {
 impl FromStr for SaleSource {
     type Err = String;
     fn from_str(s: &str) -> Result<SaleSource, String> {
-        SaleSource::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| format!("unknown sale source {s}"))
+        SaleSource::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| format!("unknown sale source {s}"))
     }
 }
 
@@ -215,7 +218,12 @@ mod tests {
     fn list() -> PriceList {
         PriceList {
             entries: vec![
-                PriceEntry { kind: ProductKind::Phone, provider: None, face: Li::from_yuan(100), sale: Li(99_500) },
+                PriceEntry {
+                    kind: ProductKind::Phone,
+                    provider: None,
+                    face: Li::from_yuan(100),
+                    sale: Li(99_500),
+                },
                 PriceEntry {
                     kind: ProductKind::Phone,
                     provider: Some(ProviderId::Juhe),
@@ -249,7 +257,10 @@ mod tests {
         // 50 × 1.005 + 0.2 = 50.45
         let m = d(None, phone, ProviderId::Oper, Li::from_yuan(50));
         assert_eq!((m.amount, m.source), (Some(Li(50_450)), Some(SaleSource::Markup)));
-        assert_eq!(d(None, ProductKind::Game, ProviderId::Dingyin, Li::from_yuan(10)).amount, Some(Li(11_000)));
+        assert_eq!(
+            d(None, ProductKind::Game, ProviderId::Dingyin, Li::from_yuan(10)).amount,
+            Some(Li(11_000))
+        );
         assert_eq!(d(None, ProductKind::Douyin, ProviderId::Oper, Li(1_234)).amount, Some(Li(1_234)));
         // No rule at all: unknown, never 0.
         assert_eq!(PriceList::default().decide(None, phone, ProviderId::Oper, Li(1)), Sale::default());

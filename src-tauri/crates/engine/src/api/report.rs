@@ -4,8 +4,8 @@ use crate::book::Book;
 use crate::report::{ReportError, ReportQuery};
 use std::path::{Path, PathBuf};
 
-pub use crate::report::{report, Report, ReportLine};
 pub use crate::report::xlsx::ExtraSheet;
+pub use crate::report::{report, Report, ReportLine};
 
 /// The sheets added after the four views. The per-provider daily statement (issue 14 item 6) goes
 /// here when the balance watch provides it.
@@ -22,9 +22,11 @@ pub fn export_to(book: &Book, q: &ReportQuery, path: &Path) -> Result<(String, S
 /// Writes the report of `q` to `<data dir>/exports/报表-<from>-<to>.xlsx`; returns the file.
 pub fn export(book: &Book, data_dir: &Path, q: &ReportQuery) -> Result<PathBuf, ReportError> {
     let (from, to) = crate::report::range(book, q)?;
-    let path = data_dir
-        .join("exports")
-        .join(format!("报表-{}-{}.xlsx", crate::report::day_text(from), crate::report::day_text(to)));
+    let path = data_dir.join("exports").join(format!(
+        "报表-{}-{}.xlsx",
+        crate::report::day_text(from),
+        crate::report::day_text(to)
+    ));
     export_to(book, q, &path)?;
     Ok(path)
 }

@@ -354,7 +354,11 @@ impl Tx<'_> {
     }
 
     /// [`Tx::insert_order`] with what the order was sold for and to whom ([`crate::sale`]).
-    pub fn insert_order_sold(&mut self, order: &NewOrder, sold: &crate::sale::Sold) -> Result<i64, BookError> {
+    pub fn insert_order_sold(
+        &mut self,
+        order: &NewOrder,
+        sold: &crate::sale::Sold,
+    ) -> Result<i64, BookError> {
         if order.face <= Li::ZERO {
             return Err(BookError::Invalid("面值必须大于 0 / face value must be positive".into()));
         }

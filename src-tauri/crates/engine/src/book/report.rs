@@ -116,7 +116,12 @@ fn sums(c: &Connection, sql: &str, from_day: i64, to_day: i64) -> Result<Vec<Rep
 impl Book {
     /// The kept sums of the local days `from_day..=to_day` (yyyymmdd), grouped `by`, in key order.
     /// Reads `report_days` (its primary key starts with the day): a few thousand rows for a year.
-    pub fn report_sums(&self, by: ReportBy, from_day: i64, to_day: i64) -> Result<Vec<ReportSums>, BookError> {
+    pub fn report_sums(
+        &self,
+        by: ReportBy,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<ReportSums>, BookError> {
         let col = by.column();
         let sql = format!(
             "SELECT {col}, {SUMS} FROM report_days WHERE day BETWEEN ?1 AND ?2 GROUP BY {col} ORDER BY {col}"
@@ -126,7 +131,12 @@ impl Book {
 
     /// The same sums counted afresh over every order of the range (the plain `GROUP BY` over
     /// `orders`, a full scan): for tests and the benchmark, which compare the kept sums with it.
-    pub fn recount_report(&self, by: ReportBy, from_day: i64, to_day: i64) -> Result<Vec<ReportSums>, BookError> {
+    pub fn recount_report(
+        &self,
+        by: ReportBy,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<ReportSums>, BookError> {
         let col = by.column();
         let sql = format!(
             "SELECT {col}, {SUMS} FROM report_contrib WHERE day BETWEEN ?1 AND ?2 GROUP BY {col} ORDER BY {col}"

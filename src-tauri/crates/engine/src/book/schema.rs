@@ -421,7 +421,9 @@ mod tests {
         {
             let conn = at_version(&path, 5);
             for (i, (state, cost)) in
-                [("succeeded", Some(49_000)), ("succeeded", None), ("failed", None), ("new", None)].iter().enumerate()
+                [("succeeded", Some(49_000)), ("succeeded", None), ("failed", None), ("new", None)]
+                    .iter()
+                    .enumerate()
             {
                 conn.execute(
                     "INSERT INTO orders (merchant_order_id, provider, kind, account, face_li, cost_li, state, \
@@ -447,4 +449,3 @@ mod tests {
         }
     }
 }
-

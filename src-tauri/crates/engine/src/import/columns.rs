@@ -225,17 +225,9 @@ impl Field {
                 "sellingprice",
                 "price",
             ],
-            Field::Customer => &[
-                "客户",
-                "客户名",
-                "客户名称",
-                "客户姓名",
-                "买家",
-                "下游",
-                "customer",
-                "client",
-                "buyer",
-            ],
+            Field::Customer => {
+                &["客户", "客户名", "客户名称", "客户姓名", "买家", "下游", "customer", "client", "buyer"]
+            }
         }
     }
 

@@ -143,7 +143,9 @@ pub(crate) fn write_whole(
     }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let part = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
-    let written = write(&part).map_err(|e| failed(&e)).and_then(|()| std::fs::rename(&part, path).map_err(|e| failed(&e)));
+    let written = write(&part)
+        .map_err(|e| failed(&e))
+        .and_then(|()| std::fs::rename(&part, path).map_err(|e| failed(&e)));
     if written.is_err() {
         let _ = std::fs::remove_file(&part);
     }

@@ -168,8 +168,11 @@ impl<'a> Rules<'a> {
 
     /// The check's context: every row is for the import's provider.
     pub fn check(&self, raw: &RawOrder<'_>) -> Checked {
-        let ctx =
-            Context { default_kind: self.default_kind, settings: &self.settings, available: &[self.provider] };
+        let ctx = Context {
+            default_kind: self.default_kind,
+            settings: &self.settings,
+            available: &[self.provider],
+        };
         crate::order::check(raw, &ctx)
     }
 }

@@ -211,7 +211,10 @@ pub fn check(raw: &RawOrder<'_>, ctx: &Context<'_>) -> Checked {
 
 /// The sale price as given (exact money, not negative, with where it came from) and the customer
 /// (at most [`MAX_CUSTOMER_CHARS`] characters). Absent or blank: not given.
-fn check_sale(raw: &RawOrder<'_>, msgs: &mut Vec<FieldMessage>) -> (Option<(Li, SaleSource)>, Option<String>) {
+fn check_sale(
+    raw: &RawOrder<'_>,
+    msgs: &mut Vec<FieldMessage>,
+) -> (Option<(Li, SaleSource)>, Option<String>) {
     let source = match raw.origin {
         Origin::Form => SaleSource::Form,
         Origin::Flags => SaleSource::Cli,

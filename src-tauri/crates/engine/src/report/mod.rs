@@ -59,7 +59,9 @@ pub enum ReportError {
 impl ReportError {
     pub fn code(&self) -> &'static str {
         match self {
-            ReportError::BadDate { .. } | ReportError::Reversed { .. } | ReportError::TooLong => "invalid_field",
+            ReportError::BadDate { .. } | ReportError::Reversed { .. } | ReportError::TooLong => {
+                "invalid_field"
+            }
             ReportError::Book(e) => e.code(),
             ReportError::Write(e) => e.code(),
         }
@@ -128,7 +130,8 @@ pub fn day_key(date: time::Date) -> i64 {
 
 fn date_of(key: i64) -> Option<time::Date> {
     let month = time::Month::try_from(u8::try_from(key / 100 % 100).ok()?).ok()?;
-    time::Date::from_calendar_date(i32::try_from(key / 10_000).ok()?, month, u8::try_from(key % 100).ok()?).ok()
+    time::Date::from_calendar_date(i32::try_from(key / 10_000).ok()?, month, u8::try_from(key % 100).ok()?)
+        .ok()
 }
 
 /// `20261204` → `2026-12-04`.

@@ -115,7 +115,12 @@ fn sheet(ws: &mut Worksheet, name: &str, lines: &[ReportLine], total: &ReportLin
 }
 
 /// Writes the report of `q` (every view) and `extra` sheets to `path`. Returns the range written.
-pub fn write(book: &Book, q: &ReportQuery, path: &Path, extra: &[ExtraSheet]) -> Result<(String, String), ReportError> {
+pub fn write(
+    book: &Book,
+    q: &ReportQuery,
+    path: &Path,
+    extra: &[ExtraSheet],
+) -> Result<(String, String), ReportError> {
     let (from, to) = range(book, q)?;
     let mut views = Vec::new();
     for (by, name) in SHEETS {

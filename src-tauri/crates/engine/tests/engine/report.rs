@@ -309,7 +309,9 @@ fn every_grouping_and_range_matches_totals_computed_from_the_seeded_orders() {
     }
     assert!(plans.iter().any(|p| matches!(p.end, End::Succeeded { cost: None, .. })));
 
-    for (from, to) in [("2026-11-01", "2026-12-12"), ("2026-11-28", "2026-12-03"), ("2026-12-05", "2026-12-05")] {
+    for (from, to) in
+        [("2026-11-01", "2026-12-12"), ("2026-11-28", "2026-12-03"), ("2026-12-05", "2026-12-05")]
+    {
         for by in ReportBy::ALL {
             let got = figures(report::lines(&book, by, parse(from), parse(to)).unwrap());
             let want = figures(expected(&rows, by, from, to));
@@ -325,7 +327,13 @@ fn every_grouping_and_range_matches_totals_computed_from_the_seeded_orders() {
             );
         }
         let r = report::report(&book, &query(from, to, ReportBy::Customer)).unwrap();
-        let mut total = expect("", &rows.iter().filter(|r| (from..=to).contains(&r.key[&ReportBy::Day].as_str())).collect::<Vec<_>>());
+        let mut total = expect(
+            "",
+            &rows
+                .iter()
+                .filter(|r| (from..=to).contains(&r.key[&ReportBy::Day].as_str()))
+                .collect::<Vec<_>>(),
+        );
         total.label = r.total.label.clone();
         assert_eq!(r.total, total, "{from}..{to}");
         assert_eq!(r.days.len(), expected(&rows, ReportBy::Day, from, to).len());
@@ -384,7 +392,8 @@ fn unknown_costs_and_sales_are_unknown_never_zero() {
     // In the export too: “—”, not 0.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("报表.xlsx");
-    topup_engine::api::report::export_to(&book, &query("2026-12-04", "2026-12-04", ReportBy::Day), &path).unwrap();
+    topup_engine::api::report::export_to(&book, &query("2026-12-04", "2026-12-04", ReportBy::Day), &path)
+        .unwrap();
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
     let sheet = wb.worksheet_range("按供应商").unwrap();
     let heading: Vec<String> = sheet.rows().next().unwrap().iter().map(|c| c.to_string()).collect();

@@ -52,7 +52,11 @@ fn form(account: &str, face: &str, sale: Option<&str>, customer: Option<&str>) -
 async fn form_orders_store_their_sale_and_the_day_report_shows_the_profit() {
     let rig = rig_with(EngineSettings { prices: prices(), ..fast_settings() }).await;
     let cases = [
-        (form("13800138001", "100", Some("￥101.5元"), Some("张三")), Some(Li(101_500)), Some(SaleSource::Form)),
+        (
+            form("13800138001", "100", Some("￥101.5元"), Some("张三")),
+            Some(Li(101_500)),
+            Some(SaleSource::Form),
+        ),
         (form("13800138002", "50", None, Some("李四")), Some(Li(49_500)), Some(SaleSource::PriceList)),
         // 30 × 1.002 + 0.1 = 30.16
         (form("13800138003", "30", Some(""), None), Some(Li(30_160)), Some(SaleSource::Markup)),
@@ -162,7 +166,8 @@ fn an_import_column_or_the_price_list_gives_each_row_its_sale() {
     assert_eq!(sold(2), Some((Some(Li(99_800)), Some(SaleSource::Import), Some("张三".into()))));
     assert_eq!(sold(3), Some((Some(Li(49_500)), Some(SaleSource::PriceList), Some("李四".into()))));
     assert_eq!(sold(4), Some((None, None, None)));
-    for (n, zh, en) in [(5, "不是准确的金额", "not an exact amount"), (6, "不能为负数", "cannot be negative")] {
+    for (n, zh, en) in [(5, "不是准确的金额", "not an exact amount"), (6, "不能为负数", "cannot be negative")]
+    {
         assert_eq!(row(n).status, RowStatus::Invalid, "row {n}");
         let text = row(n).messages[0].describe(Some(n));
         assert!(text.contains(&format!("第 {n} 行 C 列（客户价(元)）")), "{text}");
@@ -180,13 +185,22 @@ fn an_import_column_or_the_price_list_gives_each_row_its_sale() {
         [
             ("13812345670".to_owned(), None, None, None),
             ("13812345678".to_owned(), Some(Li(99_800)), Some(SaleSource::Import), Some("张三".to_owned())),
-            ("13812345679".to_owned(), Some(Li(49_500)), Some(SaleSource::PriceList), Some("李四".to_owned())),
+            (
+                "13812345679".to_owned(),
+                Some(Li(49_500)),
+                Some(SaleSource::PriceList),
+                Some("李四".to_owned())
+            ),
         ]
     );
     // The saved price list is the default one (the window's and the command line's import).
     let saved = EngineSettings { prices: PriceList::default(), ..EngineSettings::default() };
     saved.save(&book).unwrap();
-    let p = preview(&book, &file, &ImportOptions { allow_duplicates: true, ..ImportOptions::new(ProviderId::Oper) })
-        .unwrap();
+    let p = preview(
+        &book,
+        &file,
+        &ImportOptions { allow_duplicates: true, ..ImportOptions::new(ProviderId::Oper) },
+    )
+    .unwrap();
     assert_eq!(p.rows.iter().find(|r| r.row == 3).unwrap().order.as_ref().unwrap().sale, None);
 }
