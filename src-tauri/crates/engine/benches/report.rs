@@ -72,7 +72,7 @@ fn main() {
            CASE WHEN state = 'succeeded' AND i % 20 <> 7 THEN face - 300 END, \
            CASE WHEN i % 5 <> 0 THEN face + 200 END, CASE WHEN i % 5 <> 0 THEN 'import' END, \
            CASE WHEN i % 41 <> 0 THEN printf('客户%02d', i % 40) END, \
-           CASE WHEN i % 10 < 6 THEN 1 + (i * 500 / ?1) END, \
+           CASE WHEN i % 10 < 6 THEN 1 + ((i - 1) * 500 / ?1) END, \
            state, at, at, CASE WHEN state IN ('succeeded', 'failed') THEN at + 1000 + i % 600 * 1000 END, \
            CAST(strftime('%Y%m%d', at / 1000, 'unixepoch', 'localtime') AS INTEGER) FROM o",
         rusqlite::params![orders, START, YEAR_MS],
@@ -116,7 +116,9 @@ fn main() {
     let (smed, sp95) = time(calls, || {
         std::hint::black_box(report::report(&book, &q).unwrap());
     });
-    let month = ReportQuery { from: Some(day(to - 100)), to: Some(day(to)), by: Some(ReportBy::Day) };
+    let hundred_days_back = book.local_day(START + YEAR_MS - 101 * 86_400_000).unwrap();
+    let month =
+        ReportQuery { from: Some(day(hundred_days_back)), to: Some(day(to)), by: Some(ReportBy::Day) };
     let (mmed, mp95) = time(calls, || {
         std::hint::black_box(report::report(&book, &month).unwrap());
     });
@@ -143,6 +145,7 @@ fn main() {
     } else {
         String::new()
     };
+    let writes = write_cost(&path, orders);
     println!(
         "book of {orders} orders over 365 days built in {:.1} s (one INSERT … SELECT, triggers on); \
          {kept_rows} kept rows in report_days; load average {load_start} after building, {} at the end; \
@@ -152,7 +155,7 @@ fn main() {
          | the screen's call, a year by customer (`report::report`: days + rows + total) | {} | {} | | |\n\
          | the screen's call, the last 101 days by day | {} | {} | | |\n\
          | xlsx export of the year, four sheets (`api::report::export_to`) | {} | {} | | |\n\
-         {pivot}",
+         {pivot}\n{writes}",
         build.as_secs_f64(),
         load(),
         lines.join("\n"),
@@ -163,4 +166,62 @@ fn main() {
         ms(xmed),
         ms(xp95),
     );
+}
+
+/// What the report triggers add to writes: 100,000 new orders inserted (with a sale and a customer),
+/// then those orders moved to succeeded with a cost, in one transaction each, with every trigger and
+/// again with the `report_days` triggers dropped (rolled back: the book is left as it was). Medians of 3.
+fn write_cost(path: &std::path::Path, orders: i64) -> String {
+    const ROWS: i64 = 100_000;
+    let mut conn = rusqlite::Connection::open(path).unwrap();
+    let insert = format!(
+        "WITH RECURSIVE n(i) AS (SELECT {orders} + 1 UNION ALL SELECT i + 1 FROM n WHERE i < {orders} + {ROWS}) \
+         INSERT INTO orders (merchant_order_id, provider, kind, account, face_li, sale_li, sale_source, customer, \
+           state, created_at, updated_at, local_day) \
+         SELECT printf('TDW%09d', i), 'juhe', 'phone', printf('139%08d', i), 50000, 50200, 'form', \
+           printf('客户%02d', i % 40), 'accepted', 1767139200000 + i, 1767139200000 + i, 20261231 FROM n"
+    );
+    let finish = format!(
+        "UPDATE orders SET state = 'succeeded', cost_li = 49800, finished_at = updated_at + 5000 WHERE id > {orders}"
+    );
+    let mut run = |drop_triggers: bool| {
+        let mut t: Vec<(Duration, Duration)> = (0..3)
+            .map(|_| {
+                let tx = conn.transaction().unwrap();
+                if drop_triggers {
+                    for name in [
+                        "report_days_insert",
+                        "report_days_delete",
+                        "report_days_update_out",
+                        "report_days_update_in",
+                    ] {
+                        tx.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
+                    }
+                }
+                let start = Instant::now();
+                tx.execute_batch(&insert).unwrap();
+                let inserted = start.elapsed();
+                let start = Instant::now();
+                tx.execute_batch(&finish).unwrap();
+                let finished = start.elapsed();
+                tx.rollback().unwrap();
+                (inserted, finished)
+            })
+            .collect();
+        t.sort();
+        t[1]
+    };
+    let (ins, fin) = run(false);
+    let (ins0, fin0) = run(true);
+    let pct = |a: Duration, b: Duration| (a.as_secs_f64() / b.as_secs_f64() - 1.0) * 100.0;
+    format!(
+        "| 100,000 new orders inserted (one statement, one transaction) | {:.0} ms with the report triggers | {:.0} ms without | +{:.0} % | |\n\
+         | the same 100,000 orders moved to succeeded with a cost | {:.0} ms with | {:.0} ms without | +{:.0} % | |",
+        ins.as_secs_f64() * 1000.0,
+        ins0.as_secs_f64() * 1000.0,
+        pct(ins, ins0),
+        fin.as_secs_f64() * 1000.0,
+        fin0.as_secs_f64() * 1000.0,
+        pct(fin, fin0),
+    )
 }
