@@ -1,6 +1,10 @@
 //! The report's figures kept per day, provider, batch and customer (`report_days`, schema 6), and the
 //! same figures counted afresh from `orders` (the plain `GROUP BY` a report would otherwise be).
 //!
+//! `report_days` holds finished orders only (an order is added when it succeeds or fails, so creating
+//! orders — a 100,000-row import — costs the triggers nothing); the orders not yet final are few and
+//! are counted when the report is read (`report_pending`, through the state index).
+//!
 //! What each figure means is defined once, in `crate::report`'s module doc; the SQL that computes an
 //! order's share is the `report_contrib` view of schema 6, shared by the triggers and [`Book::recount_report`].
 
@@ -83,16 +87,50 @@ const SUMS: &str = "SUM(orders), SUM(succeeded), SUM(failed), SUM(face_li), SUM(
      SUM(sale_li), SUM(sale_unknown), SUM(profit_li), SUM(profit_orders), SUM(refund_li), SUM(refund_orders), \
      SUM(refund_unknown), SUM(success_ms), SUM(success_timed)";
 
-fn sums(c: &Connection, sql: &str, from_day: i64, to_day: i64) -> Result<Vec<ReportSums>, BookError> {
+/// The finished orders' sums from `sql` (over `report_days` or `report_contrib`), with the orders not
+/// yet final counted in (`report_pending`), in key order.
+fn sums(
+    c: &Connection,
+    sql: &str,
+    by: ReportBy,
+    from_day: i64,
+    to_day: i64,
+) -> Result<Vec<ReportSums>, BookError> {
+    let mut out = finished(c, sql, from_day, to_day)?;
+    let col = by.column();
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {col}, COUNT(*) FROM report_pending WHERE day BETWEEN ?1 AND ?2 GROUP BY {col}"
+    ))?;
+    let mut rows = st.query(params![from_day, to_day])?;
+    while let Some(r) = rows.next()? {
+        let key = key_text(r.get(0)?);
+        let n: i64 = r.get(1)?;
+        match out.iter_mut().find(|s| s.key == key) {
+            Some(s) => s.orders += n,
+            None => out.push(ReportSums { key, orders: n, ..ReportSums::default() }),
+        }
+    }
+    out.retain(|s| s.orders != 0);
+    match by {
+        ReportBy::Day | ReportBy::Batch => out.sort_by_key(|s| s.key.parse::<i64>().unwrap_or(0)),
+        ReportBy::Provider | ReportBy::Customer => out.sort_by(|a, b| a.key.cmp(&b.key)),
+    }
+    Ok(out)
+}
+
+fn key_text(key: rusqlite::types::Value) -> String {
+    match key {
+        rusqlite::types::Value::Integer(i) => i.to_string(),
+        rusqlite::types::Value::Text(t) => t,
+        _ => String::new(),
+    }
+}
+
+fn finished(c: &Connection, sql: &str, from_day: i64, to_day: i64) -> Result<Vec<ReportSums>, BookError> {
     let mut st = c.prepare_cached(sql)?;
     let rows = st.query_map(params![from_day, to_day], |r| {
-        let key: rusqlite::types::Value = r.get(0)?;
         Ok(ReportSums {
-            key: match key {
-                rusqlite::types::Value::Integer(i) => i.to_string(),
-                rusqlite::types::Value::Text(t) => t,
-                _ => String::new(),
-            },
+            key: key_text(r.get(0)?),
             orders: r.get(1)?,
             succeeded: r.get(2)?,
             failed: r.get(3)?,
@@ -110,7 +148,7 @@ fn sums(c: &Connection, sql: &str, from_day: i64, to_day: i64) -> Result<Vec<Rep
             success_timed: r.get(15)?,
         })
     })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?.into_iter().filter(|s| s.orders != 0).collect())
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 impl Book {
@@ -126,7 +164,7 @@ impl Book {
         let sql = format!(
             "SELECT {col}, {SUMS} FROM report_days WHERE day BETWEEN ?1 AND ?2 GROUP BY {col} ORDER BY {col}"
         );
-        self.read(|c| sums(c, &sql, from_day, to_day))
+        self.read(|c| sums(c, &sql, by, from_day, to_day))
     }
 
     /// The same sums counted afresh over every order of the range (the plain `GROUP BY` over
@@ -141,7 +179,7 @@ impl Book {
         let sql = format!(
             "SELECT {col}, {SUMS} FROM report_contrib WHERE day BETWEEN ?1 AND ?2 GROUP BY {col} ORDER BY {col}"
         );
-        self.read(|c| sums(c, &sql, from_day, to_day))
+        self.read(|c| sums(c, &sql, by, from_day, to_day))
     }
 
     /// The local calendar day (yyyymmdd) of `ms`, as the order book files orders under.
