@@ -224,7 +224,19 @@ fn total(rows: &[ReportSums]) -> ReportSums {
 
 /// The rows of one grouping over `from..=to`, labelled for people.
 pub fn lines(book: &Book, by: ReportBy, from: i64, to: i64) -> Result<Vec<ReportLine>, ReportError> {
-    let sums = book.report_sums(by, from, to)?;
+    labelled(book, by, &book.report_sums(by, from, to)?)
+}
+
+/// The total of a grouping's sums (every grouping covers every order of the range once).
+pub fn total_line(sums: &[ReportSums]) -> ReportLine {
+    let mut t = ReportLine::from_sums(&total(sums));
+    t.key = String::new();
+    t.label = "合计 / total".into();
+    t
+}
+
+/// `sums` as lines, their keys and labels for people.
+fn labelled(book: &Book, by: ReportBy, sums: &[ReportSums]) -> Result<Vec<ReportLine>, ReportError> {
     let mut out: Vec<ReportLine> = sums.iter().map(ReportLine::from_sums).collect();
     match by {
         ReportBy::Day => {
@@ -264,14 +276,13 @@ pub fn lines(book: &Book, by: ReportBy, from: i64, to: i64) -> Result<Vec<Report
     Ok(out)
 }
 
-/// The report for a query: its grouping's rows, their total and the days of the range.
+/// The report for a query: its grouping's rows, their total and the days of the range (two reads:
+/// the days, and the grouping when it is not the days).
 pub fn report(book: &Book, q: &ReportQuery) -> Result<Report, ReportError> {
     let (from, to) = range(book, q)?;
     let by = q.by.unwrap_or(ReportBy::Day);
-    let days = lines(book, ReportBy::Day, from, to)?;
+    let day_sums = book.report_sums(ReportBy::Day, from, to)?;
+    let days = labelled(book, ReportBy::Day, &day_sums)?;
     let rows = if by == ReportBy::Day { days.clone() } else { lines(book, by, from, to)? };
-    let mut t = ReportLine::from_sums(&total(&book.report_sums(ReportBy::Provider, from, to)?));
-    t.key = String::new();
-    t.label = "合计 / total".into();
-    Ok(Report { from: day_text(from), to: day_text(to), by, rows, total: t, days })
+    Ok(Report { from: day_text(from), to: day_text(to), by, rows, total: total_line(&day_sums), days })
 }

@@ -6,7 +6,7 @@
 //! unknown is “—”, never 0; counts are numbers; every text cell is a typed string, never a formula.
 //! The file is written beside its destination and renamed over it when complete.
 
-use super::{lines, range, ReportError, ReportLine, ReportQuery};
+use super::{labelled, range, total_line, ReportError, ReportLine, ReportQuery};
 use crate::book::{Book, ReportBy};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use std::path::Path;
@@ -123,15 +123,17 @@ pub fn write(
 ) -> Result<(String, String), ReportError> {
     let (from, to) = range(book, q)?;
     let mut views = Vec::new();
+    let mut total = None;
     for (by, name) in SHEETS {
-        let rows = lines(book, by, from, to)?;
-        views.push((name, rows));
+        let sums = book.report_sums(by, from, to)?;
+        total.get_or_insert_with(|| total_line(&sums));
+        views.push((name, labelled(book, by, &sums)?));
     }
-    let report = super::report(book, q)?;
+    let total = total.unwrap_or_default();
     crate::import::export::write_whole(path, |part| {
         let mut wb = Workbook::new();
         for (name, rows) in &views {
-            sheet(wb.add_worksheet(), name, rows, &report.total).map_err(|e| e.to_string())?;
+            sheet(wb.add_worksheet(), name, rows, &total).map_err(|e| e.to_string())?;
         }
         for x in extra {
             let ws = wb.add_worksheet();
@@ -151,5 +153,5 @@ pub fn write(
         }
         wb.save(part).map_err(|e| e.to_string())
     })?;
-    Ok((report.from, report.to))
+    Ok((super::day_text(from), super::day_text(to)))
 }
