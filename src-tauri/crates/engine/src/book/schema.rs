@@ -239,10 +239,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     -- The triggers only move a finished order's share (the view's row for it) in and out: out BEFORE
     -- a change or a delete (the row as it still is), in AFTER an insert or a change. New orders and
     -- transitions between pending states cost only the WHEN.
-    -- The orders not yet final, with their report key, straight from an index (covering, partial:
-    -- finished orders leave it).
-    CREATE INDEX orders_pending_report ON orders(local_day, provider, batch_id, customer)
-        WHERE state IN ('new', 'submitting', 'accepted', 'unknown', 'manual_review');
+    -- The orders not yet final, with their report key (no index of their own: a partial covering one
+    -- saved ~10 ms a report at 60,000 pending orders and cost a 100,000-row import commit ~20 %).
     CREATE VIEW report_pending AS
     SELECT COALESCE(local_day, CAST(strftime('%Y%m%d', created_at / 1000, 'unixepoch', 'localtime') AS INTEGER)) AS day,
         provider, COALESCE(batch_id, 0) AS batch_id, COALESCE(customer, '') AS customer
