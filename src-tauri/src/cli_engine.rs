@@ -38,7 +38,7 @@ pub enum ProviderCmd {
 #[derive(Subcommand, Debug)]
 pub enum OrderCmd {
     /// 新增订单（保存后由 `run` 提交） / add an order (submitted by `run`)
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// 显示订单与完整历史 / show an order and its history
     Show {
         /// 商户订单号或内部编号 / merchant order id or internal id
@@ -238,7 +238,7 @@ pub fn order(cmd: OrderCmd, data_dir: Option<&Path>) -> ExitCode {
         Err(c) => return c,
     };
     match cmd {
-        OrderCmd::Add(a) => add(a, &dir, book),
+        OrderCmd::Add(a) => add(*a, &dir, book),
         OrderCmd::Show { id, json } => {
             let order = match find_order(&book, &id) {
                 Ok(o) => o,

@@ -421,7 +421,7 @@ fn the_export_has_one_sheet_per_view_with_the_report_figures() {
         assert_eq!(heading, topup_engine::report::xlsx::HEADINGS);
         let groups = expected(&rows, by, "2026-11-01", "2026-12-12").len();
         assert_eq!(sheet.height(), 1 + groups + 1, "{name}: heading, groups, total");
-        let last = sheet.rows().last().unwrap();
+        let last = sheet.rows().next_back().unwrap();
         let col = |h: &str| heading.iter().position(|x| x == h).unwrap();
         assert_eq!(last[col("订单数")], Data::Float(total.orders as f64), "{name}");
         assert_eq!(last[col("利润")], Data::String(total.profit.unwrap().to_string()), "{name}");
