@@ -4,7 +4,8 @@
 //!   `provider list` — and a request with a key it cannot place is refused with the field's name;
 //! * order entry and import (issue 13): `order add` is the window's order check behind flags, and
 //!   `import -` reads a spreadsheet or pasted chat text from standard input, with the same preview and
-//!   row errors as a file (sandbox mode: nothing configured, so these need no key).
+//!   row errors as a file (sandbox mode: nothing configured, so these need no key);
+//! * a whole day headless (`cli/day.rs`): configure, settings, enter, import, run, resolve, export.
 
 use serde_json::json;
 use std::io::Write;
@@ -13,6 +14,9 @@ use std::process::{Command, Output, Stdio};
 use topup_engine::book::{Book, OrderFilter};
 use topup_engine::secrets::{BookKeys, SecretStore};
 use topup_engine::ProviderId;
+
+#[path = "cli/day.rs"]
+mod day;
 
 const BIN: &str = env!("CARGO_BIN_EXE_topup-desk");
 

@@ -1,5 +1,8 @@
 //! The headless command line: the same binary, engine and order book as the window.
 //!
+//! Every subcommand is a thin call into the engine's operations layer (`topup_engine::api`), the
+//! one the window's commands call; `--json` prints the result as the window's types.
+//!
 //! Exit codes: 0 success, 1 the operation failed, 2 bad usage, bad input or the order book cannot be
 //! opened, 3 `run --until-idle` timed out with orders still pending.
 
@@ -32,7 +35,10 @@ pub enum Command {
         args: Vec<String>,
     },
     /// 显示数据目录与订单库路径 / print where the data lives
-    Paths,
+    Paths {
+        #[arg(long)]
+        json: bool,
+    },
     /// 供应商账号设置 / provider accounts
     #[command(subcommand)]
     Provider(crate::cli_engine::ProviderCmd),
@@ -49,17 +55,32 @@ pub enum Command {
     Import(crate::cli_import::ImportArgs),
     /// 导出订单到 xlsx 或 csv / export orders to xlsx or csv
     Export(crate::cli_import::ExportArgs),
+    /// 引擎设置：查看、修改（与设置页同一校验） / engine settings: get, set (checked as in the window)
+    #[command(subcommand)]
+    Settings(crate::cli_settings::SettingsCmd),
+    /// 手机号的运营商与归属地 / a mobile number's carrier and region
+    Phone(crate::cli_engine::PhoneArgs),
+    /// 各状态订单数与今日各供应商统计 / orders per state and today's figures per provider
+    Stats(crate::cli_engine::StatsArgs),
     /// 报表：按日、供应商、批次、客户统计订单、成本、销售额、利润、应退 / report: orders, cost, sales, profit, refunds
     Report(crate::cli_report::ReportArgs),
 }
 
 pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
     match command {
-        Command::Paths => {
+        Command::Paths { json } => {
             let dir = topup_engine::paths::data_dir(data_dir);
-            println!("data_dir\t{}", dir.display());
-            println!("order_book\t{}", topup_engine::paths::db_path(&dir).display());
-            println!("logs\t{}", topup_engine::paths::log_dir(&dir).display());
+            let paths = [
+                ("data_dir", dir.display().to_string()),
+                ("order_book", topup_engine::paths::db_path(&dir).display().to_string()),
+                ("logs", topup_engine::paths::log_dir(&dir).display().to_string()),
+            ];
+            let map: std::collections::BTreeMap<_, _> = paths.iter().cloned().collect();
+            crate::cli_out::emit(json, &map, |_| {
+                for (k, v) in &paths {
+                    println!("{k}\t{v}");
+                }
+            });
             ExitCode::SUCCESS
         }
         Command::Simulator { args } => simulator(args),
@@ -70,6 +91,9 @@ pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
         Command::Balance(args) => crate::cli_engine::balance(args, data_dir),
         Command::Import(args) => crate::cli_import::import(args, data_dir),
         Command::Export(args) => crate::cli_import::export(args, data_dir),
+        Command::Settings(cmd) => crate::cli_settings::settings(cmd, data_dir),
+        Command::Phone(args) => crate::cli_engine::phone(args, data_dir),
+        Command::Stats(args) => crate::cli_engine::stats(args, data_dir),
         Command::Report(args) => crate::cli_report::report(args, data_dir),
     }
 }

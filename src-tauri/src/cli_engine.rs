@@ -1,23 +1,21 @@
-//! Command-line handlers on the engine. Each parses its arguments, calls the engine, prints the
-//! result (plain text, or JSON with `--json`), and maps failures to exit codes. No logic lives here.
+//! Command-line handlers on the engine. Each turns its flags into the request an operation of
+//! `topup_engine::api` takes (the same operations the window's commands call), and prints the
+//! result as text or, with `--json`, as the window's own types. No rule lives here.
 
+use crate::cli_out::{
+    api_fail, done, emit, engine_at, fail, open, runtime, with_engine, Outcome, FAILED, TIMEOUT, USAGE,
+};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use topup_engine::book::{Book, OrderFilter, OrderState};
-use topup_engine::console;
+use topup_engine::api::{self, OrderQuery};
 use topup_engine::import::Field;
-use topup_engine::order::{self, Origin, RawOrder};
+use topup_engine::order::{Origin, RawOrder};
 use topup_engine::session::{self, Session, SessionOptions};
 use topup_engine::ProviderId;
-
-const FAILED: u8 = 1;
-const USAGE: u8 = 2;
-const TIMEOUT: u8 = 3;
 
 #[derive(Subcommand, Debug)]
 pub enum ProviderCmd {
@@ -27,9 +25,17 @@ pub enum ProviderCmd {
     Set {
         /// dingyin | oper | juhe
         name: String,
+        #[arg(long)]
+        json: bool,
     },
     /// 列出已配置的供应商（不显示密钥） / list configured providers (secrets never shown)
     List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// 删除供应商账号（设置与钥匙串中的密钥） / remove a provider account (settings and its key)
+    Remove {
+        name: String,
         #[arg(long)]
         json: bool,
     },
@@ -38,7 +44,10 @@ pub enum ProviderCmd {
 #[derive(Subcommand, Debug)]
 pub enum OrderCmd {
     /// 新增订单（保存后由 `run` 提交） / add an order (submitted by `run`)
-    Add(Box<AddArgs>),
+    Add(AddArgs),
+    /// 检查订单而不保存：供应商、成本、重复、号码信息 / check an order without storing it (the window's
+    /// confirmation: provider, cost, duplicates, number)
+    Check(AddArgs),
     /// 显示订单与完整历史 / show an order and its history
     Show {
         /// 商户订单号或内部编号 / merchant order id or internal id
@@ -47,7 +56,11 @@ pub enum OrderCmd {
         json: bool,
     },
     /// 立即查询订单状态 / query an order now
-    Query { id: String },
+    Query {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// 人工处理待人工订单 / settle an order waiting for a person
     Resolve {
         id: String,
@@ -56,9 +69,15 @@ pub enum OrderCmd {
         outcome: String,
         #[arg(long)]
         note: String,
+        #[arg(long)]
+        json: bool,
     },
     /// 为明确失败的订单新建订单重新提交 / resubmit a definitely failed order as a new linked order
-    Resubmit { id: String },
+    Resubmit {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -114,17 +133,27 @@ pub struct RunArgs {
     /// 最长运行秒数 / give up after this many seconds (exit code 3)
     #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
+    /// 结束时以 JSON 输出各状态订单数 / print the state counts at the end as JSON
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct OrdersArgs {
     #[arg(long)]
     json: bool,
-    /// 按状态过滤 / only this state (new, submitting, accepted, unknown, succeeded, failed, manual_review)
+    /// 按状态过滤（可多次） / only this state, repeatable (new, submitting, accepted, unknown, succeeded,
+    /// failed, manual_review)
     #[arg(long)]
-    state: Option<String>,
+    state: Vec<String>,
     #[arg(long)]
     provider: Option<String>,
+    /// 只看此批次 / only this import batch
+    #[arg(long)]
+    batch: Option<String>,
+    /// 按账号或订单号搜索 / search accounts and order ids
+    #[arg(long)]
+    search: Option<String>,
     /// 只看需要人工处理的 / only orders that need a person
     #[arg(long)]
     attention: bool,
@@ -134,47 +163,40 @@ pub struct OrdersArgs {
 
 #[derive(Args, Debug)]
 pub struct BalanceArgs {
+    /// 只读此供应商（测试连接） / only this provider (tests its account)
+    #[arg(long)]
+    provider: Option<String>,
     #[arg(long)]
     json: bool,
 }
 
-fn fail(code: u8, zh_en: impl std::fmt::Display) -> ExitCode {
-    eprintln!("错误 / error: {}", topup_engine::redact::text(&zh_en.to_string()));
-    ExitCode::from(code)
+#[derive(Args, Debug)]
+pub struct PhoneArgs {
+    /// 手机号 / mobile number
+    number: String,
+    /// 面值（元），聚合按面值查询 / face value in yuan (juhe looks up by face)
+    #[arg(long, value_name = "YUAN")]
+    face: Option<String>,
+    #[arg(long)]
+    json: bool,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| fail(FAILED, format!("无法启动运行时 / cannot start the runtime: {e}")))
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    #[arg(long)]
+    json: bool,
 }
 
-fn open(data_dir: Option<&Path>) -> Result<(std::path::PathBuf, Arc<Book>), ExitCode> {
-    let dir = topup_engine::paths::data_dir(data_dir);
-    let _ = topup_engine::logging::init(&dir, false).map(std::mem::forget);
-    let book = session::open_book(&dir).map_err(|e| fail(USAGE, e))?;
-    Ok((dir, book))
+fn provider_arg(name: &str) -> Result<ProviderId, ExitCode> {
+    api::provider_id(name).map_err(api_fail)
 }
 
-fn parse_provider(name: &str) -> Result<ProviderId, ExitCode> {
-    name.parse::<ProviderId>().map_err(|e| fail(USAGE, e))
+fn find(book: &topup_engine::book::Book, id: &str) -> Result<topup_engine::book::Order, ExitCode> {
+    api::find_order(book, id).map_err(api_fail)
 }
 
-fn find_order(book: &Book, id: &str) -> Result<topup_engine::book::Order, ExitCode> {
-    if let Some(o) = book.order_by_merchant_id(id).map_err(|e| fail(FAILED, e))? {
-        return Ok(o);
-    }
-    if let Ok(n) = id.parse::<i64>() {
-        if let Ok(o) = book.order(n) {
-            return Ok(o);
-        }
-    }
-    Err(fail(USAGE, format!("找不到订单 {id} / no order {id}")))
-}
-
-fn print_json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+fn print_order(order: &topup_engine::book::Order) {
+    println!("{}\t{}", order.merchant_order_id, order.state.label_zh());
 }
 
 pub fn provider(cmd: ProviderCmd, data_dir: Option<&Path>) -> ExitCode {
@@ -182,54 +204,53 @@ pub fn provider(cmd: ProviderCmd, data_dir: Option<&Path>) -> ExitCode {
         Ok(v) => v,
         Err(c) => return c,
     };
-    match cmd {
-        ProviderCmd::List { json } => {
-            let mut rows = Vec::new();
-            for id in ProviderId::ALL {
-                match console::shown_provider_settings(&book, id) {
-                    Ok(Some(s)) => rows.push(json!({"provider": id, "settings": s})),
-                    Ok(None) => {}
-                    Err(e) => return fail(FAILED, e),
+    let secrets = session::secret_store();
+    done((|| -> Outcome {
+        match cmd {
+            ProviderCmd::List { json } => {
+                let mut rows = Vec::new();
+                for id in ProviderId::ALL {
+                    if let Some(s) = api::shown_provider_settings(&book, id).map_err(api_fail)? {
+                        rows.push(json!({"provider": id, "settings": s}));
+                    }
                 }
+                emit(json, &rows, |rows| {
+                    if rows.is_empty() {
+                        println!("未配置供应商，使用演示模式 / no provider configured: sandbox mode");
+                    }
+                    for r in rows {
+                        println!("{}\t{}", r["provider"].as_str().unwrap_or_default(), r["settings"]);
+                    }
+                });
             }
-            if json {
-                print_json(&json!(rows));
-            } else if rows.is_empty() {
-                println!("未配置供应商，使用演示模式 / no provider configured: sandbox mode");
-            } else {
-                for r in rows {
-                    println!("{}\t{}", r["provider"].as_str().unwrap_or_default(), r["settings"]);
-                }
+            ProviderCmd::Set { name, json } => {
+                let id = provider_arg(&name)?;
+                let mut input = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut input)
+                    .map_err(|e| fail(USAGE, format!("无法读取标准输入 / cannot read stdin: {e}")))?;
+                let value: serde_json::Value = serde_json::from_str(&input).map_err(|e| {
+                    fail(USAGE, format!("JSON 无法解析（第 {} 行）/ invalid JSON: {e}", e.line()))
+                })?;
+                // The window's operation: the key is split out, checked and sent to the keyring.
+                api::save_provider(&book, &secrets, id, &value, None).map_err(api_fail)?;
+                emit(json, &json!({"provider": id, "saved": true}), |_| {
+                    println!(
+                        "已保存 {}（密钥在系统钥匙串中）/ saved {id} (secret in the OS keyring)",
+                        id.label_zh()
+                    );
+                });
             }
-            ExitCode::SUCCESS
+            ProviderCmd::Remove { name, json } => {
+                let id = provider_arg(&name)?;
+                api::remove_provider(&book, &secrets, id).map_err(api_fail)?;
+                emit(json, &json!({"provider": id, "removed": true}), |_| {
+                    println!("已删除 {} / removed {id}", id.label_zh());
+                });
+            }
         }
-        ProviderCmd::Set { name } => {
-            let id = match parse_provider(&name) {
-                Ok(id) => id,
-                Err(c) => return c,
-            };
-            let mut input = String::new();
-            if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-                return fail(USAGE, format!("无法读取标准输入 / cannot read stdin: {e}"));
-            }
-            let value: serde_json::Value = match serde_json::from_str(&input) {
-                Ok(v) => v,
-                Err(e) => {
-                    return fail(USAGE, format!("JSON 无法解析（第 {} 行）/ invalid JSON: {e}", e.line()))
-                }
-            };
-            // The same path as the window's: the key is split out, checked and sent to the keyring.
-            if let Err(e) = console::save_provider(&book, &session::secret_store(), id, &value, None) {
-                let code = match e {
-                    console::ConsoleError::Secret(_) | console::ConsoleError::Book(_) => FAILED,
-                    _ => USAGE,
-                };
-                return fail(code, e);
-            }
-            println!("已保存 {}（密钥在系统钥匙串中）/ saved {id} (secret in the OS keyring)", id.label_zh());
-            ExitCode::SUCCESS
-        }
-    }
+        Ok(())
+    })())
 }
 
 pub fn order(cmd: OrderCmd, data_dir: Option<&Path>) -> ExitCode {
@@ -238,119 +259,91 @@ pub fn order(cmd: OrderCmd, data_dir: Option<&Path>) -> ExitCode {
         Err(c) => return c,
     };
     match cmd {
-        OrderCmd::Add(a) => add(*a, &dir, book),
-        OrderCmd::Show { id, json } => {
-            let order = match find_order(&book, &id) {
-                Ok(o) => o,
-                Err(c) => return c,
-            };
-            let events = match book.events(order.id) {
-                Ok(e) => e,
-                Err(e) => return fail(FAILED, e),
-            };
-            if json {
-                print_json(&json!({"order": order, "events": events}));
-            } else {
+        OrderCmd::Add(a) => with_engine(&dir, book, |engine| async move {
+            let order = api::add_raw(&engine, &raw_order(&a)?).map_err(api_fail)?;
+            emit(a.json, &order, |o| println!("{}", o.merchant_order_id));
+            Ok(())
+        }),
+        OrderCmd::Check(a) => with_engine(&dir, book, |engine| async move {
+            let preflight = api::preflight_raw(&engine, &raw_order(&a)?).await.map_err(api_fail)?;
+            let problems = !preflight.problems.is_empty();
+            emit(a.json, &preflight, |p| {
+                println!("供应商 / provider\t{}", p.provider);
+                if let Some(cost) = p.cost {
+                    println!("成本 / cost\t{cost} 元（{}）", p.cost_source.as_deref().unwrap_or(""));
+                }
+                for m in &p.messages {
+                    println!("{}", m.text());
+                }
+                for d in &p.duplicates {
+                    println!("重复 / duplicate\t{}\t{}", d.merchant_order_id, d.state.label_zh());
+                }
+            });
+            if problems {
+                return Err(ExitCode::from(USAGE));
+            }
+            Ok(())
+        }),
+        OrderCmd::Show { id, json } => done((|| {
+            let detail = api::order_detail(&book, find(&book, &id)?.id).map_err(api_fail)?;
+            emit(json, &detail, |d| {
+                let o = &d.order;
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
-                    order.merchant_order_id,
-                    order.provider,
-                    order.account,
-                    order.face,
-                    order.state.label_zh()
+                    o.merchant_order_id,
+                    o.provider,
+                    o.account,
+                    o.face,
+                    o.state.label_zh()
                 );
-                for e in events {
+                for e in &d.events {
                     let to = e.to_state.map(|s| s.label_zh()).unwrap_or("");
                     println!("  {}\t{}\t{}\t{}", e.at, e.kind, to, e.detail);
                 }
-            }
-            ExitCode::SUCCESS
-        }
-        OrderCmd::Query { id } => with_engine(&dir, book.clone(), |engine| async move {
-            let order = find_order(engine.book(), &id)?;
-            let after = engine.query_now(order.id).await.map_err(|e| fail(FAILED, e))?;
-            println!("{}\t{}", after.merchant_order_id, after.state.label_zh());
+            });
+            Ok(())
+        })()),
+        OrderCmd::Query { id, json } => with_engine(&dir, book, |engine| async move {
+            let order = find(engine.book(), &id)?;
+            let after = api::query_order(&engine, order.id).await.map_err(api_fail)?;
+            emit(json, &after, print_order);
             Ok(())
         }),
-        OrderCmd::Resolve { id, outcome, note } => {
-            with_engine(&dir, book.clone(), |engine| async move {
-                let order = find_order(engine.book(), &id)?;
-                let state = match outcome.as_str() {
-                "succeeded" | "success" | "成功" => OrderState::Succeeded,
-                "failed" | "fail" | "失败" => OrderState::Failed,
-                other => return Err(fail(USAGE, format!("--as 只能是 succeeded 或 failed，而不是“{other}” / --as must be succeeded or failed"))),
-            };
-                let after = engine.resolve(order.id, state, &note).map_err(|e| fail(FAILED, e))?;
-                println!("{}\t{}", after.merchant_order_id, after.state.label_zh());
-                Ok(())
-            })
-        }
-        OrderCmd::Resubmit { id } => with_engine(&dir, book.clone(), |engine| async move {
-            let order = find_order(engine.book(), &id)?;
-            let new = engine.resubmit(order.id).map_err(|e| fail(FAILED, e))?;
-            println!("{}", new.merchant_order_id);
+        OrderCmd::Resolve { id, outcome, note, json } => with_engine(&dir, book, |engine| async move {
+            let order = find(engine.book(), &id)?;
+            let after = api::resolve(&engine, order.id, &outcome, &note).map_err(api_fail)?;
+            emit(json, &after, print_order);
+            Ok(())
+        }),
+        OrderCmd::Resubmit { id, json } => with_engine(&dir, book, |engine| async move {
+            let order = find(engine.book(), &id)?;
+            let new = api::resubmit(&engine, order.id).map_err(api_fail)?;
+            emit(json, &new, |o| println!("{}", o.merchant_order_id));
             Ok(())
         }),
     }
 }
 
-/// Runs `f` with an engine that does not run its loop or listener (for one-off actions).
-fn with_engine<F, Fut>(dir: &Path, book: Arc<Book>, f: F) -> ExitCode
-where
-    F: FnOnce(Arc<topup_engine::run::Engine>) -> Fut,
-    Fut: std::future::Future<Output = Result<(), ExitCode>>,
-{
-    let rt = match runtime() {
-        Ok(r) => r,
-        Err(c) => return c,
-    };
-    rt.block_on(async {
-        let options =
-            SessionOptions { run_engine: false, serve_callbacks: false, ..SessionOptions::default() };
-        let session = match Session::start(dir, book, options).await {
-            Ok(s) => s,
-            Err(e) => return fail(FAILED, e),
-        };
-        let result = f(session.engine.clone()).await;
-        session.stop().await;
-        match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(c) => c,
-        }
-    })
-}
-
-/// `order add`: the flags as a raw order, checked and stored by the engine like the window's form.
-fn add(a: AddArgs, dir: &Path, book: Arc<Book>) -> ExitCode {
-    let provider = match a.provider.as_deref().map(parse_provider).transpose() {
-        Ok(p) => p,
-        Err(c) => return c,
-    };
-    let json_out = a.json;
-    with_engine(dir, book, |engine| async move {
-        let quantity = a.quantity.map(|q| q.to_string());
-        let mut raw = RawOrder::new(Origin::Flags, provider);
-        raw.text(Field::Kind, Some(&a.kind))
-            .text(Field::Account, Some(&a.account))
-            .text(Field::Face, Some(&a.face))
-            .text(Field::Product, a.product.as_deref())
-            .text(Field::Area, a.area.as_deref())
-            .text(Field::Server, a.server.as_deref())
-            .text(Field::Quantity, quantity.as_deref())
-            .text(Field::Grid, a.grid.as_deref())
-            .text(Field::PayerMobile, a.mobile.as_deref())
-            .text(Field::IdCard, a.id_card.as_deref())
-            .text(Field::Sale, a.sale.as_deref())
-            .text(Field::Customer, a.customer.as_deref());
-        let checked = order::check_with_engine(&engine, &raw).into_result(Origin::Flags);
-        let order = engine.add_order(checked.map_err(|e| fail(USAGE, e))?).map_err(|e| fail(FAILED, e))?;
-        if json_out {
-            print_json(&json!(order));
-        } else {
-            println!("{}", order.merchant_order_id);
-        }
-        Ok(())
-    })
+/// `order add`'s and `order check`'s flags as a raw order, named by flag in messages; the engine's
+/// one order check reads it (see `topup_engine::order`).
+fn raw_order(a: &AddArgs) -> Result<RawOrder<'_>, ExitCode> {
+    let provider = a.provider.as_deref().map(provider_arg).transpose()?;
+    let mut raw = RawOrder::new(Origin::Flags, provider);
+    raw.text(Field::Kind, Some(&a.kind))
+        .text(Field::Account, Some(&a.account))
+        .text(Field::Face, Some(&a.face))
+        .text(Field::Product, a.product.as_deref())
+        .text(Field::Area, a.area.as_deref())
+        .text(Field::Server, a.server.as_deref())
+        .text(Field::Grid, a.grid.as_deref())
+        .text(Field::PayerMobile, a.mobile.as_deref())
+        .text(Field::IdCard, a.id_card.as_deref())
+        .text(Field::Sale, a.sale.as_deref())
+        .text(Field::Customer, a.customer.as_deref());
+    if let Some(q) = a.quantity {
+        raw.set(Field::Quantity, topup_engine::order::Cell::Int(i64::from(q)));
+    }
+    Ok(raw)
 }
 
 pub fn run(args: RunArgs, data_dir: Option<&Path>) -> ExitCode {
@@ -398,7 +391,7 @@ pub fn run(args: RunArgs, data_dir: Option<&Path>) -> ExitCode {
                 break ExitCode::from(TIMEOUT);
             }
         };
-        let counts = session.book.state_counts().ok();
+        let counts = api::state_counts(&session.book).ok();
         // Bounded: the listener lets go within its grace period whatever its clients do; requests to
         // providers in flight are let finish. A second Ctrl-C does not wait for them (an order whose
         // reply was not stored is queried at the next start, never resent blindly).
@@ -410,10 +403,13 @@ pub fn run(args: RunArgs, data_dir: Option<&Path>) -> ExitCode {
             }
         }
         if let Some(c) = counts {
+            if args.json {
+                emit(true, &c, |_| {});
+            }
+            let pending = c.new + c.submitting + c.accepted + c.unknown;
             eprintln!(
-                "成功 {} · 失败 {} · 人工处理 {} · 未完成 {} / succeeded {} failed {} manual review {} pending {}",
-                c.succeeded, c.failed, c.manual_review, c.new + c.submitting + c.accepted + c.unknown,
-                c.succeeded, c.failed, c.manual_review, c.new + c.submitting + c.accepted + c.unknown
+                "成功 {} · 失败 {} · 人工处理 {} · 未完成 {pending} / succeeded {} failed {} manual review {} pending {pending}",
+                c.succeeded, c.failed, c.manual_review, c.succeeded, c.failed, c.manual_review
             );
         }
         code
@@ -425,85 +421,109 @@ pub fn orders(args: OrdersArgs, data_dir: Option<&Path>) -> ExitCode {
         Ok(v) => v,
         Err(c) => return c,
     };
-    let mut filter =
-        OrderFilter { limit: args.limit, needs_attention: args.attention, ..OrderFilter::default() };
-    if let Some(s) = &args.state {
-        match s.parse::<OrderState>() {
-            Ok(st) => filter.states.push(st),
-            Err(e) => return fail(USAGE, e),
+    done((|| {
+        let mut query = OrderQuery {
+            limit: args.limit,
+            needs_attention: args.attention,
+            batch_id: args.batch.clone(),
+            search: args.search.clone(),
+            provider: args.provider.as_deref().map(provider_arg).transpose()?,
+            ..OrderQuery::default()
+        };
+        for s in &args.state {
+            query.states.push(s.parse().map_err(|e| fail(USAGE, e))?);
         }
-    }
-    if let Some(p) = &args.provider {
-        match parse_provider(p) {
-            Ok(p) => filter.provider = Some(p),
-            Err(c) => return c,
-        }
-    }
-    let page = match book.list_orders(&filter) {
-        Ok(p) => p,
-        Err(e) => return fail(FAILED, e),
-    };
-    if args.json {
-        print_json(&json!(page.orders));
-    } else {
-        for o in &page.orders {
-            println!(
-                "{}\t{}\t{}\t{}\t{}\t{}",
-                o.merchant_order_id,
-                o.provider,
-                o.account,
-                o.face,
-                o.state.label_zh(),
-                o.last_error.as_deref().unwrap_or("")
-            );
-        }
-        eprintln!("共 {} 笔 / {} orders", page.total, page.total);
-    }
-    ExitCode::SUCCESS
+        let page = api::list_orders(&book, &query).map_err(api_fail)?;
+        emit(args.json, &page.orders, |orders| {
+            for o in orders {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    o.merchant_order_id,
+                    o.provider,
+                    o.account,
+                    o.face,
+                    o.state.label_zh(),
+                    o.last_error.as_deref().unwrap_or("")
+                );
+            }
+            eprintln!("共 {} 笔 / {} orders", page.total, page.total);
+        });
+        Ok(())
+    })())
 }
 
 pub fn balance(args: BalanceArgs, data_dir: Option<&Path>) -> ExitCode {
-    let (dir, book) = match open(data_dir) {
+    engine_at(data_dir, |engine| async move {
+        let rows = match args.provider.as_deref().map(provider_arg).transpose()? {
+            Some(id) => vec![api::balance(&engine, id).await],
+            None => api::balances(&engine).await,
+        };
+        // The window's rows; `balanceLi` repeats `balance` (li) under the name older scripts read.
+        let shown: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                let mut v = serde_json::to_value(r).unwrap_or_default();
+                if let Some(b) = r.balance {
+                    v["balanceLi"] = json!(b.0);
+                }
+                v
+            })
+            .collect();
+        emit(args.json, &shown, |_| {
+            for r in &rows {
+                match (r.balance, &r.error) {
+                    (Some(b), _) => {
+                        println!("{}\t{b} 元{}", r.provider, if r.low { "（余额不足 / low）" } else { "" })
+                    }
+                    (None, e) => {
+                        println!("{}\t错误 / error: {}", r.provider, e.as_deref().unwrap_or_default())
+                    }
+                }
+            }
+        });
+        if rows.iter().any(|r| r.error.is_some()) {
+            return Err(ExitCode::from(FAILED));
+        }
+        Ok(())
+    })
+}
+
+pub fn phone(args: PhoneArgs, data_dir: Option<&Path>) -> ExitCode {
+    engine_at(data_dir, |engine| async move {
+        let info = api::phone_info(&engine, &args.number, args.face.as_deref()).await.map_err(api_fail)?;
+        emit(args.json, &info, |i| {
+            let carrier = i.carrier.map(|c| format!("{c:?}")).unwrap_or_default();
+            let region =
+                format!("{}{}", i.province.as_deref().unwrap_or(""), i.city.as_deref().unwrap_or(""));
+            println!("{carrier}\t{region}\t{}", i.source);
+        });
+        Ok(())
+    })
+}
+
+pub fn stats(args: StatsArgs, data_dir: Option<&Path>) -> ExitCode {
+    let (_dir, book) = match open(data_dir) {
         Ok(v) => v,
         Err(c) => return c,
     };
-    let json_out = args.json;
-    with_engine(&dir, book, |engine| async move {
-        let mut rows = Vec::new();
-        let mut any_error = false;
-        for id in engine.providers() {
-            let Some(client) = engine.provider(id) else { continue };
-            let (result, _exchanges) = client.balance().await;
-            match result {
-                Ok(b) => rows.push(json!({"provider": id, "balance": b.amount.to_string(), "balanceLi": b.amount.0, "sandbox": engine.sandbox()})),
-                Err(e) => {
-                    any_error = true;
-                    rows.push(json!({"provider": id, "error": topup_engine::redact::text(&e.to_string())}));
-                }
+    done((|| {
+        let counts = api::state_counts(&book).map_err(api_fail)?;
+        let providers = api::provider_stats(&book).map_err(api_fail)?;
+        emit(args.json, &json!({"counts": counts, "providers": providers}), |_| {
+            let c = &counts;
+            println!(
+                "成功 {} · 失败 {} · 人工处理 {} · 需要处理 {} / succeeded {} failed {} manual review {} attention {}",
+                c.succeeded, c.failed, c.manual_review, c.attention, c.succeeded, c.failed, c.manual_review, c.attention
+            );
+            println!("今日 / today	订单 orders	成功 succeeded	失败 failed	未完成 pending	花费 spend");
+            for p in &providers {
+                let name = p.provider.map(|p| p.to_string()).unwrap_or_else(|| "全部 / all".into());
+                println!(
+                    "{name}\t{}\t{}\t{}\t{}\t{} 元",
+                    p.orders_today, p.succeeded_today, p.failed_today, p.pending_today, p.spend_today
+                );
             }
-        }
-        if json_out {
-            print_json(&json!(rows));
-        } else {
-            for r in &rows {
-                match r.get("balance") {
-                    Some(b) => println!(
-                        "{}\t{} 元",
-                        r["provider"].as_str().unwrap_or_default(),
-                        b.as_str().unwrap_or_default()
-                    ),
-                    None => println!(
-                        "{}\t错误 / error: {}",
-                        r["provider"].as_str().unwrap_or_default(),
-                        r["error"].as_str().unwrap_or_default()
-                    ),
-                }
-            }
-        }
-        if any_error {
-            Err(ExitCode::from(FAILED))
-        } else {
-            Ok(())
-        }
-    })
+        });
+        Ok(())
+    })())
 }

@@ -3,20 +3,16 @@
 //! Exit codes: 0 imported (or a clean dry run, or exported), 1 rows are invalid or duplicate (nothing
 //! written unless `--skip-invalid`), 2 bad usage or a file that cannot be read.
 
+use crate::cli_out::{api_fail, emit, fail, open, USAGE};
 use clap::Args;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use topup_engine::book::{Book, OrderFilter, OrderState};
-use topup_engine::config::EngineSettings;
-use topup_engine::import::{
-    self, ColumnMapping, CommitOptions, ExportFormat, ImportError, ImportOptions, Level, Preview, RowStatus,
-    SourceFile,
-};
-use topup_engine::{ProductKind, ProviderId};
+use topup_engine::api::{self, import::ImportJob, OrderQuery};
+use topup_engine::import::{ColumnMapping, ImportError, Level, Preview, RowStatus, SourceFile};
+use topup_engine::ProductKind;
 
 const FAILED: u8 = 1;
-const USAGE: u8 = 2;
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
@@ -60,7 +56,7 @@ pub struct ImportArgs {
 pub struct ExportArgs {
     /// 导出此批次 / export this batch
     #[arg(long)]
-    pub batch: Option<i64>,
+    pub batch: Option<String>,
     /// 只导出此状态（可多次） / only this state (repeatable)
     #[arg(long)]
     pub state: Vec<String>,
@@ -69,35 +65,12 @@ pub struct ExportArgs {
     /// 输出文件（.xlsx 或 .csv） / output file (.xlsx or .csv)
     #[arg(long)]
     pub out: PathBuf,
-}
-
-fn fail(code: u8, e: impl std::fmt::Display) -> ExitCode {
-    eprintln!("错误 / error: {}", topup_engine::redact::text(&e.to_string()));
-    ExitCode::from(code)
-}
-
-fn open_book(data_dir: Option<&Path>) -> Result<std::sync::Arc<Book>, ExitCode> {
-    let dir = topup_engine::paths::data_dir(data_dir);
-    let _ = topup_engine::logging::init(&dir, false).map(std::mem::forget);
-    topup_engine::session::open_book(&dir).map_err(|e| fail(USAGE, e))
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn import_error(e: ImportError) -> ExitCode {
-    fail(if e.is_usage() { USAGE } else { FAILED }, e)
-}
-
-/// The provider the user named, else the engine's routing for the kind, else the first that sells it.
-fn choose_provider(book: &Book, name: Option<&str>, kind: ProductKind) -> Result<ProviderId, ExitCode> {
-    if let Some(n) = name {
-        return n.parse::<ProviderId>().map_err(|e| fail(USAGE, e));
-    }
-    let settings = EngineSettings::load(book).map_err(|e| fail(USAGE, e))?;
-    let configured: Vec<ProviderId> =
-        ProviderId::ALL.into_iter().filter(|p| book.provider_settings(*p).ok().flatten().is_some()).collect();
-    Ok(settings
-        .default_provider(kind, &configured)
-        .or_else(|| settings.default_provider(kind, &ProviderId::ALL))
-        .unwrap_or(ProviderId::Dingyin))
+    api_fail(e.into())
 }
 
 /// The file, or standard input for `-`: its bytes decide what it is (a workbook, a table with
@@ -118,6 +91,10 @@ pub fn import(args: ImportArgs, data_dir: Option<&Path>) -> ExitCode {
         Ok(k) => k,
         Err(e) => return fail(USAGE, e),
     };
+    let provider = match args.provider.as_deref().map(api::provider_id).transpose() {
+        Ok(p) => p,
+        Err(e) => return api_fail(e),
+    };
     let mappings = match args.map.iter().map(|m| m.parse::<ColumnMapping>()).collect::<Result<Vec<_>, _>>() {
         Ok(m) => m,
         Err(e) => return import_error(e),
@@ -126,30 +103,26 @@ pub fn import(args: ImportArgs, data_dir: Option<&Path>) -> ExitCode {
         Ok(f) => f,
         Err(e) => return import_error(e),
     };
-    let book = match open_book(data_dir) {
+    let (_dir, book) = match open(data_dir) {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let provider = match choose_provider(&book, args.provider.as_deref(), kind.unwrap_or(ProductKind::Phone))
+    let job = ImportJob {
+        provider,
+        kind,
+        sheet: args.sheet.clone(),
+        mappings,
+        header: args.no_header.then_some(false),
+        allow_duplicates: args.allow_duplicates,
+        duplicate_window_ms: args.window_hours.map(|h| i64::from(h) * 3_600_000),
+        balance: None,
+    };
+    let preview = match api::available_providers(&book, &topup_engine::session::secret_store())
+        .and_then(|available| job.options(&book, &available))
+        .and_then(|opts| api::import::preview(&book, &file, &opts))
     {
         Ok(p) => p,
-        Err(code) => return code,
-    };
-    let mut opts = ImportOptions::new(provider);
-    opts.kind = kind;
-    opts.sheet = args.sheet.clone();
-    opts.mappings = mappings;
-    opts.header = args.no_header.then_some(false);
-    opts.allow_duplicates = args.allow_duplicates;
-    opts.duplicate_window_ms = match args.window_hours {
-        Some(h) => i64::from(h) * 3_600_000,
-        None => EngineSettings::load(&book)
-            .map(|s| i64::try_from(s.duplicate_window_ms).unwrap_or(i64::MAX))
-            .unwrap_or(import::DEFAULT_DUPLICATE_WINDOW_MS),
-    };
-    let preview = match import::preview(&book, &file, &opts) {
-        Ok(p) => p,
-        Err(e) => return import_error(e),
+        Err(e) => return api_fail(e),
     };
     if !args.json {
         print_preview(&preview);
@@ -166,11 +139,7 @@ pub fn import(args: ImportArgs, data_dir: Option<&Path>) -> ExitCode {
         }
         return if preview.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(FAILED) };
     }
-    match import::commit(
-        &book,
-        &preview,
-        &CommitOptions { skip_invalid: args.skip_invalid, ..Default::default() },
-    ) {
+    match api::import::commit(&book, None, &preview, args.skip_invalid) {
         Ok(c) => {
             if args.json {
                 println!("{}", serde_json::json!({ "preview": preview, "committed": c }));
@@ -182,7 +151,7 @@ pub fn import(args: ImportArgs, data_dir: Option<&Path>) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => import_error(e),
+        Err(e) => api_fail(e),
     }
 }
 
@@ -217,31 +186,28 @@ fn print_preview(p: &Preview) {
 }
 
 pub fn export(args: ExportArgs, data_dir: Option<&Path>) -> ExitCode {
-    let Some(format) = ExportFormat::from_path(&args.out) else {
-        return fail(USAGE, "输出文件须以 .xlsx 或 .csv 结尾 / the output file must end in .xlsx or .csv");
-    };
-    let mut filter = OrderFilter { batch_id: args.batch, ..Default::default() };
+    let mut query = OrderQuery { batch_id: args.batch.clone(), ..OrderQuery::default() };
     for s in &args.state {
-        match s.parse::<OrderState>() {
-            Ok(st) => filter.states.push(st),
+        match s.parse() {
+            Ok(st) => query.states.push(st),
             Err(e) => return fail(USAGE, e),
         }
     }
-    if let Some(p) = &args.provider {
-        match p.parse::<ProviderId>() {
-            Ok(p) => filter.provider = Some(p),
-            Err(e) => return fail(USAGE, e),
-        }
+    match args.provider.as_deref().map(api::provider_id).transpose() {
+        Ok(p) => query.provider = p,
+        Err(e) => return api_fail(e),
     }
-    let book = match open_book(data_dir) {
+    let (_dir, book) = match open(data_dir) {
         Ok(b) => b,
         Err(code) => return code,
     };
-    match import::export_orders(&book, &filter, &args.out, format) {
-        Ok(n) => {
-            println!("已导出 {n} 笔订单到 {} / exported {n} orders", args.out.display());
+    match api::export_to(&book, &query, &args.out) {
+        Ok(r) => {
+            emit(args.json, &r, |r| {
+                println!("已导出 {} 笔订单到 {} / exported {} orders", r.rows, r.path, r.rows);
+            });
             ExitCode::SUCCESS
         }
-        Err(e) => import_error(e),
+        Err(e) => api_fail(e),
     }
 }

@@ -30,7 +30,7 @@ from_coded!(
     topup_engine::book::BookError,
     topup_engine::secrets::SecretError,
     topup_engine::run::EngineError,
-    topup_engine::console::ConsoleError,
+    topup_engine::api::ApiError,
     topup_engine::import::ImportError
 );
 

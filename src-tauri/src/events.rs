@@ -12,7 +12,7 @@ use tauri::{AppHandle, Emitter, Manager};
 pub enum FrontendEvent {
     /// The status line changed (payload: `AppStatus`).
     Status,
-    /// Orders changed (payload: `ChangeBatch`: order id → latest state).
+    /// Orders changed (payload: `ChangeBatch`: each changed order's row, import batch counts, book counts).
     OrdersChanged,
 }
 

@@ -8,7 +8,9 @@
 mod cli;
 mod cli_engine;
 mod cli_import;
+mod cli_out;
 mod cli_report;
+mod cli_settings;
 mod cmd;
 mod console;
 mod error;

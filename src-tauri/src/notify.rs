@@ -6,7 +6,7 @@
 use crate::state::AppState;
 use tauri::AppHandle;
 use tauri_plugin_notification::NotificationExt;
-use topup_engine::console::BalanceRow;
+use topup_engine::api::BalanceRow;
 
 pub fn low_balances(app: &AppHandle, state: &AppState, rows: &[BalanceRow]) {
     let mut known = state.balances.lock().unwrap_or_else(|p| p.into_inner());

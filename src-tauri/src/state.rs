@@ -7,8 +7,8 @@ use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use topup_engine::api::Balances;
 use topup_engine::book::Book;
-use topup_engine::console::Balances;
 use topup_engine::logging::LogGuard;
 use topup_engine::run::{Engine, EngineState};
 use topup_engine::secrets::{KeyringStatus, SecretStore};
@@ -106,7 +106,7 @@ impl AppState {
     pub async fn ensure_balance(&self, provider: topup_engine::ProviderId) {
         let cached = self.balances.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&provider);
         if !cached {
-            let row = topup_engine::console::balance(&self.engine(), provider).await;
+            let row = topup_engine::api::balance(&self.engine(), provider).await;
             self.balances.lock().unwrap_or_else(|p| p.into_inner()).insert(provider, row);
         }
     }

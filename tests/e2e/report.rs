@@ -3,7 +3,7 @@
 //! report — the day's profit included — with its chart and its four groupings.
 
 use crate::harness::App;
-use topup_engine::book::{Also, Book, NewOrder, OrderState, ReportBy};
+use topup_engine::book::{Book, NewOrder, OrderPatch, OrderState, ReportBy};
 use topup_engine::report::{self, ReportQuery};
 use topup_engine::sale::{Sale, SaleSource, Sold};
 use topup_engine::{Li, ProductKind, ProviderId};
@@ -13,6 +13,7 @@ use topup_engine::{Li, ProductKind, ProviderId};
 fn seed(dir: &std::path::Path) {
     let book = Book::open(&dir.join("orders.sqlite3")).unwrap();
     let now = topup_engine::book::now_ms();
+    let mut moves = Vec::new();
     book.write(|tx| {
         for i in 0..84i64 {
             let face = [30_000, 50_000, 100_000][(i % 3) as usize];
@@ -36,17 +37,22 @@ fn seed(dir: &std::path::Path) {
             tx.transition(id, OrderState::Submitting, "")?;
             let to = if i % 9 == 4 { OrderState::Failed } else { OrderState::Succeeded };
             let cost = (i % 17 != 5).then_some(Li(face - 150));
-            tx.transition_with(id, to, "", Also { cost, ..Also::default() })?;
+            tx.transition_with(id, to, "", OrderPatch { cost, ..OrderPatch::default() })?;
             let at = now - (1 + i / 6) * 86_400_000;
-            let day = book.local_day(at)?;
-            tx.conn().execute(
-                "UPDATE orders SET created_at = ?2, finished_at = ?2 + 40000, local_day = ?3 WHERE id = ?1",
-                (id, at, day),
-            )?;
+            moves.push((id, at, book.local_day(at)?));
         }
         Ok(())
     })
     .unwrap();
+    // Back-dated with raw SQL on a connection of the test's own (the triggers follow).
+    let raw = rusqlite::Connection::open(book.path()).unwrap();
+    for (id, at, day) in moves {
+        raw.execute(
+            "UPDATE orders SET created_at = ?2, finished_at = ?2 + 40000, local_day = ?3 WHERE id = ?1",
+            rusqlite::params![id, at, day],
+        )
+        .unwrap();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@ use super::blocking;
 use crate::error::CmdResult;
 use crate::state::AppState;
 use tauri::{AppHandle, State};
-use topup_engine::console::{self, ImportRequest};
+use topup_engine::api::{self, ImportRequest};
 use topup_engine::import::{Committed, Preview};
 
 #[tauri::command]
@@ -12,10 +12,10 @@ pub async fn import_preview(
     request: ImportRequest,
 ) -> CmdResult<Preview> {
     state.ensure_balance(request.provider).await;
-    blocking(app, move |s| Ok(console::import_preview(&s.book, &s.engine(), &s.balances, &request)?)).await
+    blocking(app, move |s| Ok(api::import_preview(&s.book, &s.engine(), &s.balances, &request)?)).await
 }
 
 #[tauri::command]
 pub async fn import_commit(app: AppHandle, request: ImportRequest) -> CmdResult<Committed> {
-    blocking(app, move |s| Ok(console::import_commit(&s.book, &s.engine(), &s.balances, &request)?)).await
+    blocking(app, move |s| Ok(api::import_commit(&s.book, &s.engine(), &s.balances, &request)?)).await
 }

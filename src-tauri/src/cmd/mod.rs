@@ -1,5 +1,5 @@
-//! Tauri commands: one file per screen or domain, each a one-line call into the engine (or its
-//! console facade). No logic lives here.
+//! Tauri commands: one file per screen or domain, each a one-line call into the engine's operations
+//! layer (`topup_engine::api`, which the command line calls too). No logic lives here.
 //!
 //! Every command is `async`. Why: Tauri runs a command that is not `async` on the main thread, the
 //! thread that also draws the window and handles input, so a count over 100,000 orders, a commit that

@@ -1,12 +1,12 @@
 use crate::error::CmdResult;
 use crate::state::AppState;
 use tauri::{AppHandle, State};
+use topup_engine::api::{self, SettingsView};
 use topup_engine::config::EngineSettings;
-use topup_engine::console::{self, SettingsView};
 use topup_engine::ProviderId;
 
 fn view(state: &AppState) -> CmdResult<SettingsView> {
-    Ok(console::settings_view(&state.book, &state.secrets, state.callback_listening(), &state.data_dir)?)
+    Ok(api::settings_view(&state.book, &state.secrets, state.callback_listening(), &state.data_dir)?)
 }
 
 #[tauri::command]
@@ -22,7 +22,7 @@ pub async fn save_provider(
     settings: serde_json::Value,
     secret: Option<String>,
 ) -> CmdResult<SettingsView> {
-    console::save_provider(&state.book, &state.secrets, id, &settings, secret)?;
+    api::save_provider(&state.book, &state.secrets, id, &settings, secret)?;
     crate::restart(&app, &state).await?;
     view(&state)
 }
@@ -33,7 +33,7 @@ pub async fn remove_provider(
     state: State<'_, AppState>,
     id: ProviderId,
 ) -> CmdResult<SettingsView> {
-    console::remove_provider(&state.book, &state.secrets, id)?;
+    api::remove_provider(&state.book, &state.secrets, id)?;
     crate::restart(&app, &state).await?;
     view(&state)
 }
@@ -44,9 +44,7 @@ pub async fn save_engine_settings(
     state: State<'_, AppState>,
     settings: EngineSettings,
 ) -> CmdResult<SettingsView> {
-    let listener_changed = settings.callback != state.engine().settings().callback;
-    settings.save(&state.book)?;
-    if listener_changed {
+    if api::save_engine_settings(&state.book, &settings)? {
         crate::restart(&app, &state).await?;
     } else {
         state.engine().set_settings(settings);

@@ -15,7 +15,7 @@ export function changeFeed() {
       };
     },
     push(b: Partial<ChangeBatch>) {
-      const batch: ChangeBatch = { orders: {}, batches: [], settings: false, lagged: false, ...b };
+      const batch: ChangeBatch = { orders: {}, batches: {}, counts: null, settings: false, lagged: false, ...b };
       for (const h of handlers) h(batch);
     },
     get count() {

@@ -111,6 +111,7 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
       auto_refresh_balance_secs: 0,
       prices: { entries: [], markups: [] },
     },
+    defaultProviders: { phone: 'juhe', electricity: 'dingyin', game: 'dingyin', douyin: 'dingyin' },
     callbackListening: '127.0.0.1:18600',
     dataDir: '/data/topup',
     dbPath: '/data/topup/orders.sqlite3',

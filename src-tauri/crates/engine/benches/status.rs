@@ -5,9 +5,14 @@
 //! built in a temporary directory with one `INSERT … SELECT` (one transaction, the counting triggers
 //! firing for every row), then `Book::state_counts` and `Book::recount_state_counts` are each called
 //! C times (default 200) and their median and 95th percentile printed, with the load average.
+//!
+//! Then one change batch as the window gets it: the first 100,000 orders are one import batch; each
+//! round commits 100 of its orders' transitions in one write, and the `ChangeBatch` that the
+//! coalescer hands over (rows, the batch's counts, the book's counts) is timed into JSON — next to
+//! what the status line and the import screen used to read per batch (the two `GROUP BY`s).
 
 use std::time::{Duration, Instant};
-use topup_engine::book::Book;
+use topup_engine::book::{Book, OrderState};
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -47,14 +52,20 @@ fn main() {
     let mut raw = rusqlite::Connection::open(&path).unwrap();
     let tx = raw.transaction().unwrap();
     tx.execute(
+        "INSERT INTO batches (id, file_name, content_hash, total_rows, valid_rows, invalid_rows, created_at) \
+         VALUES (1, 'bench.xlsx', 'bench', 100000, 100000, 0, 1)",
+        [],
+    )
+    .unwrap();
+    tx.execute(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1) \
          INSERT INTO orders (merchant_order_id, provider, kind, account, face_li, state, attention, \
-         created_at, updated_at) \
+         batch_id, created_at, updated_at) \
          SELECT printf('TDB%09d', i), 'juhe', 'phone', printf('139%08d', i), 50000, \
            CASE WHEN i % 100 < 88 THEN 'succeeded' WHEN i % 100 < 94 THEN 'failed' \
                 WHEN i % 100 < 96 THEN 'new' WHEN i % 100 < 97 THEN 'submitting' \
                 WHEN i % 100 < 98 THEN 'accepted' WHEN i % 100 < 99 THEN 'unknown' ELSE 'manual_review' END, \
-           i % 997 = 0, i, i FROM n",
+           i % 997 = 0, CASE WHEN i <= 100000 THEN 1 END, i, i FROM n",
         [orders as i64],
     )
     .unwrap();
@@ -79,6 +90,14 @@ fn main() {
     let (group_med, group_p95) = time(calls, || {
         std::hint::black_box(book.recount_state_counts().unwrap());
     });
+    assert_eq!(book.batch_counts(1).unwrap(), book.recount_batch_counts(1).unwrap(), "kept batch counts");
+    let (batch_med, batch_p95) = time(calls, || {
+        std::hint::black_box(book.batch_counts(1).unwrap());
+    });
+    let (batch_group_med, batch_group_p95) = time(calls.min(50), || {
+        std::hint::black_box(book.recount_batch_counts(1).unwrap());
+    });
+    let per_batch = change_batch_cost(book);
     let writes = write_cost(&path, orders);
     let ms = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1000.0);
     println!(
@@ -88,6 +107,9 @@ fn main() {
          | `state_counts()` (kept counts, schema 5) | {} | {} |\n\
          | status line's book reads (`state_counts()` + locale setting) | {} | {} |\n\
          | `GROUP BY state` + attention `COUNT(*)` (before) | {} | {} |\n\
+         | `batch_counts(1)` (kept, schema 6; batch of 100,000) | {} | {} |\n\
+         | `GROUP BY state` over the batch (before) | {} | {} |\n\
+         {per_batch}\n\
          {writes}\n\
          counts: {kept:?}",
         build.as_secs_f64(),
@@ -99,7 +121,70 @@ fn main() {
         ms(status_p95),
         ms(group_med),
         ms(group_p95),
+        ms(batch_med),
+        ms(batch_p95),
+        ms(batch_group_med),
+        ms(batch_group_p95),
     );
+}
+
+/// One change batch as the window gets it, `ROUNDS` times: 100 of the import batch's `new` orders
+/// moved to `submitting` in one write (the book reads the kept counts for the event just before the
+/// commit), then the coalesced `ChangeBatch` serialised to JSON (what Tauri sends to the window).
+fn change_batch_cost(book: Book) -> String {
+    const ROUNDS: usize = 15;
+    const PER_BATCH: usize = 100;
+    let book = std::sync::Arc::new(book);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let mut new_ids: Vec<i64> = book
+        .orders_in_state(OrderState::New)
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.batch_id == Some(1))
+        .map(|o| o.id)
+        .collect();
+    assert!(new_ids.len() >= ROUNDS * PER_BATCH, "{} new orders in the batch", new_ids.len());
+    let (mut writes, mut json, mut size) = (Vec::new(), Vec::new(), 0);
+    rt.block_on(async {
+        let mut batches = topup_engine::events::coalesce(book.subscribe(), Duration::from_millis(100));
+        for _ in 0..ROUNDS {
+            let ids: Vec<i64> = new_ids.drain(..PER_BATCH).collect();
+            let b = book.clone();
+            let start = Instant::now();
+            tokio::task::spawn_blocking(move || {
+                b.write(|tx| {
+                    ids.iter().try_for_each(|id| tx.transition(*id, OrderState::Submitting, "").map(drop))
+                })
+            })
+            .await
+            .unwrap()
+            .unwrap();
+            writes.push(start.elapsed());
+            let batch = batches.recv().await.expect("a change batch");
+            assert_eq!(batch.orders.len(), PER_BATCH);
+            assert!(
+                batch.counts.is_some() && batch.batches.contains_key("1"),
+                "counts travel with the batch"
+            );
+            let start = Instant::now();
+            let text = serde_json::to_string(&batch).unwrap();
+            json.push(start.elapsed());
+            size = text.len();
+        }
+    });
+    let med = |mut v: Vec<Duration>| {
+        v.sort();
+        format!("{:.3} ms", v[v.len() / 2].as_secs_f64() * 1000.0)
+    };
+    format!(
+        "\n| one change batch ({PER_BATCH} orders of the import batch changed; median of {ROUNDS}) | median |\n|---|---|\n\
+         | the write: {PER_BATCH} transitions in one transaction + the kept counts read for the event + fsync | {} |\n\
+         | the `ChangeBatch` (rows, batch counts, book counts) to JSON, {} KB | {} |\n\
+         | the status line's and import screen's reads per batch, now | none (the counts are in the event) |\n",
+        med(writes),
+        size / 1024,
+        med(json),
+    )
 }
 
 /// What the counting triggers add to writes: 100,000 more orders inserted, and the attention flag of
@@ -122,7 +207,7 @@ fn write_cost(path: &std::path::Path, orders: usize) -> String {
                 let tx = conn.transaction().unwrap();
                 if drop_triggers {
                     let names: Vec<String> = tx
-                        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'orders' AND name LIKE 'state_counts%'")
+                        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'orders' AND (name LIKE 'state_counts%' OR name LIKE 'batch_counts%')")
                         .unwrap()
                         .query_map([], |r| r.get(0))
                         .unwrap()

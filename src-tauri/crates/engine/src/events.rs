@@ -2,9 +2,16 @@
 //!
 //! The book publishes every committed change; a window cannot repaint 1,000 times a second and does not
 //! need to. [`coalesce`] gathers changes for `every` (100 ms → at most ~10 updates a second whatever
-//! the load) and hands over one batch with each order listed once, at its latest state.
+//! the load) and hands over one batch with each order listed once, as its latest commit left it.
+//!
+//! Why the batch carries rows and counts, not ids: a screen told only which orders changed asks the
+//! book for each of them (and the status line recounted every state). With the rows, the board and
+//! the order panel update in place; with the counts (kept by the book, read once per commit), the
+//! status line and the import progress need no call at all. Past [`MAX_ROWS`] orders in one interval
+//! the rows are dropped and the batch says `lagged`: re-reading the visible page is then cheaper than
+//! shipping every row to the window.
 
-use crate::book::{Change, OrderState};
+use crate::book::{Change, Order, StateCounts};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
@@ -14,9 +21,12 @@ use tokio::sync::{broadcast, mpsc};
 #[ts(export)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeBatch {
-    /// Order id (as a string, for JavaScript) → its latest state.
-    pub orders: BTreeMap<String, OrderState>,
-    pub batches: Vec<String>,
+    /// Order id (as a string, for JavaScript) → the order as its latest commit left it.
+    pub orders: BTreeMap<String, Order>,
+    /// Import batch id → its orders per state as of the latest commit that touched it.
+    pub batches: BTreeMap<String, StateCounts>,
+    /// Orders per state over the whole book as of the latest commit in the interval.
+    pub counts: Option<StateCounts>,
     pub settings: bool,
     /// Some changes were dropped because the receiver fell behind: re-read everything shown.
     pub lagged: bool,
@@ -24,7 +34,11 @@ pub struct ChangeBatch {
 
 impl ChangeBatch {
     fn is_empty(&self) -> bool {
-        self.orders.is_empty() && self.batches.is_empty() && !self.settings && !self.lagged
+        self.orders.is_empty()
+            && self.batches.is_empty()
+            && self.counts.is_none()
+            && !self.settings
+            && !self.lagged
     }
 }
 
@@ -56,12 +70,25 @@ pub fn coalesce(mut changes: broadcast::Receiver<Change>, every: Duration) -> mp
     rx
 }
 
+/// At most this many order rows in one batch (~0.5 MB of JSON); beyond, the batch is `lagged`.
+pub const MAX_ROWS: usize = 1000;
+
 fn add(batch: &mut ChangeBatch, change: Change) {
     match change {
-        Change::Order { id, state } => {
-            batch.orders.insert(id.to_string(), state);
+        Change::Order(order) => {
+            let id = order.id.to_string();
+            if batch.lagged || batch.orders.len() >= MAX_ROWS && !batch.orders.contains_key(&id) {
+                // Too many to ship: the window re-reads what it shows instead.
+                batch.lagged = true;
+                batch.orders.clear();
+            } else {
+                batch.orders.insert(id, *order);
+            }
         }
-        Change::Batch { id } => batch.batches.push(id.to_string()),
+        Change::Batch { id, counts } => {
+            batch.batches.insert(id.to_string(), counts);
+        }
+        Change::Counts(counts) => batch.counts = Some(counts),
         Change::Settings => batch.settings = true,
     }
 }
@@ -69,6 +96,82 @@ fn add(batch: &mut ChangeBatch, change: Change) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::book::OrderState;
+    use topup_core::{Li, ProductKind, ProviderId};
+
+    fn order(id: i64, state: OrderState) -> Order {
+        Order {
+            id,
+            merchant_order_id: format!("TD{id:08}"),
+            provider: ProviderId::Dingyin,
+            kind: ProductKind::Phone,
+            product_id: None,
+            account: "13800138000".into(),
+            details: serde_json::json!({}),
+            face: Li::from_yuan(50),
+            cost: None,
+            state,
+            provider_order_id: None,
+            batch_id: Some(7),
+            resubmit_of: None,
+            created_at: 0,
+            updated_at: 0,
+            submitted_at: None,
+            finished_at: None,
+            attempts: 0,
+            next_action_at: None,
+            last_error: None,
+            attention: false,
+            note: None,
+            queries: 0,
+            last_query_at: None,
+            fallback_of: None,
+            last_sent_at: None,
+            callbacks: 0,
+            sale: None,
+            sale_source: None,
+            customer: None,
+            profit: None,
+        }
+    }
+
+    /// The latest row, the latest counts and each batch's latest counts travel in the batch.
+    #[tokio::test]
+    async fn a_batch_carries_the_latest_rows_and_counts() {
+        let (tx, rx) = broadcast::channel(100);
+        let mut out = coalesce(rx, Duration::from_millis(50));
+        let counts = |n| StateCounts { accepted: n, ..StateCounts::default() };
+        let _ = tx.send(Change::order(order(1, OrderState::Submitting)));
+        let _ = tx.send(Change::Batch { id: 7, counts: counts(0) });
+        let _ = tx.send(Change::Counts(counts(0)));
+        let _ = tx.send(Change::order(Order {
+            provider_order_id: Some("P1".into()),
+            ..order(1, OrderState::Accepted)
+        }));
+        let _ = tx.send(Change::Batch { id: 7, counts: counts(1) });
+        let _ = tx.send(Change::Counts(counts(1)));
+        let b = out.recv().await.expect("a batch");
+        let row = &b.orders["1"];
+        assert_eq!(
+            (row.state, row.provider_order_id.as_deref(), row.batch_id),
+            (OrderState::Accepted, Some("P1"), Some(7))
+        );
+        assert_eq!(b.batches["7"], counts(1));
+        assert_eq!(b.counts, Some(counts(1)));
+        assert!(!b.lagged);
+    }
+
+    /// More rows than [`MAX_ROWS`] in one interval: no rows, `lagged` (the window re-reads).
+    #[tokio::test]
+    async fn too_many_rows_make_a_lagged_batch() {
+        let (tx, rx) = broadcast::channel(10_000);
+        let mut out = coalesce(rx, Duration::from_millis(50));
+        for i in 0..=MAX_ROWS as i64 {
+            let _ = tx.send(Change::order(order(i, OrderState::New)));
+        }
+        let b = out.recv().await.expect("a batch");
+        assert!(b.lagged && b.orders.is_empty());
+    }
 
     #[tokio::test]
     async fn many_changes_become_few_batches_with_latest_states() {
@@ -76,12 +179,12 @@ mod tests {
         let mut out = coalesce(rx, Duration::from_millis(100));
         let started = std::time::Instant::now();
         for i in 0..5_000i64 {
-            let _ = tx.send(Change::Order { id: i % 100, state: OrderState::Submitting });
-            let _ = tx.send(Change::Order { id: i % 100, state: OrderState::Accepted });
+            let _ = tx.send(Change::order(order(i % 100, OrderState::Submitting)));
+            let _ = tx.send(Change::order(order(i % 100, OrderState::Accepted)));
         }
         let first = out.recv().await.expect("a batch");
         assert_eq!(first.orders.len(), 100, "each order once");
-        assert!(first.orders.values().all(|s| *s == OrderState::Accepted), "latest state wins");
+        assert!(first.orders.values().all(|o| o.state == OrderState::Accepted), "latest state wins");
         assert!(started.elapsed() >= Duration::from_millis(100), "gathered for one interval");
         drop(tx);
         assert!(out.recv().await.is_none(), "no further batch: all 10,000 changes went into one");

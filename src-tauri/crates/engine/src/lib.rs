@@ -8,7 +8,6 @@ pub mod api;
 pub mod book;
 pub mod callbacks;
 pub mod config;
-pub mod console;
 pub mod events;
 pub mod failpoint;
 pub mod ids;

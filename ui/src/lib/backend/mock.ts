@@ -197,6 +197,7 @@ export function createMockTransport(search: string): Transport {
     sandbox: sandbox(),
     providers: structuredClone(providers),
     engine: structuredClone(engine),
+    defaultProviders: Object.fromEntries((['phone', 'electricity', 'game', 'douyin'] as const).map((k) => [k, defaultProvider(k)])),
     callbackListening: engine.callback.enabled ? `${engine.callback.bind}:${engine.callback.port || 18600}` : null,
     dataDir: '/home/demo/.local/share/topup-desk',
     dbPath: '/home/demo/.local/share/topup-desk/orders.sqlite3',
@@ -447,16 +448,17 @@ export function createMockTransport(search: string): Transport {
   const listeners = new Map<string, Set<(p: unknown) => void>>();
   const emit = (event: string, payload: unknown) =>
     listeners.get(event)?.forEach((h) => h(structuredClone(payload)));
-  let pending: ChangeBatch = { orders: {}, batches: [], settings: false, lagged: false };
+  let pending: ChangeBatch = { orders: {}, batches: {}, counts: null, settings: false, lagged: false };
   let flushTimer: ReturnType<typeof setTimeout> | null = null;
   function changed(o: Order) {
-    pending.orders[o.id] = o.state;
-    if (o.batchId && !pending.batches.includes(o.batchId)) pending.batches.push(o.batchId);
+    pending.orders[o.id] = structuredClone(o);
+    if (o.batchId) pending.batches[o.batchId] = counts(orders.filter((x) => x.batchId === o.batchId));
+    pending.counts = counts(orders);
     if (!flushTimer) {
       flushTimer = setTimeout(() => {
         flushTimer = null;
         const b = pending;
-        pending = { orders: {}, batches: [], settings: false, lagged: false };
+        pending = { orders: {}, batches: {}, counts: null, settings: false, lagged: false };
         emit('orders://changed', b);
         const n = attentionCount();
         if (n !== status.attentionCount) {

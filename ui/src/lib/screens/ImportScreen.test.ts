@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import ImportScreen from './ImportScreen.svelte';
 import { batchCounts, getSettings, importCommit, importPreview, onOrdersChanged } from '$lib/backend';
 import { setUiLocale } from '$lib/i18n';
-import { makeCounts, makePreview, makeSettings } from '../../test/fixtures';
+import { makeCounts, makeOrder, makePreview, makeSettings } from '../../test/fixtures';
 import { changeFeed } from '../../test/backend-mock';
 
 vi.mock('$lib/backend', async (importOriginal) => {
@@ -160,15 +160,16 @@ describe('batch import', () => {
     await waitFor(() => expect(screen.getByTestId('import-progress-text')).toHaveTextContent('已完成 0 / 2'));
     expect(batchCounts).toHaveBeenCalledWith('42');
 
-    vi.mocked(batchCounts).mockResolvedValue(makeCounts({ succeeded: 1, accepted: 1 }));
-    feed.push({ orders: { a: 'succeeded' }, batches: ['42'] });
+    await waitFor(() => expect(feed.count).toBe(1));
+    const reads = vi.mocked(batchCounts).mock.calls.length;
+    feed.push({ orders: { a: makeOrder({ id: 'a', state: 'succeeded' }) }, batches: { '42': makeCounts({ succeeded: 1, accepted: 1 }) } });
     await waitFor(() => expect(screen.getByTestId('import-progress-text')).toHaveTextContent('已完成 1 / 2（50%）'));
     expect(screen.getByTestId('import-progress-bar')).toHaveAttribute('aria-valuenow', '1');
     expect(screen.queryByTestId('import-summary')).not.toBeInTheDocument();
 
-    vi.mocked(batchCounts).mockResolvedValue(makeCounts({ succeeded: 1, manualReview: 1 }));
-    feed.push({ orders: { b: 'manual_review' }, batches: ['42'] });
+    feed.push({ orders: { b: makeOrder({ id: 'b', state: 'manual_review' }) }, batches: { '42': makeCounts({ succeeded: 1, manualReview: 1 }) } });
     const summary = await screen.findByTestId('import-summary');
+    expect(vi.mocked(batchCounts).mock.calls.length).toBe(reads); // progress came by event
     expect(summary).toHaveTextContent('成功 1 笔，失败 0 笔，需人工处理 1 笔');
     expect(progress).toHaveAttribute('data-done', 'true');
     expect(screen.getByTestId('import-batch-link')).toHaveAttribute('href', '#orders?batch=42');

@@ -270,14 +270,15 @@ describe('order entry', () => {
   it('follows the new order live through orders://changed', async () => {
     const user = await fill('13812345678', '50');
     mAdd.mockResolvedValue(makeOrder({ id: '79', state: 'submitting' }));
-    vi.mocked(orderDetail).mockResolvedValue({ order: makeOrder({ id: '79', state: 'succeeded', cost: 49_750 }), events: [] });
     await user.click(screen.getByTestId('order-submit'));
     await user.click(await screen.findByTestId('confirm-ok'));
     const row = await screen.findByTestId('order-result');
     expect(row).toHaveAttribute('data-state', 'submitting');
-    feed.push({ orders: { '79': 'accepted', '12': 'failed' } });
+    feed.push({
+      orders: { '79': makeOrder({ id: '79', state: 'succeeded', cost: 49_750 }), '12': makeOrder({ id: '12', state: 'failed' }) },
+    });
     await waitFor(() => expect(row).toHaveAttribute('data-state', 'succeeded'));
-    expect(orderDetail).toHaveBeenCalledWith('79');
+    expect(orderDetail).not.toHaveBeenCalled(); // the row came with the event
   });
 
   it('shows the backend error message in the current language when placing fails', async () => {

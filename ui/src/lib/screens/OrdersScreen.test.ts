@@ -170,7 +170,7 @@ describe('order board', () => {
     await waitFor(() => expect(feed.count).toBe(1));
     const row = () => screen.getAllByTestId('orders-row').find((r) => r.getAttribute('data-id') === 'o3')!;
     expect(row()).toHaveAttribute('data-state', 'accepted');
-    feed.push({ orders: { o3: 'succeeded' } });
+    feed.push({ orders: { o3: makeOrder({ id: 'o3', account: '13800000003', state: 'succeeded' }) } });
     await waitFor(() => expect(row()).toHaveAttribute('data-state', 'succeeded'));
     expect(within(row()).getByText('成功')).toBeInTheDocument();
 
@@ -184,21 +184,66 @@ describe('order board', () => {
     );
   });
 
-  it('re-reads the window when the counts change (new orders), not otherwise', async () => {
+  it('re-reads the window when the counts carried by the event change total (new orders), not otherwise', async () => {
     book(50);
     render(OrdersScreen);
     await waitFor(() => expect(screen.getAllByTestId('orders-row').length).toBeGreaterThan(0));
     await waitFor(() => expect(stateCounts).toHaveBeenCalledTimes(1));
+    await waitFor(() => expect(feed.count).toBe(1));
     const before = mList.mock.calls.length;
-    feed.push({ orders: { zz: 'accepted' } }); // same counts
-    await waitFor(() => expect(stateCounts).toHaveBeenCalledTimes(2), { timeout: 2000 });
-    await new Promise((r) => setTimeout(r, 50));
+    // A state change: same total. The counts come with the event; nothing is asked of the backend.
+    feed.push({ orders: { zz: makeOrder({ id: 'zz' }) }, counts: makeCounts({ accepted: 99_999, succeeded: 1, attention: 7 }) });
+    await waitFor(() => expect(screen.getByTestId('orders-filter-attention')).toHaveTextContent('7'));
+    await new Promise((r) => setTimeout(r, 600));
     expect(mList.mock.calls.length).toBe(before);
+    expect(stateCounts).toHaveBeenCalledTimes(1);
 
-    vi.mocked(stateCounts).mockResolvedValue(makeCounts({ accepted: 100_001, attention: 4 }));
     book(51);
-    feed.push({ orders: { o50: 'new' } });
+    feed.push({ orders: { o50: makeOrder({ id: 'o50', state: 'new' }) }, counts: makeCounts({ accepted: 100_001, attention: 4 }) });
     await waitFor(() => expect(screen.getByTestId('orders-total')).toHaveTextContent('共 51 笔'), { timeout: 2000 });
+    expect(stateCounts).toHaveBeenCalledTimes(1);
+  });
+
+  it('applies the rows an event carries without asking the backend, and shows them in the open detail panel', async () => {
+    book(20);
+    vi.mocked(orderDetail).mockResolvedValue({ order: makeOrder({ id: 'o2', account: '13800000002' }), events: [] });
+    const user = userEvent.setup();
+    render(OrdersScreen);
+    await waitFor(() => expect(screen.getAllByTestId('orders-row').length).toBeGreaterThan(2));
+    await waitFor(() => expect(feed.count).toBe(1));
+    await user.click(screen.getAllByTestId('orders-row')[2]);
+    const panel = await screen.findByTestId('order-detail');
+    await waitFor(() => expect(within(panel).getByTestId('detail-account')).toHaveTextContent('13800000002'));
+    const lists = mList.mock.calls.length;
+    const changed = makeOrder({
+      id: 'o2',
+      account: '13800000002',
+      state: 'accepted',
+      lastError: '供应商繁忙 / provider busy',
+      updatedAt: Date.now() + 1,
+    });
+    feed.push({ orders: { o2: changed }, counts: null });
+    await waitFor(() => expect(within(panel).getByTestId('detail-last-error')).toHaveTextContent('供应商繁忙'));
+    const row = screen.getAllByTestId('orders-row').find((r) => r.getAttribute('data-id') === 'o2')!;
+    expect(row).toHaveAttribute('data-state', 'accepted');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(orderDetail).toHaveBeenCalledTimes(1);
+    expect(mList.mock.calls.length).toBe(lists);
+    expect(stateCounts).toHaveBeenCalledTimes(1);
+  });
+
+  it('re-reads the window on a change when filtered by state (an order may leave or join the list)', async () => {
+    book(30);
+    const user = userEvent.setup();
+    render(OrdersScreen);
+    await waitFor(() => expect(screen.getAllByTestId('orders-row').length).toBeGreaterThan(0));
+    await waitFor(() => expect(feed.count).toBe(1));
+    await user.click(screen.getByTestId('orders-filter-state-accepted'));
+    await waitFor(() => expect(lastQuery().states).toEqual(['accepted']));
+    const before = mList.mock.calls.length;
+    feed.push({ orders: { o1: makeOrder({ id: 'o1', state: 'succeeded' }) }, counts: null });
+    await waitFor(() => expect(mList.mock.calls.length).toBeGreaterThan(before), { timeout: 2000 });
+    expect(lastQuery().states).toEqual(['accepted']);
   });
 
   it('exports the current view and shows where the file went', async () => {

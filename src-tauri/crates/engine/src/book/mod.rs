@@ -9,22 +9,46 @@
 //! * **Rules below the code.** The state machine ([`OrderState::can_become`]) is checked on every
 //!   transition, and a trigger refuses any change to a final state even from raw SQL.
 //! * Readers use their own connection, so a long list query never blocks a state change.
+//! * **One module per table** (`orders`, `patch` for writing it, `due` for the scheduler's questions,
+//!   `events`, `batches`, `settings`, `state_counts`), and no SQL outside this module: the rest of the
+//!   engine calls named functions on [`Book`] (reads) and [`Tx`] (writes in a transaction).
+//! * **Changes say what changed.** A [`Change`] carries the order row as committed and, once per
+//!   commit, the kept counts of the book and of each touched import batch, so watchers never re-read.
 
-mod callbacks;
+/// The columns `orders::order_from_row` reads, in its order (a macro so that fixed queries, and the
+/// `RETURNING` clauses of `patch`, are literals).
+macro_rules! order_columns {
+    () => {
+        "id, merchant_order_id, provider, kind, product_id, account, details, face_li, cost_li, \
+         state, provider_order_id, batch_id, resubmit_of, created_at, updated_at, submitted_at, finished_at, \
+         attempts, next_action_at, last_error, attention, note, queries, last_query_at, fallback_of, last_sent_at, \
+         callbacks, sale_li, sale_source, customer"
+    };
+}
+
+mod batches;
+mod change;
+mod due;
 mod error;
+mod events;
 mod orders;
+mod patch;
 mod report;
 mod schema;
+mod settings;
 mod state;
+mod state_counts;
 mod stats;
 
+pub use batches::{Batch, NewBatch, PriorBatch};
+pub use change::Change;
 pub use error::BookError;
-pub use orders::{
-    Also, Batch, Change, EventKind, NewBatch, NewOrder, Order, OrderEvent, OrderFilter, OrderPage,
-    StateCounts,
-};
+pub use events::{EventKind, OrderEvent};
+pub use orders::{NewOrder, Order, OrderFilter, OrderPage};
+pub use patch::OrderPatch;
 pub use report::{ReportBy, ReportSums};
 pub use state::{OrderState, UnknownState};
+pub use state_counts::StateCounts;
 pub use stats::ProviderStats;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
@@ -164,6 +188,7 @@ impl Book {
             let tx = Txn::begin(&conn)?;
             let mut w = Tx { tx, changes: Vec::new() };
             let value = f(&mut w)?;
+            w.settle_counts();
             let Tx { tx, changes } = w;
             tx.commit()?;
             (value, changes)
@@ -314,6 +339,7 @@ impl Book {
         };
         let mut w = Tx { tx, changes: Vec::new() };
         let reports: Vec<_> = jobs.into_iter().map(|job| (job.run)(&mut w)).collect();
+        w.settle_counts();
         let Tx { tx, changes } = w;
         match tx.commit() {
             Ok(()) => {
@@ -332,8 +358,9 @@ impl Book {
         }
     }
 
-    /// A read on the reader connection (sees every committed write).
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, BookError>) -> Result<T, BookError> {
+    /// A read on the reader connection (sees every committed write). The book's own: callers ask
+    /// named questions ([`Book::order`], [`Book::due_ids`], …), never SQL.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, BookError>) -> Result<T, BookError> {
         f(&self.read_conn())
     }
 
@@ -343,12 +370,32 @@ impl Book {
 }
 
 impl Tx<'_> {
-    pub fn conn(&self) -> &Connection {
+    /// The transaction's connection, for the table modules of the book only: nothing outside
+    /// `book/` writes SQL.
+    fn conn(&self) -> &Connection {
         &self.tx
     }
 
-    pub(crate) fn changed(&mut self, change: Change) {
+    fn changed(&mut self, change: Change) {
         self.changes.push(change);
+    }
+
+    /// Runs `f` with a 128 MB page cache when `large` (a big import batch touches seven indexes;
+    /// with SQLite's default 2 MB cache they spill to the WAL mid-transaction and the commit slows
+    /// down several times), restoring the connection's cache size after it whatever it returns.
+    pub(crate) fn with_large_cache<T>(
+        &mut self,
+        large: bool,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, BookError>,
+    ) -> Result<T, BookError> {
+        if !large {
+            return f(self);
+        }
+        let cache: i64 = self.tx.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        self.tx.execute_batch("PRAGMA cache_size = -131072")?;
+        let result = f(self);
+        self.tx.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
+        result
     }
 
     /// Runs `f` in a savepoint: its writes and published changes are undone if it fails.

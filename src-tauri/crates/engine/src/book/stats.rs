@@ -1,6 +1,6 @@
-//! Figures for the balances screen and batch progress, computed in SQLite.
+//! Figures for the balances screen, computed in SQLite.
 
-use super::{Book, BookError, OrderState, StateCounts};
+use super::{Book, BookError, OrderState};
 use rusqlite::params;
 use serde::Serialize;
 use topup_core::{Li, ProviderId};
@@ -65,25 +65,6 @@ impl Book {
                 out.push(s);
             }
             Ok(out)
-        })
-    }
-
-    /// Orders of one batch per state (import progress).
-    pub fn batch_counts(&self, batch_id: i64) -> Result<StateCounts, BookError> {
-        self.read(|c| {
-            let mut counts = StateCounts::default();
-            let mut st = c.prepare_cached(
-                "SELECT state, COUNT(*), SUM(attention) FROM orders WHERE batch_id = ?1 GROUP BY state",
-            )?;
-            let mut rows = st.query([batch_id])?;
-            while let Some(r) = rows.next()? {
-                let state: String = r.get(0)?;
-                let n: i64 = r.get(1)?;
-                let flagged: i64 = r.get(2)?;
-                counts.set(&state, n)?;
-                counts.attention += if state == "manual_review" { n } else { flagged };
-            }
-            Ok(counts)
         })
     }
 }

@@ -8,10 +8,11 @@
 
 use super::preview::{Preview, RowStatus};
 use super::ImportError;
-use crate::book::{Book, BookError, NewBatch, NewOrder};
+use crate::book::{Book, BookError, NewBatch, NewOrder, Tx};
 use crate::ids::new_merchant_order_id;
 use serde::Serialize;
 use std::collections::HashSet;
+use topup_core::Li;
 
 /// How to commit a preview.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -81,17 +82,9 @@ pub fn commit(book: &Book, preview: &Preview, opts: &CommitOptions) -> Result<Co
     };
     let result = book.write(|tx| {
         if !preview.allow_duplicates {
-            recheck(tx.conn(), preview, &valid)?;
+            recheck(tx, preview, &valid)?;
         }
-        // A big batch touches seven indexes; with SQLite's default 2 MB page cache they spill to the WAL
-        // mid-transaction and the commit slows down several times. Raise it for this transaction only.
-        let cache: i64 = tx.conn().query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-        if valid.len() > 1000 {
-            tx.conn().execute_batch("PRAGMA cache_size = -131072")?;
-        }
-        let result = insert_all(tx, &batch, &valid, preview, opts);
-        tx.conn().execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
-        result
+        tx.with_large_cache(valid.len() > 1000, |tx| insert_all(tx, &batch, &valid, preview, opts))
     });
     match result {
         Ok(c) => {
@@ -178,30 +171,17 @@ const RECHECK_PREFIX: &str = "import-recheck:";
 /// Inside the write transaction: the file imported since the preview, or same account and face
 /// value ordered since the preview. Reported as `BookError::Invalid` with a private prefix so that the
 /// closure can abort the transaction; `commit` turns it back into an [`ImportError`].
-fn recheck(
-    conn: &rusqlite::Connection,
-    preview: &Preview,
-    valid: &[&super::ImportedOrder],
-) -> Result<(), BookError> {
-    let mut st = conn.prepare_cached("SELECT id FROM batches WHERE content_hash = ?1 LIMIT 1")?;
-    let mut rows = st.query([&preview.content_hash])?;
-    if let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
+fn recheck(tx: &Tx<'_>, preview: &Preview, valid: &[&super::ImportedOrder]) -> Result<(), BookError> {
+    if let Some(id) = tx.batch_with_hash(&preview.content_hash)? {
         return Err(BookError::Invalid(format!("{RECHECK_PREFIX}batch:{id}")));
     }
     // Only orders written since the preview can be new duplicates; usually none, so this is one scan
     // of a small index range.
-    let mut st =
-        conn.prepare_cached("SELECT account, face_li, merchant_order_id FROM orders WHERE created_at >= ?1")?;
-    let mut since = st.query([preview.previewed_at - 1])?;
-    let mut fresh: Vec<(String, i64, String)> = Vec::new();
-    while let Some(r) = since.next()? {
-        fresh.push((r.get(0)?, r.get(1)?, r.get(2)?));
-    }
+    let fresh = tx.orders_created_since(preview.previewed_at - 1)?;
     if fresh.is_empty() {
         return Ok(());
     }
-    let wanted: HashSet<(&str, i64)> = valid.iter().map(|o| (o.account.as_str(), o.face.0)).collect();
+    let wanted: HashSet<(&str, Li)> = valid.iter().map(|o| (o.account.as_str(), o.face)).collect();
     let clashes: Vec<String> = fresh
         .iter()
         .filter(|(a, f, _)| wanted.contains(&(a.as_str(), *f)))

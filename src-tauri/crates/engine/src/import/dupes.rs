@@ -44,42 +44,33 @@ pub fn in_file(rows: &mut [RowResult], level: Level) {
 
 /// Marks rows whose account and face value were already ordered since `since_ms`.
 pub fn in_book(book: &Book, rows: &mut [RowResult], since_ms: i64, level: Level) -> Result<(), BookError> {
-    book.read(|c| {
-        let mut st = c.prepare_cached(
-            "SELECT merchant_order_id, created_at FROM orders \
-             WHERE account = ?1 AND face_li = ?2 AND created_at >= ?3 ORDER BY created_at DESC LIMIT 1",
-        )?;
-        for r in rows.iter_mut() {
-            let Some(o) = &r.order else { continue };
-            let mut q = st.query(rusqlite::params![o.account, o.face.0, since_ms])?;
-            if let Some(found) = q.next()? {
-                let id: String = found.get(0)?;
-                let at: i64 = found.get(1)?;
-                let when = super::export::format_time(at);
-                let (account, face) = (o.account.clone(), o.face);
-                r.duplicate = true;
-                r.messages.push(RowMessage::new(
-                    level,
-                    "duplicate_in_book",
-                    None,
-                    format!("账号 {account} 面值 {face} 已于 {when} 下过单（{id}）"),
-                    format!("account {account} with face value {face} was already ordered at {when} ({id})"),
-                ));
-            }
+    let keys: Vec<(&str, Li)> =
+        rows.iter().filter_map(|r| r.order.as_ref()).map(|o| (o.account.as_str(), o.face)).collect();
+    let found = book.latest_same_orders(&keys, since_ms)?;
+    let mut found = found.into_iter();
+    for r in rows.iter_mut() {
+        let Some(o) = &r.order else { continue };
+        if let Some((id, at)) = found.next().flatten() {
+            let when = super::export::format_time(at);
+            let (account, face) = (o.account.clone(), o.face);
+            r.duplicate = true;
+            r.messages.push(RowMessage::new(
+                level,
+                "duplicate_in_book",
+                None,
+                format!("账号 {account} 面值 {face} 已于 {when} 下过单（{id}）"),
+                format!("account {account} with face value {face} was already ordered at {when} ({id})"),
+            ));
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 /// Batches imported before from a file with the same content hash.
 pub fn previous_imports(book: &Book, content_hash: &str) -> Result<Vec<PreviousImport>, BookError> {
-    book.read(|c| {
-        let mut st = c.prepare_cached(
-            "SELECT id, file_name, created_at FROM batches WHERE content_hash = ?1 ORDER BY id",
-        )?;
-        let rows = st.query_map([content_hash], |r| {
-            Ok(PreviousImport { batch_id: r.get(0)?, file_name: r.get(1)?, created_at: r.get(2)? })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    })
+    Ok(book
+        .batches_with_hash(content_hash)?
+        .into_iter()
+        .map(|b| PreviousImport { batch_id: b.id, file_name: b.file_name, created_at: b.created_at })
+        .collect())
 }

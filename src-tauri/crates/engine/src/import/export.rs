@@ -213,7 +213,7 @@ fn write_csv(orders: &[Order], path: &Path) -> Result<(), std::io::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::book::{NewOrder, OrderState};
+    use crate::book::{NewOrder, OrderPatch, OrderState};
     use topup_core::{Li, ProductKind, ProviderId};
 
     /// An order whose text fields all came from outside: the import file, a person, a provider.
@@ -233,9 +233,14 @@ mod tests {
                 fallback_of: None,
             })?;
             tx.transition(id, OrderState::Submitting, "提交 / submitting")?;
-            tx.conn().execute(
-                "UPDATE orders SET provider_order_id = ?1, note = ?2, last_error = ?3 WHERE id = ?4",
-                rusqlite::params!["@SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "\t=1+1", id],
+            tx.patch_order(
+                id,
+                OrderPatch {
+                    provider_order_id: Some("@SUM(1+1)*cmd|' /C calc'!A0"),
+                    note: Some("+1+1"),
+                    last_error: Some("\t=1+1"),
+                    ..OrderPatch::default()
+                },
             )?;
             Ok(())
         })

@@ -3,7 +3,7 @@
 //! Kept apart from the loop so that the money decisions are in one short file: which verdict moves an
 //! order where, when the next query is due, and when a person must decide.
 
-use crate::book::{now_ms, Also, BookError, EventKind, Order, OrderState, Tx};
+use crate::book::{now_ms, BookError, EventKind, Order, OrderPatch, OrderState, Tx};
 use crate::config::EngineSettings;
 use std::time::Duration;
 use topup_core::Li;
@@ -59,11 +59,11 @@ pub fn submit_reply(
     let why = describe(outcome);
     let now = now_ms();
     // The send time, the provider's facts and the next action go in the transition's one UPDATE.
-    let facts = Also {
+    let facts = OrderPatch {
         last_sent_at: Some(sent_at),
         provider_order_id: r.provider_order_id.as_deref(),
         cost: r.cost,
-        ..Also::default()
+        ..OrderPatch::default()
     };
     let applied = match r.verdict {
         Verdict::Accepted => {
@@ -72,7 +72,7 @@ pub fn submit_reply(
                 order.id,
                 OrderState::Accepted,
                 &why,
-                Also { next_action_at: Some(next), ..facts },
+                OrderPatch { next_action_at: Some(next), ..facts },
             )?;
             Applied::Progress
         }
@@ -81,7 +81,7 @@ pub fn submit_reply(
                 order.id,
                 OrderState::Succeeded,
                 &why,
-                Also { next_action_at: Some(None), ..facts },
+                OrderPatch { next_action_at: Some(None), ..facts },
             )?;
             Applied::Succeeded
         }
@@ -89,18 +89,18 @@ pub fn submit_reply(
             // Definitely not placed (not sent, or a busy / rate-limit code): same id, later.
             let current = tx.order(order.id)?;
             let next = Some(now + ms(settings.retry_delay(current.attempts)));
-            let also = Also { next_action_at: Some(next), last_error: Some(&why), ..facts };
+            let also = OrderPatch { next_action_at: Some(next), last_error: Some(&why), ..facts };
             tx.transition_from(current, OrderState::New, &why, also)?;
             Applied::Requeued
         }
         Verdict::Failed => {
-            let also = Also { next_action_at: Some(None), last_error: Some(&why), ..facts };
+            let also = OrderPatch { next_action_at: Some(None), last_error: Some(&why), ..facts };
             tx.transition_with(order.id, OrderState::Failed, &why, also)?;
             Applied::DefinitelyFailed
         }
         Verdict::Unknown => {
             let next = Some(now + ms(settings.query_delay(0)));
-            let also = Also { next_action_at: Some(next), last_error: Some(&why), ..facts };
+            let also = OrderPatch { next_action_at: Some(next), last_error: Some(&why), ..facts };
             tx.transition_with(order.id, OrderState::Unknown, &why, also)?;
             Applied::Progress
         }
@@ -113,7 +113,7 @@ pub fn submit_reply(
 /// never resent blindly. `current` is the order as read in this transaction. The one rule for both
 /// recoveries, at start and while running.
 pub fn interrupted_submit(tx: &mut Tx<'_>, current: Order, why: &str) -> Result<Order, BookError> {
-    let query_now = Also { next_action_at: Some(Some(now_ms())), ..Also::default() };
+    let query_now = OrderPatch { next_action_at: Some(Some(now_ms())), ..OrderPatch::default() };
     tx.transition_from(current, OrderState::Unknown, why, query_now)
 }
 
@@ -151,9 +151,14 @@ pub fn query_reply(
     resend: bool,
 ) -> Result<Applied, BookError> {
     record_exchanges(tx, order.id, outcome)?;
-    tx.record_query(order.id)?;
     let r = &outcome.reply;
-    tx.set_provider_facts(order.id, r.provider_order_id.as_deref(), r.cost)?;
+    // The query's count, the provider's facts and the next action go in one UPDATE per answer.
+    let facts = OrderPatch {
+        queried: true,
+        provider_order_id: r.provider_order_id.as_deref(),
+        cost: r.cost,
+        ..OrderPatch::default()
+    };
     let why = describe(outcome);
     let now = now_ms();
     let mut next = now + ms(settings.query_delay(order.queries + 1));
@@ -166,22 +171,23 @@ pub fn query_reply(
     }
     let applied = match r.verdict {
         Verdict::Succeeded => {
-            tx.transition(order.id, OrderState::Succeeded, &why)?;
-            tx.schedule(order.id, None, None)?;
+            let done = OrderPatch { next_action_at: Some(None), ..facts };
+            tx.transition_with(order.id, OrderState::Succeeded, &why, done)?;
             Applied::Succeeded
         }
         Verdict::Failed => {
             // A query's "failed" is the provider's final, refunded state: definite.
-            tx.transition(order.id, OrderState::Failed, &why)?;
-            tx.schedule(order.id, None, Some(&why))?;
+            let done = OrderPatch { next_action_at: Some(None), last_error: Some(&why), ..facts };
+            tx.transition_with(order.id, OrderState::Failed, &why, done)?;
             Applied::DefinitelyFailed
         }
         Verdict::Accepted if order.state == OrderState::Unknown => {
-            tx.transition(order.id, OrderState::Accepted, &why)?;
-            tx.schedule(order.id, Some(next), None)?;
+            let later = OrderPatch { next_action_at: Some(Some(next)), ..facts };
+            tx.transition_with(order.id, OrderState::Accepted, &why, later)?;
             Applied::Progress
         }
         _ if manual && order.state == OrderState::ManualReview => {
+            tx.patch_order(order.id, facts)?;
             tx.add_event(
                 order.id,
                 EventKind::Note,
@@ -192,6 +198,7 @@ pub fn query_reply(
             Applied::Nothing
         }
         _ if resend => {
+            tx.patch_order(order.id, facts)?;
             tx.add_event(order.id, EventKind::Note, None, None, &why)?;
             Applied::Nothing
         }
@@ -206,15 +213,19 @@ pub fn query_reply(
             if now >= window_closes
                 || next > window_closes && order.state == OrderState::Unknown && r.not_found
             {
-                tx.transition(
+                tx.transition_with(
                     order.id,
                     OrderState::ManualReview,
                     &format!("查询期已过仍无结果，需人工处理 / query window closed without a result: {why}"),
+                    OrderPatch { next_action_at: Some(None), last_error: Some(&why), ..facts },
                 )?;
-                tx.schedule(order.id, None, Some(&why))?;
                 Applied::ManualReview
             } else {
-                tx.schedule(order.id, Some(next.min(window_closes.max(now + 1000))), Some(&why))?;
+                let next = Some(next.min(window_closes.max(now + 1000)));
+                tx.patch_order(
+                    order.id,
+                    OrderPatch { next_action_at: Some(next), last_error: Some(&why), ..facts },
+                )?;
                 Applied::Progress
             }
         }
@@ -267,7 +278,8 @@ fn alert_unknown_too_long(
             "{UNKNOWN_ALERT_HEAD}：首次提交后 {zh} 仍未确定，继续查询，请人工关注 / still unknown {en} after \
              the first send; still querying, please check with the provider"
         ),
-    )
+    )?;
+    Ok(())
 }
 
 /// What a verified callback does to its order (decided before anything is written).
@@ -409,18 +421,20 @@ pub fn callback(
     if changes || !tx.has_event(id, EventKind::Callback, &callback_head(update.verdict))? {
         tx.add_event(id, EventKind::Callback, None, None, &callback_line(update, via, effect))?;
     }
-    let facts = Also { provider_order_id, ..Also::default() };
+    let facts = OrderPatch { provider_order_id, ..OrderPatch::default() };
     match effect {
         Effect::Settle(target) => {
-            let also = Also { next_action_at: Some(None), ..facts };
+            let also = OrderPatch { next_action_at: Some(None), ..facts };
             tx.transition_from(current, target, "供应商回调 / provider callback", also)?;
             return Ok(false);
         }
         Effect::Confirm(Some(at)) => {
-            tx.update_order(id, Also { next_action_at: Some(Some(at)), ..facts })?;
+            tx.patch_order(id, OrderPatch { next_action_at: Some(Some(at)), ..facts })?;
             return Ok(true);
         }
-        _ if provider_order_id.is_some() => tx.update_order(id, facts)?,
+        _ if provider_order_id.is_some() => {
+            tx.patch_order(id, facts)?;
+        }
         _ => {}
     }
     let why = match effect {

@@ -17,10 +17,9 @@ mod apply;
 pub mod limits;
 pub mod lookup;
 
-use crate::book::{Book, BookError, EventKind, NewOrder, Order, OrderState};
+use crate::book::{Book, BookError, EventKind, NewOrder, Order, OrderPatch, OrderState};
 use crate::config::{EngineSettings, Registry};
 use apply::Applied;
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -385,29 +384,14 @@ impl Engine {
     /// The ids of `provider`'s orders to act on now, oldest due first (index `orders_due`).
     fn due_ids(&self, provider: ProviderId, now: i64, limit: usize) -> Result<Vec<i64>, EngineError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        Ok(self.book.read(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT id FROM orders WHERE provider = ?1 AND state IN ('new', 'accepted', 'unknown') \
-                 AND COALESCE(next_action_at, 0) <= ?2 ORDER BY COALESCE(next_action_at, 0), id LIMIT ?3",
-            )?;
-            let rows =
-                st.query_map(rusqlite::params![provider.as_str(), now, limit], |r| r.get::<_, i64>(0))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })?)
+        Ok(self.book.due_ids(provider, now, limit)?)
     }
 
     /// The earliest time after `now` at which a pending order falls due, if any.
     fn next_due_after(&self, now: i64) -> Result<Option<i64>, EngineError> {
         let mut next: Option<i64> = None;
         for provider in ProviderId::ALL {
-            let t: Option<i64> = self.book.read(|c| {
-                let mut st = c.prepare_cached(
-                    "SELECT COALESCE(next_action_at, 0) FROM orders WHERE provider = ?1 \
-                     AND state IN ('new', 'accepted', 'unknown') AND COALESCE(next_action_at, 0) > ?2 \
-                     ORDER BY COALESCE(next_action_at, 0) LIMIT 1",
-                )?;
-                Ok(st.query_row(rusqlite::params![provider.as_str(), now], |r| r.get(0)).optional()?)
-            })?;
+            let t = self.book.next_due_after(provider, now)?;
             next = match (next, t) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -437,11 +421,14 @@ impl Engine {
     async fn submit(&self, order: Order) -> Result<(), EngineError> {
         let Some(slot) = self.slot(order.provider) else {
             self.book.write(|tx| {
-                tx.schedule(
-                    order.id,
-                    Some(crate::book::now_ms() + 60_000),
-                    Some("供应商未配置或不可用，订单等待中 / provider not configured; the order waits"),
-                )
+                let patch = OrderPatch {
+                    next_action_at: Some(Some(crate::book::now_ms() + 60_000)),
+                    last_error: Some(
+                        "供应商未配置或不可用，订单等待中 / provider not configured; the order waits",
+                    ),
+                    ..OrderPatch::default()
+                };
+                tx.patch_order(order.id, patch).map(drop)
             })?;
             return Ok(());
         };
@@ -632,8 +619,12 @@ impl Engine {
                     order.state
                 )));
             }
-            tx.set_note(id, note)?;
-            tx.set_attention(id, false, &format!("人工已处理 / handled by hand: {note}"))?;
+            tx.patch_order(
+                id,
+                OrderPatch { note: Some(note), attention: Some(false), ..OrderPatch::default() },
+            )?;
+            tx.add_event(id, EventKind::Note, None, None, note)?;
+            tx.add_event(id, EventKind::Note, None, None, &format!("人工已处理 / handled by hand: {note}"))?;
             Ok(())
         })?;
         Ok(self.book.order(id)?)

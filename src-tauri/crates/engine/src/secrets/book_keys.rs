@@ -32,7 +32,6 @@ use super::fields::public_view;
 use super::SecretStore;
 use crate::book::{Book, BookError, Tx};
 use rand::Rng;
-use rusqlite::OptionalExtension;
 use topup_core::ProviderId;
 
 /// The `app_settings` key of the book's id.
@@ -115,8 +114,7 @@ impl BookKeys {
 
 fn set_pending(tx: &mut Tx<'_>, pending: &str) -> Result<(), BookError> {
     if pending.is_empty() {
-        tx.conn().execute("DELETE FROM app_settings WHERE key = ?1", [LEGACY_PENDING_KEY])?;
-        Ok(())
+        tx.delete_app_setting(LEGACY_PENDING_KEY)
     } else {
         tx.put_app_setting(LEGACY_PENDING_KEY, pending)
     }
@@ -126,23 +124,13 @@ fn set_pending(tx: &mut Tx<'_>, pending: &str) -> Result<(), BookError> {
 /// that already has provider settings was written by an older version: its providers are marked
 /// pending and their stored settings cleaned.
 fn adopt(tx: &mut Tx<'_>) -> Result<(String, Option<String>), BookError> {
-    let read = |tx: &Tx<'_>, key: &str| -> Result<Option<String>, BookError> {
-        Ok(tx
-            .conn()
-            .query_row("SELECT value FROM app_settings WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
-    };
+    let read = |tx: &Tx<'_>, key: &str| tx.app_setting(key);
     if let Some(id) = read(tx, BOOK_ID_KEY)? {
         return Ok((id, read(tx, LEGACY_PENDING_KEY)?));
     }
     let mut configured = Vec::new();
     for id in ProviderId::ALL {
-        let text: Option<String> = tx
-            .conn()
-            .query_row("SELECT settings FROM provider_settings WHERE provider = ?1", [id.as_str()], |r| {
-                r.get(0)
-            })
-            .optional()?;
+        let text = tx.provider_settings_text(id)?;
         let Some(text) = text else { continue };
         configured.push(id.as_str());
         let Ok(stored) = serde_json::from_str::<serde_json::Value>(&text) else { continue };

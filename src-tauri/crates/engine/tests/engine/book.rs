@@ -1,6 +1,8 @@
 use rusqlite::Connection;
 use serde_json::json;
-use topup_engine::book::{Book, BookError, Change, NewOrder, OrderFilter, OrderState};
+use topup_engine::book::{
+    Book, BookError, Change, NewBatch, NewOrder, OrderFilter, OrderPatch, OrderState, StateCounts,
+};
 use topup_engine::{Li, ProductKind, ProviderId};
 
 fn new_order(id: &str, account: &str) -> NewOrder {
@@ -15,6 +17,18 @@ fn new_order(id: &str, account: &str) -> NewOrder {
         batch_id: None,
         resubmit_of: None,
         fallback_of: None,
+    }
+}
+
+fn new_batch() -> NewBatch {
+    NewBatch {
+        file_name: "orders.xlsx".into(),
+        content_hash: "h".into(),
+        sheet: None,
+        total_rows: 3,
+        valid_rows: 3,
+        invalid_rows: 0,
+        skipped_rows: 0,
     }
 }
 
@@ -165,7 +179,126 @@ fn changes_are_published_only_after_commit() {
     });
     assert!(rx.try_recv().is_err(), "a rolled-back write publishes nothing");
     let id = book.write(|tx| tx.insert_order(&new_order("TDC00000002", "13800138000"))).unwrap();
-    assert_eq!(rx.try_recv().unwrap(), Change::Order { id, state: OrderState::New });
+    match rx.try_recv().unwrap() {
+        Change::Order(o) => assert_eq!((o.id, o.state), (id, OrderState::New)),
+        other => panic!("expected the order's change first, got {other:?}"),
+    }
+}
+
+/// The changes of the next commit that changed orders, in order (the book's counts come last).
+/// Waits for them: a grouped write's caller may get its result before the writer thread publishes.
+fn drain(rx: &mut tokio::sync::broadcast::Receiver<Change>) -> Vec<Change> {
+    let mut out = Vec::new();
+    loop {
+        let c = rx.blocking_recv().expect("a change");
+        let last = matches!(c, Change::Counts(_));
+        out.push(c);
+        if last {
+            return out;
+        }
+    }
+}
+
+/// A change says what changed: the order's row as committed (with its batch), the batch's counts and
+/// the book's counts as of that commit, so that no watcher has to read the book again.
+#[test]
+fn a_change_carries_the_row_its_batch_and_the_counts() {
+    let (_dir, book) = open();
+    let batch = book.write(|tx| tx.insert_batch(&new_batch())).unwrap();
+    let id = book
+        .write(|tx| {
+            tx.insert_order(&NewOrder { batch_id: Some(batch), ..new_order("TDE00000001", "13800138000") })
+        })
+        .unwrap();
+    book.write(|tx| tx.insert_order(&new_order("TDE00000002", "13800138001"))).unwrap();
+    let mut rx = book.subscribe();
+    book.write(|tx| {
+        tx.transition(id, OrderState::Submitting, "发送")?;
+        let patch = OrderPatch {
+            provider_order_id: Some("P-77"),
+            next_action_at: Some(Some(5)),
+            ..OrderPatch::default()
+        };
+        tx.transition_with(id, OrderState::Accepted, "受理", patch)
+    })
+    .unwrap();
+    let changes = drain(&mut rx);
+    let rows: Vec<_> =
+        changes.iter().filter_map(|c| if let Change::Order(o) = c { Some(o) } else { None }).collect();
+    assert_eq!(rows.len(), 2, "one row per write: {changes:?}");
+    let last = rows[1];
+    assert_eq!(**last, book.order(id).unwrap(), "the row as committed, every column");
+    assert_eq!(
+        (last.state, last.provider_order_id.as_deref(), last.next_action_at, last.batch_id),
+        (OrderState::Accepted, Some("P-77"), Some(5), Some(batch))
+    );
+    assert!(
+        changes.contains(&Change::Batch {
+            id: batch,
+            counts: StateCounts { accepted: 1, ..StateCounts::default() }
+        }),
+        "the batch's counts as of the commit: {changes:?}"
+    );
+    assert!(
+        changes.contains(&Change::Counts(StateCounts { new: 1, accepted: 1, ..StateCounts::default() })),
+        "the book's counts as of the commit: {changes:?}"
+    );
+    // A change to the row without a state change (here the attention flag) carries the row too.
+    book.write(|tx| tx.set_attention(id, true, "看一下")).unwrap();
+    let changes = drain(&mut rx);
+    assert!(
+        changes.iter().any(|c| matches!(c, Change::Order(o) if o.id == id && o.attention)),
+        "{changes:?}"
+    );
+    assert!(changes.contains(&Change::Counts(StateCounts {
+        new: 1,
+        accepted: 1,
+        attention: 1,
+        ..StateCounts::default()
+    })));
+}
+
+/// Import progress arrives by event: the commit that stores a batch publishes its counts (all new),
+/// and every later commit that moves one of its orders publishes the batch's counts again — also
+/// through the engine's group commit.
+#[test]
+fn import_progress_arrives_by_event() {
+    let (_dir, book) = open();
+    let book = std::sync::Arc::new(book);
+    let mut rx = book.subscribe();
+    let (batch, ids) = book
+        .write(|tx| {
+            let batch = tx.insert_batch(&new_batch())?;
+            let orders: Vec<NewOrder> = (0..3)
+                .map(|i| NewOrder {
+                    batch_id: Some(batch),
+                    ..new_order(&format!("TDI{i:08}"), "13800138000")
+                })
+                .collect();
+            Ok((batch, tx.insert_orders_bulk(&orders, &[])?))
+        })
+        .unwrap();
+    let batch_counts = |changes: &[Change]| -> Vec<StateCounts> {
+        changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Batch { id, counts } if *id == batch => Some(counts.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(batch_counts(&drain(&mut rx)), vec![StateCounts { new: 3, ..StateCounts::default() }]);
+    for (k, id) in ids.iter().copied().enumerate() {
+        let done = k as i64;
+        book.write(|tx| tx.transition(id, OrderState::Submitting, "")).unwrap();
+        let seen = batch_counts(&drain(&mut rx));
+        let sending = StateCounts { new: 2 - done, submitting: 1, succeeded: done, ..StateCounts::default() };
+        assert_eq!(seen, vec![sending], "order {k} sent");
+        book.write_grouped(move |tx| tx.transition(id, OrderState::Succeeded, "成功")).unwrap();
+        let seen = batch_counts(&drain(&mut rx));
+        let settled = StateCounts { new: 2 - done, succeeded: done + 1, ..StateCounts::default() };
+        assert_eq!(seen, vec![settled], "order {k} settled (group commit)");
+    }
 }
 
 #[test]
@@ -300,8 +433,13 @@ proptest::proptest! {
         let (dir, book) = open();
         let raw = Connection::open(dir.path().join("orders.sqlite3")).unwrap();
         raw.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+        // Every other order belongs to an import batch, whose counts are kept too (schema 6).
+        let batch = book.write(|tx| tx.insert_batch(&new_batch())).unwrap();
         let mut next = 0;
-        let mut fresh = || { next += 1; new_order(&format!("TDK{next:08}"), "13800138000") };
+        let mut fresh = || {
+            next += 1;
+            NewOrder { batch_id: (next % 2 == 0).then_some(batch), ..new_order(&format!("TDK{next:08}"), "13800138000") }
+        };
         for step in steps {
             let ids: Vec<i64> = raw
                 .prepare("SELECT id FROM orders ORDER BY id").unwrap()
@@ -343,8 +481,8 @@ proptest::proptest! {
                     let order = fresh();
                     raw.execute(
                         "INSERT INTO orders (merchant_order_id, provider, kind, account, face_li, state, attention, \
-                         created_at, updated_at) VALUES (?1, 'juhe', 'phone', '13800138000', 50000, ?2, ?3, 1, 1)",
-                        rusqlite::params![order.merchant_order_id, state.as_str(), on],
+                         batch_id, created_at, updated_at) VALUES (?1, 'juhe', 'phone', '13800138000', 50000, ?2, ?3, ?4, 1, 1)",
+                        rusqlite::params![order.merchant_order_id, state.as_str(), on, order.batch_id],
                     ).unwrap();
                 }
                 CountStep::RawDelete(i) => if let Some(id) = pick(i) {
@@ -353,6 +491,7 @@ proptest::proptest! {
                 },
             }
             proptest::prop_assert_eq!(book.state_counts().unwrap(), book.recount_state_counts().unwrap());
+            proptest::prop_assert_eq!(book.batch_counts(batch).unwrap(), book.recount_batch_counts(batch).unwrap());
         }
     }
 }

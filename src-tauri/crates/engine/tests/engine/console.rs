@@ -1,11 +1,11 @@
-//! The console facade: inputs as the window sends them, validated with errors naming the field;
+//! The operations layer (`api`): inputs as the window sends them, validated with errors naming the field;
 //! provider accounts through the real keyring; figures for the balances screen.
 
 use std::sync::Arc;
 use std::time::Duration;
+use topup_engine::api::{self, ElectricityInput, NewOrderInput};
 use topup_engine::book::{Book, OrderState};
 use topup_engine::config::{EngineSettings, Registry};
-use topup_engine::console::{self, ElectricityInput, NewOrderInput};
 use topup_engine::run::Engine;
 use topup_engine::secrets::SecretStore;
 use topup_engine::{Li, ProductKind, ProviderId};
@@ -27,7 +27,7 @@ fn input(kind: ProductKind, account: &str, face: &str) -> NewOrderInput {
     }
 }
 
-fn message(r: Result<topup_engine::order::CheckedOrder, console::ConsoleError>) -> String {
+fn message(r: Result<topup_engine::order::CheckedOrder, api::ApiError>) -> String {
     match r {
         Err(e) => {
             assert_eq!(e.code(), "invalid_field");
@@ -38,7 +38,7 @@ fn message(r: Result<topup_engine::order::CheckedOrder, console::ConsoleError>) 
 }
 
 /// The order check as the window runs it, with every provider available and the default routing.
-fn checked(i: &NewOrderInput) -> Result<topup_engine::order::CheckedOrder, console::ConsoleError> {
+fn checked(i: &NewOrderInput) -> Result<topup_engine::order::CheckedOrder, api::ApiError> {
     let settings = EngineSettings::default();
     i.check(&topup_engine::order::Context {
         default_kind: ProductKind::Phone,
@@ -48,11 +48,11 @@ fn checked(i: &NewOrderInput) -> Result<topup_engine::order::CheckedOrder, conso
 }
 
 trait Request {
-    fn request(&self) -> Result<topup_engine::order::CheckedOrder, console::ConsoleError>;
+    fn request(&self) -> Result<topup_engine::order::CheckedOrder, api::ApiError>;
 }
 
 impl Request for NewOrderInput {
-    fn request(&self) -> Result<topup_engine::order::CheckedOrder, console::ConsoleError> {
+    fn request(&self) -> Result<topup_engine::order::CheckedOrder, api::ApiError> {
         checked(self)
     }
 }
@@ -88,15 +88,15 @@ fn order_input_errors_name_the_field() {
 fn juhe_area_text_splits_into_province_city_and_carrier() {
     use topup_providers::Carrier;
     assert_eq!(
-        console::parse_area("浙江杭州移动"),
+        api::parse_area("浙江杭州移动"),
         (Some("浙江".into()), Some("杭州".into()), Some(Carrier::Mobile))
     );
     assert_eq!(
-        console::parse_area("内蒙古呼和浩特联通"),
+        api::parse_area("内蒙古呼和浩特联通"),
         (Some("内蒙古".into()), Some("呼和浩特".into()), Some(Carrier::Unicom))
     );
-    assert_eq!(console::parse_area("北京电信"), (Some("北京".into()), None, Some(Carrier::Telecom)));
-    assert_eq!(console::parse_area("未知"), (None, None, None));
+    assert_eq!(api::parse_area("北京电信"), (Some("北京".into()), None, Some(Carrier::Telecom)));
+    assert_eq!(api::parse_area("未知"), (None, None, None));
 }
 
 /// Province and city come from the 7-digit segment table; the expected values are phone.dat's answers
@@ -105,22 +105,19 @@ fn juhe_area_text_splits_into_province_city_and_carrier() {
 #[test]
 fn the_number_segment_gives_carrier_province_and_city() {
     use topup_providers::Carrier;
-    let info = console::segment_info("13812345678");
+    let info = api::segment_info("13812345678");
     assert_eq!(
         (info.carrier, info.province.as_deref(), info.city.as_deref(), info.source),
         (Some(Carrier::Mobile), Some("江苏"), Some("连云港"), "segment")
     );
-    let info = console::segment_info("18108001234");
+    let info = api::segment_info("18108001234");
     assert_eq!((info.province.as_deref(), info.city.as_deref()), (Some("四川"), Some("成都")));
     assert_eq!(info.carrier, Some(Carrier::Telecom));
     // 197 opened after the table's data (April 2020): the carrier from the 3-digit list, no region.
-    let info = console::segment_info("19712345678");
+    let info = api::segment_info("19712345678");
     assert_eq!((info.carrier, info.province, info.city), (Some(Carrier::Mobile), None, None));
     for bad in ["", "1381234567", "138123456789", "1381234567x", "23812345678"] {
-        assert_eq!(
-            console::segment_info(bad),
-            console::PhoneInfo { source: "segment", ..Default::default() }
-        );
+        assert_eq!(api::segment_info(bad), api::PhoneInfo { source: "segment", ..Default::default() });
     }
 }
 
@@ -135,25 +132,25 @@ fn juhe_telcheck_overrides_the_segment_where_it_says_more() {
         area: area.map(str::to_owned),
         message: None,
     };
-    let region = |i: &console::PhoneInfo| (i.carrier, i.province.clone(), i.city.clone(), i.source);
+    let region = |i: &api::PhoneInfo| (i.carrier, i.province.clone(), i.city.clone(), i.source);
     let s = |x: &str| Some(x.to_owned());
     // A ported number: juhe knows the carrier today; province and city are juhe's too.
-    let mut info = console::segment_info("13812345678");
-    console::apply_telcheck(&mut info, &product(Some("江苏南京联通")));
+    let mut info = api::segment_info("13812345678");
+    api::apply_telcheck(&mut info, &product(Some("江苏南京联通")));
     assert_eq!(region(&info), (Some(Carrier::Unicom), s("江苏"), s("南京"), "telcheck"));
     assert_eq!((info.supported, info.message.as_deref()), (Some(true), Some("江苏移动话费50元")));
     // Same province, no city: the segment's city stays.
-    let mut info = console::segment_info("13812345678");
-    console::apply_telcheck(&mut info, &product(Some("江苏移动")));
+    let mut info = api::segment_info("13812345678");
+    api::apply_telcheck(&mut info, &product(Some("江苏移动")));
     assert_eq!(region(&info), (Some(Carrier::Mobile), s("江苏"), s("连云港"), "telcheck"));
     // Another province without a city: the segment's city goes with the segment's province.
-    let mut info = console::segment_info("13812345678");
-    console::apply_telcheck(&mut info, &product(Some("浙江电信")));
+    let mut info = api::segment_info("13812345678");
+    api::apply_telcheck(&mut info, &product(Some("浙江电信")));
     assert_eq!(region(&info), (Some(Carrier::Telecom), s("浙江"), None, "telcheck"));
     // No province in the answer ("全国移动", or no area): the segment's region stays.
     for area in [Some("全国联通"), None] {
-        let mut info = console::segment_info("13812345678");
-        console::apply_telcheck(&mut info, &product(area));
+        let mut info = api::segment_info("13812345678");
+        api::apply_telcheck(&mut info, &product(area));
         let carrier = if area.is_some() { Carrier::Unicom } else { Carrier::Mobile };
         assert_eq!(region(&info), (Some(carrier), s("江苏"), s("连云港"), "telcheck"));
     }
@@ -165,7 +162,7 @@ async fn phone_info_uses_the_segment_and_asks_juhe_when_it_is_there() {
     let book = Arc::new(Book::open(&dir.path().join("orders.sqlite3")).unwrap());
     let (sim, engine) = sandbox_engine(book.clone()).await;
     // The simulator's juhe answers "全国移动": the carrier from juhe, the region from the segment.
-    let info = console::phone_info(&engine, "138 1234 5678", Some("50")).await.unwrap();
+    let info = api::phone_info(&engine, "138 1234 5678", Some("50")).await.unwrap();
     assert_eq!(info.source, "telcheck");
     assert_eq!((info.province.as_deref(), info.city.as_deref()), (Some("江苏"), Some("连云港")));
     assert_eq!(info.supported, Some(true));
@@ -173,8 +170,8 @@ async fn phone_info_uses_the_segment_and_asks_juhe_when_it_is_there() {
     let mut registry = Registry::sandbox(&sim.base_url(), &sim.dingyin_query_base_url(), None).unwrap();
     registry.providers.remove(&ProviderId::Juhe);
     let no_juhe = Engine::new(book, registry, EngineSettings::default());
-    let info = console::phone_info(&no_juhe, "13812345678", Some("50")).await.unwrap();
-    assert_eq!(info, console::segment_info("13812345678"));
+    let info = api::phone_info(&no_juhe, "13812345678", Some("50")).await.unwrap();
+    assert_eq!(info, api::segment_info("13812345678"));
     assert_eq!(info.province.as_deref(), Some("江苏"));
     sim.shutdown().await;
 }
@@ -195,20 +192,20 @@ async fn preflight_warns_of_the_same_account_and_amount_and_shows_the_cost() {
     let (sim, engine) = sandbox_engine(book.clone()).await;
     let mut order = input(ProductKind::Phone, "13912345678", "50");
     order.provider = Some(ProviderId::Juhe);
-    let first = console::preflight(&engine, &order).await.unwrap();
+    let first = api::preflight(&engine, &order).await.unwrap();
     assert!(first.duplicates.is_empty());
     assert!(first.problems.is_empty(), "{:?}", first.problems);
     // juhe's telquery price from the simulator: 50 yuan × 1.002.
     assert_eq!(first.cost, Some(Li(50_100)));
     let phone = first.phone.unwrap();
     assert_eq!(phone.source, "telcheck");
-    engine.add_order(console::check(&engine, &order).unwrap()).unwrap();
-    let second = console::preflight(&engine, &order).await.unwrap();
+    engine.add_order(api::check(&engine, &order).unwrap()).unwrap();
+    let second = api::preflight(&engine, &order).await.unwrap();
     assert_eq!(second.duplicates.len(), 1, "the order just placed is a duplicate within the window");
     // A face value juhe does not sell is a problem before anything is stored.
     let mut odd = order.clone();
     odd.face = "7".into();
-    assert!(!console::preflight(&engine, &odd).await.unwrap().problems.is_empty());
+    assert!(!api::preflight(&engine, &odd).await.unwrap().problems.is_empty());
     sim.shutdown().await;
 }
 
@@ -219,20 +216,19 @@ fn provider_accounts_go_to_the_keyring_and_never_into_the_view() {
     let secrets = SecretStore::new(format!("topup-desk-test-console-{}", std::process::id()));
     let settings = serde_json::json!({"base_url": "http://127.0.0.1:9", "openid": "JHopenid"});
     // The first save needs a secret.
-    assert!(console::save_provider(&book, &secrets, ProviderId::Juhe, &settings, None).is_err());
+    assert!(api::save_provider(&book, &secrets, ProviderId::Juhe, &settings, None).is_err());
     // The key may come inside the settings (as the command line sends it) or beside them (the window);
     // two different keys are refused, naming the field, and nothing is stored.
     let mut with_key = settings.clone();
     with_key["appkey"] = "juhe-secret-key-123".into();
-    let err =
-        console::save_provider(&book, &secrets, ProviderId::Juhe, &with_key, Some("other-key-456".into()))
-            .unwrap_err();
+    let err = api::save_provider(&book, &secrets, ProviderId::Juhe, &with_key, Some("other-key-456".into()))
+        .unwrap_err();
     assert_eq!(err.code(), "invalid_field");
     assert!(err.to_string().contains("appkey"), "{err}");
     assert!(book.provider_settings(ProviderId::Juhe).unwrap().is_none());
-    console::save_provider(&book, &secrets, ProviderId::Juhe, &with_key, Some("juhe-secret-key-123".into()))
+    api::save_provider(&book, &secrets, ProviderId::Juhe, &with_key, Some("juhe-secret-key-123".into()))
         .unwrap();
-    let view = console::settings_view(&book, &secrets, None, dir.path()).unwrap();
+    let view = api::settings_view(&book, &secrets, None, dir.path()).unwrap();
     assert!(!view.sandbox, "a configured provider ends sandbox mode");
     let juhe = view.providers.iter().find(|p| p.id == ProviderId::Juhe).unwrap();
     assert!(juhe.configured && juhe.has_secret);
@@ -241,19 +237,19 @@ fn provider_accounts_go_to_the_keyring_and_never_into_the_view() {
     let stored = book.provider_settings(ProviderId::Juhe).unwrap().unwrap().to_string();
     assert!(!stored.contains("juhe-secret-key-123"), "secret fields are dropped from SQLite: {stored}");
     // Saving again without a secret keeps the stored one.
-    console::save_provider(&book, &secrets, ProviderId::Juhe, &settings, None).unwrap();
+    api::save_provider(&book, &secrets, ProviderId::Juhe, &settings, None).unwrap();
     let account = topup_engine::secrets::BookKeys::open(&book, &secrets).unwrap().account(ProviderId::Juhe);
     assert!(secrets.get(&account).unwrap().is_some());
-    console::remove_provider(&book, &secrets, ProviderId::Juhe).unwrap();
+    api::remove_provider(&book, &secrets, ProviderId::Juhe).unwrap();
     assert!(secrets.get(&account).unwrap().is_none());
-    assert!(console::settings_view(&book, &secrets, None, dir.path()).unwrap().sandbox);
+    assert!(api::settings_view(&book, &secrets, None, dir.path()).unwrap().sandbox);
 }
 
 #[test]
 fn provider_stats_count_today_per_provider() {
     let dir = tempfile::tempdir().unwrap();
     let book = Book::open(&dir.path().join("orders.sqlite3")).unwrap();
-    let day = console::local_day_start();
+    let day = api::local_day_start();
     book.write(|tx| {
         for (i, end) in [OrderState::Succeeded, OrderState::Succeeded, OrderState::Failed, OrderState::New]
             .into_iter()

@@ -5,9 +5,9 @@
 //! asked once per number and face.
 
 use std::sync::Arc;
+use topup_engine::api::{self, ElectricityInput, NewOrderInput};
 use topup_engine::book::{Book, OrderFilter};
 use topup_engine::config::EngineSettings;
-use topup_engine::console::{self, ElectricityInput, NewOrderInput};
 use topup_engine::import::{self, Field, FileFormat, ImportOptions, Level, Preview, RowStatus, SourceFile};
 use topup_engine::order::{self, Context, FieldMessage, Origin, RawOrder};
 use topup_engine::{Li, ProductKind, ProviderId};
@@ -312,16 +312,16 @@ async fn order_entry_asks_juhe_once_per_number_and_face() {
     };
     // As the window does it: the number as typed, the preflight, the preflight again at the
     // confirmation, then the order.
-    console::phone_info(&engine, "139 1234 5678", Some("50")).await.unwrap();
-    let first = console::preflight(&engine, &input).await.unwrap();
+    api::phone_info(&engine, "139 1234 5678", Some("50")).await.unwrap();
+    let first = api::preflight(&engine, &input).await.unwrap();
     assert_eq!(first.cost, Some(Li(50_100)), "juhe's telquery price");
-    let again = console::preflight(&engine, &input).await.unwrap();
+    let again = api::preflight(&engine, &input).await.unwrap();
     assert_eq!(again.phone, first.phone);
-    engine.add_order(console::check(&engine, &input).unwrap()).unwrap();
+    engine.add_order(api::check(&engine, &input).unwrap()).unwrap();
     assert_eq!(lookups(&sim, "13912345678"), (1, 1), "one telcheck and one telquery for the order");
     // Another face value is another question.
     input.face = "100".into();
-    console::preflight(&engine, &input).await.unwrap();
+    api::preflight(&engine, &input).await.unwrap();
     assert_eq!(lookups(&sim, "13912345678"), (2, 2));
     sim.shutdown().await;
 }
@@ -344,7 +344,7 @@ async fn the_preflight_reports_field_messages_and_the_faces_juhe_sells() {
         sale: None,
         customer: None,
     };
-    let p = console::preflight(&engine, &input).await.unwrap();
+    let p = api::preflight(&engine, &input).await.unwrap();
     assert_eq!(p.provider, ProviderId::Juhe, "the engine's routing decides the provider");
     let codes: Vec<_> = p.messages.iter().map(|m| (m.code, m.field)).collect();
     assert_eq!(codes, [("not_a_phone", Some(Field::Account)), ("face_not_sold", Some(Field::Face))]);

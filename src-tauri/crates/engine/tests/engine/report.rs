@@ -6,7 +6,7 @@
 
 use calamine::{Data, Reader};
 use std::collections::BTreeMap;
-use topup_engine::book::{Also, Book, NewBatch, NewOrder, OrderState, ReportBy};
+use topup_engine::book::{Book, NewBatch, NewOrder, OrderPatch, OrderState, ReportBy};
 use topup_engine::report::{self, ReportLine, ReportQuery};
 use topup_engine::sale::{Sale, SaleSource, Sold};
 use topup_engine::{Li, ProductKind, ProviderId};
@@ -97,95 +97,98 @@ fn ms_of(day: i64) -> i64 {
 }
 
 /// Seeds `book` with the plan: the orders through the book's own write path (insert with their sale,
-/// state transitions with the provider's cost), then their times moved to the planned day.
+/// state transitions with the provider's cost), then their times moved to the planned day with raw
+/// SQL on a connection of the test's own (the book has no write path for that; the triggers follow).
 fn seed(book: &Book, plans: &[Plan]) -> Vec<i64> {
-    book.write(|tx| {
-        let mut batch_ids = Vec::new();
-        for name in BATCHES {
-            batch_ids.push(tx.insert_batch(&NewBatch {
-                file_name: name.into(),
-                content_hash: name.into(),
-                sheet: None,
-                total_rows: 1,
-                valid_rows: 1,
-                invalid_rows: 0,
-                skipped_rows: 0,
-            })?);
-        }
-        let mut ids = Vec::new();
-        for (i, p) in plans.iter().enumerate() {
-            let new = NewOrder {
-                merchant_order_id: format!("TDRPT{i:08}"),
-                provider: p.provider,
-                kind: ProductKind::Phone,
-                product_id: None,
-                account: format!("139{i:08}"),
-                details: serde_json::json!({}),
-                face: Li(p.face),
-                batch_id: p.batch.map(|b| batch_ids[b]),
-                resubmit_of: None,
-                fallback_of: None,
-            };
-            let source = if p.batch.is_some() { SaleSource::Import } else { SaleSource::Form };
-            let sold = Sold {
-                sale: Sale { amount: p.sale.map(Li), source: p.sale.map(|_| source) },
-                customer: p.customer.clone(),
-            };
-            let id = tx.insert_order_sold(&new, &sold)?;
-            let at = ms_of(p.day) + (i as i64 % 80_000) * 1000;
-            match p.end {
-                End::Succeeded { cost, took_ms } => {
-                    tx.transition(id, OrderState::Submitting, "")?;
-                    tx.transition(id, OrderState::Accepted, "")?;
-                    let also = Also { cost: cost.map(Li), ..Also::default() };
-                    tx.transition_with(id, OrderState::Succeeded, "", also)?;
-                    tx.conn().execute(
-                        "UPDATE orders SET created_at = ?2, local_day = ?3, finished_at = ?4 WHERE id = ?1",
-                        rusqlite::params![id, at, p.day, at + took_ms],
-                    )?;
-                }
-                End::Failed { moved } => {
-                    tx.transition(id, OrderState::Submitting, "")?;
-                    tx.transition(id, OrderState::Failed, "")?;
-                    tx.conn().execute(
-                        "UPDATE orders SET created_at = ?2, local_day = ?3 WHERE id = ?1",
-                        rusqlite::params![id, at, p.day],
-                    )?;
-                    if moved {
-                        // Its replacement (a resubmission, still pending, created the same day).
-                        let again = NewOrder {
-                            merchant_order_id: format!("TDRPT{i:08}R"),
-                            resubmit_of: Some(id),
-                            ..new.clone()
-                        };
-                        let r = tx.insert_order(&again)?;
-                        tx.carry_sale(id, r)?;
-                        tx.conn().execute(
-                            "UPDATE orders SET created_at = ?2, local_day = ?3 WHERE id = ?1",
-                            rusqlite::params![r, at + 1, p.day],
-                        )?;
-                    }
-                }
-                End::Pending(state) => {
-                    if state != OrderState::New {
+    // (id, created_at, local day, finished_at when it changes)
+    let mut moves: Vec<(i64, i64, i64, Option<i64>)> = Vec::new();
+    let ids = book
+        .write(|tx| {
+            let mut batch_ids = Vec::new();
+            for name in BATCHES {
+                batch_ids.push(tx.insert_batch(&NewBatch {
+                    file_name: name.into(),
+                    content_hash: name.into(),
+                    sheet: None,
+                    total_rows: 1,
+                    valid_rows: 1,
+                    invalid_rows: 0,
+                    skipped_rows: 0,
+                })?);
+            }
+            let mut ids = Vec::new();
+            for (i, p) in plans.iter().enumerate() {
+                let new = NewOrder {
+                    merchant_order_id: format!("TDRPT{i:08}"),
+                    provider: p.provider,
+                    kind: ProductKind::Phone,
+                    product_id: None,
+                    account: format!("139{i:08}"),
+                    details: serde_json::json!({}),
+                    face: Li(p.face),
+                    batch_id: p.batch.map(|b| batch_ids[b]),
+                    resubmit_of: None,
+                    fallback_of: None,
+                };
+                let source = if p.batch.is_some() { SaleSource::Import } else { SaleSource::Form };
+                let sold = Sold {
+                    sale: Sale { amount: p.sale.map(Li), source: p.sale.map(|_| source) },
+                    customer: p.customer.clone(),
+                };
+                let id = tx.insert_order_sold(&new, &sold)?;
+                let at = ms_of(p.day) + (i as i64 % 80_000) * 1000;
+                match p.end {
+                    End::Succeeded { cost, took_ms } => {
                         tx.transition(id, OrderState::Submitting, "")?;
-                        let via = if state == OrderState::Unknown { state } else { OrderState::Accepted };
-                        tx.transition(id, via, "")?;
-                        if via != state {
-                            tx.transition(id, state, "")?;
+                        tx.transition(id, OrderState::Accepted, "")?;
+                        let also = OrderPatch { cost: cost.map(Li), ..OrderPatch::default() };
+                        tx.transition_with(id, OrderState::Succeeded, "", also)?;
+                        moves.push((id, at, p.day, Some(at + took_ms)));
+                    }
+                    End::Failed { moved } => {
+                        tx.transition(id, OrderState::Submitting, "")?;
+                        tx.transition(id, OrderState::Failed, "")?;
+                        moves.push((id, at, p.day, None));
+                        if moved {
+                            // Its replacement (a resubmission, still pending, created the same day).
+                            let again = NewOrder {
+                                merchant_order_id: format!("TDRPT{i:08}R"),
+                                resubmit_of: Some(id),
+                                ..new.clone()
+                            };
+                            let r = tx.insert_order(&again)?;
+                            tx.carry_sale(id, r)?;
+                            moves.push((r, at + 1, p.day, None));
                         }
                     }
-                    tx.conn().execute(
-                        "UPDATE orders SET created_at = ?2, local_day = ?3 WHERE id = ?1",
-                        rusqlite::params![id, at, p.day],
-                    )?;
+                    End::Pending(state) => {
+                        if state != OrderState::New {
+                            tx.transition(id, OrderState::Submitting, "")?;
+                            let via = if state == OrderState::Unknown { state } else { OrderState::Accepted };
+                            tx.transition(id, via, "")?;
+                            if via != state {
+                                tx.transition(id, state, "")?;
+                            }
+                        }
+                        moves.push((id, at, p.day, None));
+                    }
                 }
+                ids.push(id);
             }
-            ids.push(id);
-        }
-        Ok(ids)
-    })
-    .unwrap()
+            Ok(ids)
+        })
+        .unwrap();
+    let mut raw = rusqlite::Connection::open(book.path()).unwrap();
+    let tx = raw.transaction().unwrap();
+    for (id, at, day, finished) in moves {
+        tx.execute(
+            "UPDATE orders SET created_at = ?2, local_day = ?3, finished_at = COALESCE(?4, finished_at) WHERE id = ?1",
+            rusqlite::params![id, at, day, finished],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    ids
 }
 
 /// One order of the book as the expectation sees it: a planned order, or the pending replacement of

@@ -4,9 +4,9 @@
 
 use crate::run::{fast_settings, rig_with};
 use rust_xlsxwriter::Workbook;
+use topup_engine::api::{self, NewOrderInput};
 use topup_engine::book::{Book, ReportBy};
 use topup_engine::config::EngineSettings;
-use topup_engine::console::{self, NewOrderInput};
 use topup_engine::import::{commit, preview, CommitOptions, ImportOptions, RowStatus, SourceFile};
 use topup_engine::order::{self, Context, Origin};
 use topup_engine::report::{self, ReportQuery};
@@ -27,6 +27,17 @@ fn prices() -> PriceList {
             permille: 1002,
             fixed: Li(100),
         }],
+    }
+}
+
+trait Checked {
+    fn checked(&self, ctx: &Context<'_>) -> Result<order::CheckedOrder, order::Refused>;
+}
+
+impl Checked for NewOrderInput {
+    /// The form's order through the one check, refused as the form names fields.
+    fn checked(&self, ctx: &Context<'_>) -> Result<order::CheckedOrder, order::Refused> {
+        order::check(&self.raw(), ctx).into_result(Origin::Form)
     }
 }
 
@@ -63,9 +74,9 @@ async fn form_orders_store_their_sale_and_the_day_report_shows_the_profit() {
     ];
     let mut placed = Vec::new();
     for (input, sale, source) in cases {
-        let pre = console::preflight(&rig.engine, &input).await.unwrap();
+        let pre = api::preflight(&rig.engine, &input).await.unwrap();
         assert_eq!((pre.sale, pre.sale_source), (sale, source), "the confirmation shows what will be stored");
-        let order = rig.engine.add_order(console::check(&rig.engine, &input).unwrap()).unwrap();
+        let order = api::add_order(&rig.engine, &input).unwrap();
         assert_eq!((order.sale, order.sale_source), (sale, source));
         assert_eq!(order.customer.as_deref(), input.customer.as_deref());
         placed.push(order);
@@ -92,12 +103,12 @@ async fn form_orders_store_their_sale_and_the_day_report_shows_the_profit() {
 fn a_bad_sale_in_the_form_names_the_field() {
     let settings = EngineSettings::default();
     let ctx = Context { default_kind: ProductKind::Phone, settings: &settings, available: &ProviderId::ALL };
-    let e = form("13800138001", "100", Some("十元"), None).check(&ctx).unwrap_err().to_string();
+    let e = form("13800138001", "100", Some("十元"), None).checked(&ctx).unwrap_err().to_string();
     assert!(e.contains("售价") && e.contains("sale price") && e.contains("十元"), "{e}");
-    let e = form("13800138001", "100", Some("-1"), None).check(&ctx).unwrap_err().to_string();
+    let e = form("13800138001", "100", Some("-1"), None).checked(&ctx).unwrap_err().to_string();
     assert!(e.contains("不能为负数") && e.contains("cannot be negative"), "{e}");
     let long = "客".repeat(65);
-    let e = form("13800138001", "100", None, Some(&long)).check(&ctx).unwrap_err().to_string();
+    let e = form("13800138001", "100", None, Some(&long)).checked(&ctx).unwrap_err().to_string();
     assert!(e.contains("客户") && e.contains("customer"), "{e}");
 }
 
@@ -109,13 +120,13 @@ fn no_rule_means_an_unknown_sale_never_zero() {
     // oper, 30 yuan: no fixed price for 30, the markup is juhe's only.
     let mut input = form("13800138001", "30", None, None);
     input.provider = Some(ProviderId::Oper);
-    let checked = input.check(&ctx).unwrap();
+    let checked = input.checked(&ctx).unwrap();
     assert_eq!((checked.sale().amount, checked.sale().source), (None, None));
     // The same order through juhe gets the markup, and a typed 0 is a known 0.
     input.provider = Some(ProviderId::Juhe);
-    assert_eq!(input.check(&ctx).unwrap().sale().amount, Some(Li(30_160)));
+    assert_eq!(input.checked(&ctx).unwrap().sale().amount, Some(Li(30_160)));
     input.sale = Some("0".into());
-    let zero = input.check(&ctx).unwrap().sale();
+    let zero = input.checked(&ctx).unwrap().sale();
     assert_eq!((zero.amount, zero.source), (Some(Li(0)), Some(SaleSource::Form)));
     // The flags of `order add`: the source says so.
     let raw = {

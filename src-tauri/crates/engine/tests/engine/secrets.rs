@@ -3,9 +3,9 @@
 //! without taking it from another book.
 
 use serde_json::json;
+use topup_engine::api;
 use topup_engine::book::Book;
 use topup_engine::config::Registry;
-use topup_engine::console;
 use topup_engine::secrets::SecretStore;
 use topup_engine::ProviderId;
 use topup_sim::{SimConfig, Simulator, SANDBOX_JUHE_APPKEY, SANDBOX_JUHE_OPENID};
@@ -40,21 +40,21 @@ async fn two_order_books_keep_their_own_provider_keys() {
     let store = SecretStore::new(&service);
     let settings = json!({"base_url": sim.base_url(), "openid": SANDBOX_JUHE_OPENID});
     let ((_a_dir, shop_a), (_b_dir, shop_b)) = (book(), book());
-    console::save_provider(&shop_a, &store, ProviderId::Juhe, &settings, Some(SANDBOX_JUHE_APPKEY.into()))
+    api::save_provider(&shop_a, &store, ProviderId::Juhe, &settings, Some(SANDBOX_JUHE_APPKEY.into()))
         .unwrap();
     assert!(juhe_works(&shop_a, &service).await);
     // The second shop has its own juhe account: saving it must not replace the first shop's key.
-    console::save_provider(&shop_b, &store, ProviderId::Juhe, &settings, Some("shop-b-appkey-0000".into()))
+    api::save_provider(&shop_b, &store, ProviderId::Juhe, &settings, Some("shop-b-appkey-0000".into()))
         .unwrap();
     assert!(juhe_works(&shop_a, &service).await, "shop A still pays with its own key");
     assert!(!juhe_works(&shop_b, &service).await, "shop B's key is its own (the simulator refuses it)");
     // Removing juhe from shop B leaves shop A's key alone.
-    console::remove_provider(&shop_b, &store, ProviderId::Juhe).unwrap();
+    api::remove_provider(&shop_b, &store, ProviderId::Juhe).unwrap();
     let fresh = SecretStore::new(&service);
-    let view = console::settings_view(&shop_a, &fresh, None, std::path::Path::new(".")).unwrap();
+    let view = api::settings_view(&shop_a, &fresh, None, std::path::Path::new(".")).unwrap();
     assert!(view.providers.iter().any(|p| p.id == ProviderId::Juhe && p.has_secret));
     assert!(juhe_works(&shop_a, &service).await);
-    console::remove_provider(&shop_a, &store, ProviderId::Juhe).unwrap();
+    api::remove_provider(&shop_a, &store, ProviderId::Juhe).unwrap();
     sim.shutdown().await;
 }
 
@@ -82,17 +82,17 @@ async fn a_book_from_before_per_book_keys_adopts_the_old_entry_without_taking_it
     assert_eq!(stored, settings);
 
     // After adoption each book's key is its own: a new key in shop A leaves shop B paying.
-    console::save_provider(&shop_a, &store, ProviderId::Juhe, &settings, Some("shop-a-new-appkey".into()))
+    api::save_provider(&shop_a, &store, ProviderId::Juhe, &settings, Some("shop-a-new-appkey".into()))
         .unwrap();
     assert!(juhe_works(&shop_b, &service).await);
     // A book created by this version never reads the old entry: a new shop does not inherit a key.
     let (_c_dir, shop_c) = book();
-    console::settings_view(&shop_c, &store, None, std::path::Path::new(".")).unwrap();
-    let err = console::save_provider(&shop_c, &store, ProviderId::Juhe, &settings, None).unwrap_err();
+    api::settings_view(&shop_c, &store, None, std::path::Path::new(".")).unwrap();
+    let err = api::save_provider(&shop_c, &store, ProviderId::Juhe, &settings, None).unwrap_err();
     assert!(err.to_string().contains("首次保存必须填写密钥"), "{err}");
 
     for shop in [&shop_a, &shop_b] {
-        console::remove_provider(shop, &store, ProviderId::Juhe).unwrap();
+        api::remove_provider(shop, &store, ProviderId::Juhe).unwrap();
     }
     store.delete(legacy).unwrap();
     sim.shutdown().await;
@@ -114,7 +114,7 @@ fn a_book_from_before_keeps_an_explicit_http_address_and_gets_https_for_juhes_ol
         )
     })
     .unwrap();
-    let view = console::settings_view(&book, &store, None, dir.path()).unwrap();
+    let view = api::settings_view(&book, &store, None, dir.path()).unwrap();
     let of = |id| view.providers.iter().find(|p| p.id == id).unwrap();
     assert_eq!(of(ProviderId::Juhe).settings["base_url"], "https://op.juhe.cn");
     assert!(of(ProviderId::Juhe).plain_http.is_empty());
@@ -129,7 +129,7 @@ fn a_book_from_before_keeps_an_explicit_http_address_and_gets_https_for_juhes_ol
         tx.put_provider_settings(ProviderId::Juhe, &json!({"base_url": "http://op.juhe.cn", "openid": "JH1"}))
     })
     .unwrap();
-    let view = console::settings_view(&book, &store, None, dir.path()).unwrap();
+    let view = api::settings_view(&book, &store, None, dir.path()).unwrap();
     let juhe = view.providers.iter().find(|p| p.id == ProviderId::Juhe).unwrap();
     assert_eq!(
         (juhe.settings["base_url"].as_str(), juhe.plain_http.as_slice()),

@@ -8,5 +8,6 @@
 //! What only one provider knows (juhe's face table) stays in that provider's `table`; this module is
 //! the one place that reads it for everybody else.
 
+pub mod area;
 pub mod face;
 pub mod phone;

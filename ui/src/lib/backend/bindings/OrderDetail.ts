@@ -2,4 +2,7 @@
 import type { Order } from "./Order";
 import type { OrderEvent } from "./OrderEvent";
 
+/**
+ * One order and its whole history.
+ */
 export type OrderDetail = { order: Order, events: Array<OrderEvent>, };
