@@ -22,3 +22,8 @@ mod installed;
 
 #[path = "e2e/report.rs"]
 mod report;
+
+#[path = "e2e/reconcile.rs"]
+mod reconcile;
+#[path = "e2e/stuck.rs"]
+mod stuck;

@@ -157,6 +157,9 @@ pub struct OrdersArgs {
     /// 只看需要人工处理的 / only orders that need a person
     #[arg(long)]
     attention: bool,
+    /// 只看超过超时规则仍未完成的 / only orders past a stuck-order limit
+    #[arg(long)]
+    overdue: bool,
     #[arg(long, default_value_t = 1000)]
     limit: i64,
 }
@@ -425,6 +428,7 @@ pub fn orders(args: OrdersArgs, data_dir: Option<&Path>) -> ExitCode {
         let mut query = OrderQuery {
             limit: args.limit,
             needs_attention: args.attention,
+            overdue: args.overdue,
             batch_id: args.batch.clone(),
             search: args.search.clone(),
             provider: args.provider.as_deref().map(provider_arg).transpose()?,

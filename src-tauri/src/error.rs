@@ -31,7 +31,8 @@ from_coded!(
     topup_engine::secrets::SecretError,
     topup_engine::run::EngineError,
     topup_engine::api::ApiError,
-    topup_engine::import::ImportError
+    topup_engine::import::ImportError,
+    topup_engine::reconcile::ReconcileError
 );
 
 pub type CmdResult<T> = Result<T, CmdError>;

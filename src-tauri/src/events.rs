@@ -28,6 +28,7 @@ impl FrontendEvent {
 fn emit_status(app: &AppHandle) {
     let state = app.state::<AppState>();
     if let Ok(status) = state.status() {
+        crate::notify::stuck(app, &state);
         crate::notify::attention(app, &state, status.attention_count);
         let _ = app.emit(FrontendEvent::Status.name(), status);
     }

@@ -9,7 +9,9 @@ mod cli;
 mod cli_engine;
 mod cli_import;
 mod cli_out;
+mod cli_reconcile;
 mod cli_report;
+mod cli_rules;
 mod cli_settings;
 mod cmd;
 mod console;
@@ -75,6 +77,11 @@ fn run_window(state: state::AppState) {
             cmd::import::import_commit,
             cmd::report::report,
             cmd::report::export_report,
+            cmd::reconcile::reconcile_run,
+            cmd::reconcile::reconcile_cancel,
+            cmd::reconcile::reconcile_runs,
+            cmd::reconcile::reconcile_resolve,
+            cmd::reconcile::reconcile_export,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -39,6 +39,8 @@ pub struct AppStatus {
     pub sandbox: bool,
     pub locale: String,
     pub attention_count: i64,
+    /// Orders past a stuck-order limit and still waiting (the navigation badge counts them too).
+    pub overdue_count: i64,
     pub keyring: KeyringStatus,
     pub callback_url: Option<String>,
 }
@@ -119,6 +121,7 @@ impl AppState {
         let locale = self.book.app_setting("locale")?.unwrap_or_else(|| LOCALES[0].to_owned());
         let engine = self.engine();
         let state = *engine.state().borrow();
+        let counts = self.book.state_counts()?;
         Ok(AppStatus {
             version: env!("CARGO_PKG_VERSION"),
             data_dir: self.data_dir.display().to_string(),
@@ -126,7 +129,8 @@ impl AppState {
             engine: state,
             sandbox: engine.sandbox(),
             locale,
-            attention_count: self.book.state_counts()?.attention,
+            attention_count: counts.attention,
+            overdue_count: counts.overdue,
             keyring: self.keyring_status(),
             callback_url: engine.settings().callback.public_url,
         })

@@ -41,6 +41,7 @@ const NAV = [
   { id: 'import', zh: '批量导入', en: 'Batch import' },
   { id: 'orders', zh: '订单', en: 'Orders' },
   { id: 'balances', zh: '余额', en: 'Balances' },
+  { id: 'reconcile', zh: '对账', en: 'Reconcile' },
   { id: 'settings', zh: '设置', en: 'Settings' },
 ] as const;
 
@@ -238,6 +239,17 @@ describe('attention badge on 订单', () => {
   it('is hidden when the count is 0', async () => {
     await renderReady();
     expect(screen.queryByTestId('nav-orders-badge')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('nav-orders-overdue')).not.toBeInTheDocument();
+  });
+
+  it('counts overdue orders in a second badge beside the attention count', async () => {
+    backendReturns(makeStatus({ attentionCount: 1, overdueCount: 5 }));
+    await renderReady();
+    const nav = within(screen.getByTestId('nav-orders'));
+    expect(nav.getByTestId('nav-orders-badge')).toHaveTextContent('1');
+    const overdue = nav.getByTestId('nav-orders-overdue');
+    expect(overdue).toHaveTextContent('5');
+    expect(overdue).toHaveAttribute('title', '5 笔订单超时');
   });
 });
 

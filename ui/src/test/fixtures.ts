@@ -17,6 +17,7 @@ export function makeStatus(over: Partial<AppStatus> = {}): AppStatus {
     sandbox: false,
     locale: 'zh-CN',
     attentionCount: 0,
+    overdueCount: 0,
     keyring: { available: true, message: null },
     callbackUrl: null,
     ...over,
@@ -54,12 +55,13 @@ export function makeOrder(over: Partial<Order> = {}): Order {
     note: null,
     queries: 0,
     lastQueryAt: null,
+    stuck: 'none',
     ...over,
   };
 }
 
 export function makeCounts(over: Partial<StateCounts> = {}): StateCounts {
-  return { new: 0, submitting: 0, accepted: 0, unknown: 0, succeeded: 0, failed: 0, manualReview: 0, attention: 0, ...over };
+  return { new: 0, submitting: 0, accepted: 0, unknown: 0, succeeded: 0, failed: 0, manualReview: 0, attention: 0, overdue: 0, ...over };
 }
 
 export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
@@ -83,7 +85,11 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
       resend_after_not_found_ms: 60000,
       max_not_found_resends: 3,
       manual_review_after_ms: 172800000,
-      unknown_alert_after_ms: 1800000,
+      stuck_rules: [
+        { product: 'phone_fast', provider: null, province: null, overdue_after_min: 10, review_after_min: 60 },
+        { product: 'phone_slow', provider: null, province: null, overdue_after_min: 1440, review_after_min: 2160 },
+        { product: 'electricity_fast', provider: 'dingyin', province: '江苏', overdue_after_min: 120, review_after_min: 720 },
+      ],
       callback_query_gap_ms: 10000,
       routing: { phone: 'juhe' },
       fallback: {},

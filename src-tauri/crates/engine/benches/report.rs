@@ -1,5 +1,5 @@
 //! Report benchmark (issue 14): every report over a year of 1,000,000 orders, read from the figures the
-//! book keeps per day × provider × batch × customer (`report_days`, schema 7), side by side with what a
+//! book keeps per day × provider × batch × customer (`report_days`, schema 9), side by side with what a
 //! reseller would otherwise do: the plain `GROUP BY` over the orders (`Book::recount_report`), and
 //! exporting the year's orders to xlsx for a spreadsheet pivot.
 //!

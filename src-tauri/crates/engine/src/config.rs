@@ -36,10 +36,10 @@ pub struct EngineSettings {
     /// Queries stop and the order goes to manual review this long after its first send (ms), unless
     /// the provider's own query window is shorter.
     pub manual_review_after_ms: u64,
-    /// An order whose outcome is still unknown (being queried) this long after its first send is
-    /// flagged for a person (ms) by its next query answer, long before `manual_review_after_ms`; it
-    /// keeps being queried. Once per order. Time alone never fails, refunds or reroutes it.
-    pub unknown_alert_after_ms: u64,
+    /// Stuck-order rules: per product (快充 / 慢充 apart), optionally per provider and province, when
+    /// an order still waiting is overdue and when a person must look — long before
+    /// `manual_review_after_ms`. Flags only: the order keeps being queried ([`crate::run::stuck`]).
+    pub stuck_rules: Vec<crate::run::stuck::StuckRule>,
     /// A callback may bring an order's next query forward (to confirm a state its signature does not
     /// cover, or one the client did not understand), but to no sooner than this long after the order's
     /// last query (ms): replayed callbacks cannot spend the provider's request budget faster than one
@@ -145,7 +145,7 @@ impl Default for EngineSettings {
             resend_after_not_found_ms: 60_000,
             max_not_found_resends: 3,
             manual_review_after_ms: 2 * 24 * 3600 * 1000,
-            unknown_alert_after_ms: 30 * 60 * 1000,
+            stuck_rules: crate::run::stuck::default_rules(),
             callback_query_gap_ms: 10_000,
             routing: BTreeMap::new(),
             fallback: BTreeMap::new(),
@@ -167,8 +167,13 @@ impl EngineSettings {
         }
     }
 
+    /// Stores the settings; a stuck-rule set that [`crate::run::stuck::check_rules`] refuses is not
+    /// stored (whichever front end sent it).
     pub fn save(&self, book: &Book) -> Result<(), BookError> {
-        let text = serde_json::to_string(self).map_err(|e| BookError::Invalid(e.to_string()))?;
+        let mut rules = self.stuck_rules.clone();
+        crate::run::stuck::check_rules(&mut rules).map_err(|e| BookError::Invalid(e.0))?;
+        let tidy = EngineSettings { stuck_rules: rules, ..self.clone() };
+        let text = serde_json::to_string(&tidy).map_err(|e| BookError::Invalid(e.to_string()))?;
         book.write(|tx| tx.put_app_setting(ENGINE_SETTINGS_KEY, &text))
     }
 

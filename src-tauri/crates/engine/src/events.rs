@@ -128,6 +128,7 @@ mod tests {
             fallback_of: None,
             last_sent_at: None,
             callbacks: 0,
+            stuck: crate::book::StuckLevel::None,
             sale: None,
             sale_source: None,
             customer: None,

@@ -15,6 +15,7 @@ pub mod import;
 pub mod logging;
 pub mod order;
 pub mod paths;
+pub mod reconcile;
 pub mod redact;
 pub mod report;
 pub mod run;

@@ -17,7 +17,9 @@
 //!   `GET /ofpay/mobile/telcheck`, `GET /ofpay/mobile/telquery`, `GET /ofpay/mobile/yue`.
 //! * control: `POST /_sim/script` (a [`Script`] as JSON, e.g.
 //!   `{"target":{"Order":"SP1"},"fault":"LostResponseAfterAccept","times":1}`), `GET /_sim/requests`,
-//!   `GET /_sim/orders`, `GET /_sim/balances`, `POST /_sim/juhe_callback_url` (the URL as the body).
+//!   `GET /_sim/orders`, `GET /_sim/balances`, `POST /_sim/juhe_callback_url` (the URL as the body);
+//!   admin ops behind the API ([`admin`]): `POST /_sim/plant_charge`, `POST /_sim/set_state`,
+//!   `GET /_sim/statement?provider=juhe` (the statement of account, csv).
 //! * anything else: 404.
 //!
 //! # dingyin product ids (this simulator's table)
@@ -54,6 +56,7 @@
 //! [`SANDBOX_JUHE_OPENID`]/[`SANDBOX_JUHE_APPKEY`], each account starting with
 //! [`SANDBOX_INITIAL_BALANCE_LI`].
 
+mod admin;
 mod codec;
 mod config;
 mod dingyin;
@@ -64,6 +67,7 @@ mod orders;
 mod server;
 mod state;
 
+pub use admin::{PlantCharge, SetState, STATEMENT_HEADINGS};
 pub use config::{
     DingyinAccount, JuheAccount, OperAccount, SimConfig, SANDBOX_DINGYIN_KEY, SANDBOX_DINGYIN_USERID,
     SANDBOX_INITIAL_BALANCE_LI, SANDBOX_JUHE_APPKEY, SANDBOX_JUHE_OPENID, SANDBOX_OPER_MD5KEY,
@@ -157,6 +161,28 @@ impl Simulator {
     /// The account balance at a provider, in li (0 for an unknown provider name).
     pub fn balance_li(&self, provider: &str) -> i64 {
         Provider::parse(provider).map(|p| self.shared.lock().balance(p)).unwrap_or(0)
+    }
+
+    /// A late answer for an order held by [`Fault::PendingForever`]: it settles now, succeeded or
+    /// failed (and refunded), as a provider that finally finished it would. Returns whether it did.
+    pub fn release(&self, provider: &str, merchant_order_id: &str, succeed: bool) -> bool {
+        let Some(p) = Provider::parse(provider) else { return false };
+        self.shared.lock().release(p, merchant_order_id, succeed)
+    }
+
+    /// Plants a charge the merchant never sent ([`admin::plant_charge`]).
+    pub fn plant_charge(&self, plant: &PlantCharge) -> Result<SimOrder, String> {
+        admin::plant_charge(&self.shared, plant)
+    }
+
+    /// Changes an order's state at the provider behind its API ([`admin::set_state`]).
+    pub fn set_state(&self, change: &SetState) -> Result<SimOrder, String> {
+        admin::set_state(&self.shared, change)
+    }
+
+    /// The provider's statement of account as csv ([`admin::statement_csv`]).
+    pub fn statement_csv(&self, provider: &str) -> Result<String, String> {
+        admin::statement_csv(&self.shared, provider)
     }
 
     /// Change the juhe account's callback URL (`None`: no callbacks).

@@ -175,4 +175,10 @@ pub struct SimOrder {
     pub callback_attempts: u32,
     /// Whether a callback was acknowledged with the right body.
     pub callback_acknowledged: bool,
+    /// When the order was created (charged), ms since the Unix epoch.
+    #[serde(default)]
+    pub created_unix_ms: u64,
+    /// When it reached its final state, ms since the Unix epoch.
+    #[serde(default)]
+    pub finished_unix_ms: Option<u64>,
 }

@@ -301,6 +301,40 @@ async fn sim_juhe_callback(State(shared): State<Arc<Shared>>, body: Bytes) -> Re
     (StatusCode::OK, "ok").into_response()
 }
 
+async fn sim_plant_charge(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let plant = match serde_json::from_slice::<crate::admin::PlantCharge>(&body) {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("bad plant: {e}")).into_response(),
+    };
+    match crate::admin::plant_charge(&shared, &plant) {
+        Ok(o) => Json(o).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+    }
+}
+
+async fn sim_set_state(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let change = match serde_json::from_slice::<crate::admin::SetState>(&body) {
+        Ok(c) => c,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("bad state change: {e}")).into_response(),
+    };
+    match crate::admin::set_state(&shared, &change) {
+        Ok(o) => Json(o).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+    }
+}
+
+async fn sim_statement(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let query = req.uri().query().unwrap_or("");
+    let provider = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "provider")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    match crate::admin::statement_csv(&shared, &provider) {
+        Ok(csv) => plain(StatusCode::OK, "text/csv;charset=UTF-8", csv.into_bytes()),
+        Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+    }
+}
+
 /// Which routes a listener serves.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -334,7 +368,10 @@ pub fn router(shared: Arc<Shared>, role: Role) -> Router {
             .route("/_sim/requests", get(sim_requests))
             .route("/_sim/orders", get(sim_orders))
             .route("/_sim/balances", get(sim_balances))
-            .route("/_sim/juhe_callback_url", post(sim_juhe_callback));
+            .route("/_sim/juhe_callback_url", post(sim_juhe_callback))
+            .route("/_sim/plant_charge", post(sim_plant_charge))
+            .route("/_sim/set_state", post(sim_set_state))
+            .route("/_sim/statement", get(sim_statement));
     }
     r.fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), record_and_limit))

@@ -256,6 +256,11 @@ impl Inner {
         self.seq
     }
 
+    /// Moves the balance by `delta` li (admin operations).
+    pub fn adjust_balance(&mut self, provider: Provider, delta: i64) {
+        *self.balances.entry(provider).or_insert(0) += delta;
+    }
+
     pub fn balance(&self, provider: Provider) -> i64 {
         self.balances.get(&provider).copied().unwrap_or(0)
     }
@@ -296,6 +301,8 @@ impl Inner {
                 refunded: false,
                 callback_attempts: 0,
                 callback_acknowledged: false,
+                created_unix_ms: crate::server::now_unix_ms(),
+                finished_unix_ms: None,
             },
             provider,
             created: Instant::now(),
@@ -308,6 +315,14 @@ impl Inner {
         order
     }
 
+    /// A held order (pending forever) is let go and settled now, succeeded or failed.
+    pub fn release(&mut self, provider: Provider, merchant_order_id: &str, succeed: bool) -> bool {
+        let Some(order) = self.find_mut(provider, merchant_order_id) else { return false };
+        order.flags.pending_forever = false;
+        order.flags.settle_failed = !succeed;
+        self.settle(provider, merchant_order_id).is_some()
+    }
+
     /// Move a pending order to its final state (refunding on failure). Returns the order after.
     pub fn settle(&mut self, provider: Provider, merchant_order_id: &str) -> Option<Order> {
         let order = self.find_mut(provider, merchant_order_id)?;
@@ -316,6 +331,7 @@ impl Inner {
         }
         let failed = order.flags.settle_failed;
         let refund = order.public.charged_li;
+        order.public.finished_unix_ms = Some(crate::server::now_unix_ms());
         if failed {
             order.public.state = OrderState::Failed;
             order.public.refunded = true;

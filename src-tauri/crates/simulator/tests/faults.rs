@@ -356,3 +356,53 @@ async fn junk_input_never_breaks_the_server() {
     assert!(sim.orders().is_empty());
     sim.shutdown().await;
 }
+
+/// The admin operations behind the API move the ledger as a provider's back office would: a planted
+/// charge costs the balance and is on the statement; a refunded order made a success is charged
+/// again, and the statement says 成功.
+#[tokio::test]
+async fn planted_charges_and_changed_states_move_the_ledger_and_the_statement() {
+    let sim = common::start().await;
+    let start = sim.balance_li("juhe");
+    let planted = sim
+        .plant_charge(&topup_sim::PlantCharge {
+            provider: "juhe".into(),
+            merchant_order_id: "PLANTED00000001".into(),
+            account: "13800000001".into(),
+            face_li: 10_000,
+            cost_li: Some(10_020),
+            state: Some(topup_sim::OrderState::Failed),
+        })
+        .unwrap();
+    assert!(planted.refunded && planted.finished_unix_ms.is_some());
+    assert_eq!(sim.balance_li("juhe"), start, "a failed charge is refunded");
+    assert!(sim.plant_charge(&topup_sim::PlantCharge { state: None, ..plant("PLANTED00000001") }).is_err());
+    let change = topup_sim::SetState {
+        provider: "juhe".into(),
+        merchant_order_id: "PLANTED00000001".into(),
+        state: topup_sim::OrderState::Succeeded,
+    };
+    sim.set_state(&change).unwrap();
+    assert_eq!(sim.balance_li("juhe"), start - 10_020, "charged again");
+    sim.set_state(&change).unwrap();
+    assert_eq!(sim.balance_li("juhe"), start - 10_020, "setting the same state twice moves nothing");
+    let csv = sim.statement_csv("juhe").unwrap();
+    let lines: Vec<&str> = csv.trim_start_matches('\u{FEFF}').lines().collect();
+    assert_eq!(lines[0], topup_sim::STATEMENT_HEADINGS.join(","));
+    assert!(lines[1].starts_with("PLANTED00000001,PLANT"), "{}", lines[1]);
+    assert!(lines[1].contains(",13800000001,10.000,10.020,成功,"), "{}", lines[1]);
+    assert_eq!(lines.len(), 2);
+    assert!(sim.statement_csv("nobody").is_err());
+    sim.shutdown().await;
+}
+
+fn plant(id: &str) -> topup_sim::PlantCharge {
+    topup_sim::PlantCharge {
+        provider: "juhe".into(),
+        merchant_order_id: id.into(),
+        account: "13800000001".into(),
+        face_li: 10_000,
+        cost_li: None,
+        state: None,
+    }
+}

@@ -87,6 +87,7 @@ describe('inside Tauri', () => {
       createdTo: null,
       search: null,
       needsAttention: false,
+      overdue: false,
       offset: 0,
       limit: 200,
     };

@@ -24,6 +24,12 @@ import {
   type Preflight,
   type ProviderId,
   type ProviderStats,
+  type LinesExported,
+  type ReconcileLine,
+  type ReconcileProgress,
+  type ReconcileRequest,
+  type ReconcileRun,
+  type Reconciliation,
   type ResolveOutcome,
   type SettingsView,
   type StateCounts,
@@ -223,6 +229,38 @@ export function report(query: import('./types').ReportQuery): Promise<import('./
 /** `export_report`: the report as xlsx (one sheet per view) in the data directory; returns the path. */
 export function exportReport(query: import('./types').ReportQuery): Promise<string> {
   return call<string>('export_report', { query });
+}
+
+// ------------------------------------------------------------------ reconciliation (对账)
+
+/** `reconcile_run`: by API (progress as `reconcile://progress`) or by the statement's bytes. */
+export function reconcileRun(request: ReconcileRequest): Promise<Reconciliation> {
+  return call<Reconciliation>('reconcile_run', { request });
+}
+
+/** `reconcile_cancel`: stop the API pass after the queries in flight. */
+export async function reconcileCancel(): Promise<void> {
+  await call<null>('reconcile_cancel');
+}
+
+/** `reconcile_runs`: the runs kept, newest first. */
+export function reconcileRuns(): Promise<ReconcileRun[]> {
+  return call<ReconcileRun[]>('reconcile_runs');
+}
+
+/** `reconcile_resolve`: resolve a line's order, the note naming the run. */
+export function reconcileResolve(runId: string, orderId: string, outcome: ResolveOutcome, note: string): Promise<Order> {
+  return call<Order>('reconcile_resolve', { runId, orderId, outcome, note });
+}
+
+/** `reconcile_export`: write the lines to a file under the data directory. */
+export function reconcileExport(runId: string, lines: ReconcileLine[], format: ExportFormat): Promise<LinesExported> {
+  return call<LinesExported>('reconcile_export', { runId, lines, format });
+}
+
+/** `reconcile://progress`: how far the API pass is. */
+export function onReconcileProgress(handler: (p: ReconcileProgress) => void): Promise<Unlisten> {
+  return listenTo<ReconcileProgress>(EVENTS.reconcileProgress, handler);
 }
 
 // ------------------------------------------------------------------ events

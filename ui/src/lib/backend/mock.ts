@@ -164,7 +164,7 @@ export function createMockTransport(search: string): Transport {
     resend_after_not_found_ms: 60000,
     max_not_found_resends: 3,
     manual_review_after_ms: 2 * DAY,
-    unknown_alert_after_ms: 30 * 60 * 1000,
+    stuck_rules: [],
     callback_query_gap_ms: 10_000,
     routing: { phone: 'juhe', electricity: 'dingyin', game: 'dingyin', douyin: 'dingyin' },
     fallback: {},
@@ -211,6 +211,7 @@ export function createMockTransport(search: string): Transport {
     sandbox: sandbox(),
     locale: q.get('lang') === 'en' ? 'en' : 'zh-CN',
     attentionCount: 0,
+    overdueCount: 0,
     keyring: q.has('nokeyring')
       ? {
           available: false,
@@ -257,6 +258,7 @@ export function createMockTransport(search: string): Transport {
       note: null,
       queries: 0,
       lastQueryAt: null,
+      stuck: 'none',
       ...p,
     };
     orders.push(o);
@@ -421,7 +423,7 @@ export function createMockTransport(search: string): Transport {
   status.attentionCount = attentionCount();
 
   function counts(list: Iterable<Order>): StateCounts {
-    const c: StateCounts = { new: 0, submitting: 0, accepted: 0, unknown: 0, succeeded: 0, failed: 0, manualReview: 0, attention: 0 };
+    const c: StateCounts = { new: 0, submitting: 0, accepted: 0, unknown: 0, succeeded: 0, failed: 0, manualReview: 0, attention: 0, overdue: 0 };
     for (const o of list) {
       if (o.state === 'manual_review') c.manualReview += 1;
       else c[o.state] += 1;

@@ -50,6 +50,9 @@ export type { RowStatus } from './bindings/RowStatus';
 export type { SettingsView } from './bindings/SettingsView';
 export type { SheetInfo } from './bindings/SheetInfo';
 export type { StateCounts } from './bindings/StateCounts';
+export type { StuckLevel } from './bindings/StuckLevel';
+export type { StuckProduct } from './bindings/StuckProduct';
+export type { StuckRule } from './bindings/StuckRule';
 export type { TextEncoding } from './bindings/TextEncoding';
 export type { Totals } from './bindings/Totals';
 export type { Markup } from './bindings/Markup';
@@ -60,6 +63,20 @@ export type { ReportBy } from './bindings/ReportBy';
 export type { ReportLine } from './bindings/ReportLine';
 export type { ReportQuery } from './bindings/ReportQuery';
 export type { SaleSource } from './bindings/SaleSource';
+// Reconciliation (对账).
+export type { BadRow } from './bindings/BadRow';
+export type { LineKind } from './bindings/LineKind';
+export type { LinesExported } from './bindings/LinesExported';
+export type { ProviderState } from './bindings/ProviderState';
+export type { Reconciliation } from './bindings/Reconciliation';
+export type { ReconcileLine } from './bindings/ReconcileLine';
+export type { ReconcileProgress } from './bindings/ReconcileProgress';
+export type { ReconcileRequest } from './bindings/ReconcileRequest';
+export type { ReconcileRun } from './bindings/ReconcileRun';
+export type { RunCounts } from './bindings/RunCounts';
+export type { StatementField } from './bindings/StatementField';
+export type { StatementMapping } from './bindings/StatementMapping';
+export type { TimeBasis } from './bindings/TimeBasis';
 
 import type { CmdError } from './bindings/CmdError';
 import type { EventKind } from './bindings/EventKind';
@@ -89,6 +106,7 @@ export type Locale = 'zh-CN' | 'en';
 export const EVENTS = {
   engineStatus: 'engine://status',
   ordersChanged: 'orders://changed',
+  reconcileProgress: 'reconcile://progress',
 } as const;
 
 export const ORDER_STATES: readonly OrderState[] = [

@@ -71,6 +71,7 @@ describe('order board', () => {
       createdTo: null,
       search: null,
       needsAttention: false,
+      overdue: false,
       offset: 0,
       limit: PAGE,
     });
@@ -135,12 +136,39 @@ describe('order board', () => {
       createdTo: new Date(2025, 3, 1).getTime() - 1,
       search: '13800001111',
       needsAttention: true,
+      overdue: false,
       offset: 0,
       limit: PAGE,
     });
 
     await user.click(screen.getByTestId('orders-filter-clear'));
     await waitFor(() => expect(lastQuery()).toMatchObject({ states: [], provider: null, batchId: null, search: null, needsAttention: false }));
+  });
+
+  it('filters overdue orders in SQLite and tags each overdue row with its level', async () => {
+    const levels = ['none', 'overdue', 'review', 'reviewed'] as const;
+    mList.mockImplementation(async (q: OrderQuery) => ({
+      total: 4,
+      orders: levels.map((stuck, i) => makeOrder({ id: `o${i}`, stuck, attention: false })).slice(q.offset, q.offset + q.limit),
+    }));
+    vi.mocked(stateCounts).mockResolvedValue(makeCounts({ accepted: 4, overdue: 3, attention: 1 }));
+    const user = userEvent.setup();
+    render(OrdersScreen);
+    await waitFor(() => expect(screen.getAllByTestId('orders-row')).toHaveLength(4));
+    const tags = screen.getAllByTestId('orders-row-stuck');
+    expect(tags.map((t) => t.getAttribute('data-stuck'))).toEqual(['overdue', 'review', 'reviewed']);
+    expect(tags.map((t) => t.textContent)).toEqual(['超时', '转人工', '已跟进']);
+    expect(tags.map((t) => t.getAttribute('title'))).toEqual(['超时', '超时·需人工', '超时·已跟进']);
+    expect(within(screen.getAllByTestId('orders-row')[0]).queryByTestId('orders-row-stuck')).toBeNull();
+
+    const chip = screen.getByTestId('orders-filter-overdue');
+    await waitFor(() => expect(chip).toHaveTextContent('超时3'));
+    expect(chip).toHaveAttribute('aria-pressed', 'false');
+    await user.click(chip);
+    await waitFor(() => expect(lastQuery()).toMatchObject({ overdue: true, needsAttention: false, offset: 0 }));
+    expect(chip).toHaveAttribute('aria-pressed', 'true');
+    await user.click(screen.getByTestId('orders-filter-all'));
+    await waitFor(() => expect(lastQuery().overdue).toBe(false));
   });
 
   it('opens filtered by the batch it was given (import summary link)', async () => {

@@ -165,3 +165,57 @@ describe('settings', () => {
     expect(box).toHaveTextContent('不会产生真实扣款');
   });
 });
+
+describe('stuck-order rules', () => {
+  it('shows the rules as a table and saves an edited, added and removed rule through the engine settings', async () => {
+    const user = await renderSettings();
+    const table = screen.getByTestId('stuck-rules');
+    expect(within(table).getAllByTestId('stuck-rule-row')).toHaveLength(3);
+    expect(screen.getByTestId('stuck-product-0')).toHaveValue('phone_fast');
+    expect(screen.getByTestId('stuck-product-1')).toHaveValue('phone_slow');
+    expect(screen.getByTestId('stuck-provider-2')).toHaveValue('dingyin');
+    expect(screen.getByTestId('stuck-province-2')).toHaveValue('江苏');
+    expect(screen.getByTestId('stuck-overdue-1')).toHaveValue('1440');
+
+    await user.clear(screen.getByTestId('stuck-overdue-0'));
+    await user.type(screen.getByTestId('stuck-overdue-0'), '15');
+    await user.click(screen.getByTestId('stuck-remove-1'));
+    await user.click(screen.getByTestId('stuck-add'));
+    await user.selectOptions(screen.getByTestId('stuck-product-2'), 'game');
+    await user.selectOptions(screen.getByTestId('stuck-provider-2'), 'juhe');
+    await user.type(screen.getByTestId('stuck-province-2'), ' 广东 ');
+    await user.click(screen.getByTestId('stuck-save'));
+
+    await waitFor(() => expect(saveEngineSettings).toHaveBeenCalledTimes(1));
+    const saved = vi.mocked(saveEngineSettings).mock.calls[0][0];
+    expect(saved.stuck_rules).toEqual([
+      { product: 'phone_fast', provider: null, province: null, overdue_after_min: 15, review_after_min: 60 },
+      { product: 'electricity_fast', provider: 'dingyin', province: '江苏', overdue_after_min: 120, review_after_min: 720 },
+      { product: 'game', provider: 'juhe', province: '广东', overdue_after_min: 10, review_after_min: 60 },
+    ]);
+    expect(saved.duplicate_window_ms).toBe(86_400_000);
+    expect(await screen.findByTestId('stuck-saved')).toBeInTheDocument();
+  });
+
+  it('refuses limits that are not whole minutes or a review before the overdue limit, naming the rule', async () => {
+    const user = await renderSettings();
+    await user.clear(screen.getByTestId('stuck-review-1'));
+    await user.type(screen.getByTestId('stuck-review-1'), '1000');
+    await user.click(screen.getByTestId('stuck-save'));
+    expect(screen.getByTestId('stuck-error')).toHaveTextContent('第 2 条：转人工须晚于超时');
+    await user.clear(screen.getByTestId('stuck-overdue-0'));
+    await user.type(screen.getByTestId('stuck-overdue-0'), '1.5');
+    await user.click(screen.getByTestId('stuck-save'));
+    expect(screen.getByTestId('stuck-error')).toHaveTextContent('第 1 条：分钟数须为 1 到 43200 的整数');
+    expect(saveEngineSettings).not.toHaveBeenCalled();
+  });
+
+  it('shows the engine refusing a rule set (e.g. two rules for the same scope)', async () => {
+    vi.mocked(saveEngineSettings).mockRejectedValueOnce(
+      new BackendError('invalid', '超时规则 2 与规则 1 重复（游戏） / stuck rule 2 repeats rule 1'),
+    );
+    const user = await renderSettings();
+    await user.click(screen.getByTestId('stuck-save'));
+    expect(await screen.findByTestId('stuck-save-error')).toHaveTextContent('超时规则 2 与规则 1 重复');
+  });
+});

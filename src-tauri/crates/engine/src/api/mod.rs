@@ -12,7 +12,8 @@
 //!
 //! One file per domain: [`orders`] (list, enter, resolve), [`phone`] (what a number is),
 //! [`balances`], [`providers`] (accounts and the provider for a new order), [`settings`] (the engine
-//! settings, also by dotted key), [`import`] and [`export`], [`report`] (报表 and its xlsx).
+//! settings, also by dotted key), [`import`] and [`export`], [`report`] (报表 and its xlsx), [`stuck`] (the
+//! stuck-order rules and notices).
 
 pub mod balances;
 pub mod export;
@@ -20,8 +21,10 @@ pub mod import;
 pub mod orders;
 pub mod phone;
 pub mod providers;
+pub mod reconcile;
 pub mod report;
 pub mod settings;
+pub mod stuck;
 
 pub use balances::{balance, balances, local_day_start, provider_stats, BalanceRow, Balances};
 pub use export::{export, export_to, ExportResult};

@@ -21,6 +21,8 @@ pub struct OrderQuery {
     pub created_to: Option<i64>,
     pub search: Option<String>,
     pub needs_attention: bool,
+    /// Only orders past a stuck-order limit ([`crate::run::stuck`]).
+    pub overdue: bool,
     pub offset: i64,
     pub limit: i64,
 }
@@ -40,6 +42,7 @@ impl OrderQuery {
             created_to: self.created_to,
             search: self.search.clone(),
             needs_attention: self.needs_attention,
+            overdue: self.overdue,
             offset: self.offset,
             limit: self.limit,
         })

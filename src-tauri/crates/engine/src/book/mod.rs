@@ -22,7 +22,7 @@ macro_rules! order_columns {
         "id, merchant_order_id, provider, kind, product_id, account, details, face_li, cost_li, \
          state, provider_order_id, batch_id, resubmit_of, created_at, updated_at, submitted_at, finished_at, \
          attempts, next_action_at, last_error, attention, note, queries, last_query_at, fallback_of, last_sent_at, \
-         callbacks, sale_li, sale_source, customer"
+         callbacks, stuck, sale_li, sale_source, customer"
     };
 }
 
@@ -33,12 +33,14 @@ mod error;
 mod events;
 mod orders;
 mod patch;
+mod reconcile_runs;
 mod report;
 mod schema;
 mod settings;
 mod state;
 mod state_counts;
 mod stats;
+mod stuck;
 
 pub use batches::{Batch, NewBatch, PriorBatch};
 pub use change::Change;
@@ -46,10 +48,13 @@ pub use error::BookError;
 pub use events::{EventKind, OrderEvent};
 pub use orders::{NewOrder, Order, OrderFilter, OrderPage};
 pub use patch::OrderPatch;
+pub use reconcile_runs::{ReconcileRun, RunCounts};
 pub use report::{ReportBy, ReportSums};
 pub use state::{OrderState, UnknownState};
 pub use state_counts::StateCounts;
 pub use stats::ProviderStats;
+pub(crate) use stuck::NEEDS_ATTENTION;
+pub use stuck::{StuckCandidate, StuckLevel, StuckNotice};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};

@@ -59,6 +59,8 @@ pub struct Order {
     #[serde(skip_serializing)]
     #[ts(skip)]
     pub callbacks: i64,
+    /// How far past its stuck-order rule the order is (schema 6; [`crate::run::stuck`]).
+    pub stuck: super::StuckLevel,
     /// What the customer paid (售价), decided once at creation ([`crate::sale`]); `None`: unknown.
     pub sale: Option<Li>,
     pub sale_source: Option<crate::sale::SaleSource>,
@@ -108,6 +110,8 @@ pub struct OrderFilter {
     pub search: Option<String>,
     /// Only orders that need a human: manual review or flagged for attention.
     pub needs_attention: bool,
+    /// Only orders past a stuck-order limit and still waiting ([`crate::run::stuck`]).
+    pub overdue: bool,
     pub offset: i64,
     pub limit: i64,
 }
@@ -137,8 +141,8 @@ pub(super) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
     }
     let details: String = row.get(6)?;
     let cost = row.get::<_, Option<i64>>(8)?.map(Li);
-    let sale = row.get::<_, Option<i64>>(27)?.map(Li);
-    let sale_source: Option<String> = row.get(28)?;
+    let sale = row.get::<_, Option<i64>>(28)?.map(Li);
+    let sale_source: Option<String> = row.get(29)?;
     Ok(Order {
         id: row.get(0)?,
         merchant_order_id: row.get(1)?,
@@ -167,9 +171,10 @@ pub(super) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         fallback_of: row.get(24)?,
         last_sent_at: row.get(25)?,
         callbacks: row.get(26)?,
+        stuck: row.get(27)?,
         sale,
         sale_source: sale_source.and_then(|s| s.parse().ok()),
-        customer: row.get(29)?,
+        customer: row.get(30)?,
         profit: match (sale, cost) {
             (Some(s), Some(c)) => s.checked_sub(c),
             _ => None,
@@ -282,7 +287,10 @@ impl Book {
             args.extend([q.clone().into(), q.clone().into(), q.clone().into(), q.into()]);
         }
         if filter.needs_attention {
-            clauses.push("(state = 'manual_review' OR attention = 1)".into());
+            clauses.push(format!("({})", super::NEEDS_ATTENTION));
+        }
+        if filter.overdue {
+            clauses.push("stuck <> 0".into());
         }
         let filter_sql =
             if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };

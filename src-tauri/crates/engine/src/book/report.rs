@@ -1,4 +1,4 @@
-//! The report's figures kept per day, provider, batch and customer (`report_days`, schema 7), and the
+//! The report's figures kept per day, provider, batch and customer (`report_days`, schema 9), and the
 //! same figures counted afresh from `orders` (the plain `GROUP BY` a report would otherwise be).
 //!
 //! `report_days` holds finished orders only (an order is added when it succeeds or fails, so creating
@@ -6,7 +6,7 @@
 //! are counted when the report is read (`report_pending`, through the state index).
 //!
 //! What each figure means is defined once, in `crate::report`'s module doc; the SQL that computes an
-//! order's share is the `report_contrib` view of schema 7, shared by the triggers and [`Book::recount_report`].
+//! order's share is the `report_contrib` view of schema 9, shared by the triggers and [`Book::recount_report`].
 
 use super::{Book, BookError, Tx};
 use rusqlite::{params, Connection};

@@ -209,7 +209,89 @@ pub(crate) const MIGRATIONS: &[&str] = &[
             ON CONFLICT (batch_id, state) DO UPDATE SET n = n + excluded.n;
     END;
     "#,
-    // 7 (issue 14, sale price and reports): what the customer paid and who the customer is, stored
+    // 7: stuck-order rules (run/stuck.rs). `stuck` is how far past its product's time limits an order
+    //    still waiting is: 0 within, 1 overdue, 2 past the review limit (needs a person), 3 a person
+    //    looked and it keeps waiting. A flag beside the state, never a state: the order keeps being
+    //    queried. `stuck_notified` is the level the desktop was told about (claimed in the same
+    //    transaction that reads it, so a restart never tells twice). A final state clears both, below
+    //    every writer. Orders past the review limit count as needing a person; orders flagged at all
+    //    are counted in the `overdue` row.
+    r#"
+    ALTER TABLE orders ADD COLUMN stuck INTEGER NOT NULL DEFAULT 0 CHECK (stuck BETWEEN 0 AND 3);
+    ALTER TABLE orders ADD COLUMN stuck_notified INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX orders_stuck_unnotified ON orders(id) WHERE stuck > stuck_notified;
+    CREATE INDEX orders_stuck ON orders(id) WHERE stuck <> 0;
+    INSERT INTO state_counts (state, n) VALUES ('overdue', 0);
+
+    CREATE TRIGGER orders_final_clears_stuck AFTER UPDATE OF state ON orders
+    WHEN NEW.state IN ('succeeded', 'failed') AND (NEW.stuck <> 0 OR NEW.stuck_notified <> 0)
+    BEGIN
+        UPDATE orders SET stuck = 0, stuck_notified = 0 WHERE id = NEW.id;
+    END;
+
+    DROP TRIGGER state_counts_insert_attention;
+    DROP TRIGGER state_counts_delete_attention;
+    DROP TRIGGER state_counts_update_attention;
+    CREATE TRIGGER state_counts_insert_attention AFTER INSERT ON orders
+    WHEN NEW.state = 'manual_review' OR NEW.attention = 1 OR NEW.stuck = 2
+    BEGIN
+        UPDATE state_counts SET n = n + 1 WHERE state = 'attention';
+    END;
+    CREATE TRIGGER state_counts_delete_attention AFTER DELETE ON orders
+    WHEN OLD.state = 'manual_review' OR OLD.attention = 1 OR OLD.stuck = 2
+    BEGIN
+        UPDATE state_counts SET n = n - 1 WHERE state = 'attention';
+    END;
+    CREATE TRIGGER state_counts_update_attention AFTER UPDATE OF state, attention, stuck ON orders
+    WHEN (NEW.state = 'manual_review' OR NEW.attention = 1 OR NEW.stuck = 2)
+         IS NOT (OLD.state = 'manual_review' OR OLD.attention = 1 OR OLD.stuck = 2)
+    BEGIN
+        UPDATE state_counts SET n = n + (CASE WHEN NEW.state = 'manual_review' OR NEW.attention = 1
+                                                   OR NEW.stuck = 2 THEN 1 ELSE -1 END)
+            WHERE state = 'attention';
+    END;
+    CREATE TRIGGER state_counts_insert_overdue AFTER INSERT ON orders
+    WHEN NEW.stuck <> 0
+    BEGIN
+        UPDATE state_counts SET n = n + 1 WHERE state = 'overdue';
+    END;
+    CREATE TRIGGER state_counts_delete_overdue AFTER DELETE ON orders
+    WHEN OLD.stuck <> 0
+    BEGIN
+        UPDATE state_counts SET n = n - 1 WHERE state = 'overdue';
+    END;
+    CREATE TRIGGER state_counts_update_overdue AFTER UPDATE OF stuck ON orders
+    WHEN (NEW.stuck <> 0) IS NOT (OLD.stuck <> 0)
+    BEGIN
+        UPDATE state_counts SET n = n + (CASE WHEN NEW.stuck <> 0 THEN 1 ELSE -1 END) WHERE state = 'overdue';
+    END;
+    "#,
+    // 8: reconciliation (对账): every run a reseller made — when, which range, by API or by a statement
+    //    file, and what it found — so that what was checked, and what was not, stays visible.
+    r#"
+    CREATE TABLE reconcile_runs (
+        id              INTEGER PRIMARY KEY,
+        started_at      INTEGER NOT NULL,
+        finished_at     INTEGER,
+        range_from      INTEGER NOT NULL,
+        range_to        INTEGER NOT NULL,
+        time_basis      TEXT NOT NULL CHECK (time_basis IN ('order', 'finish')),
+        source          TEXT NOT NULL CHECK (source IN ('api', 'file')),
+        provider        TEXT,
+        file_name       TEXT,
+        matched         INTEGER NOT NULL DEFAULT 0,
+        state_differs   INTEGER NOT NULL DEFAULT 0,
+        amount_differs  INTEGER NOT NULL DEFAULT 0,
+        book_only       INTEGER NOT NULL DEFAULT 0,
+        statement_only  INTEGER NOT NULL DEFAULT 0,
+        unanswered      INTEGER NOT NULL DEFAULT 0,
+        out_of_window   INTEGER NOT NULL DEFAULT 0,
+        bad_rows        INTEGER NOT NULL DEFAULT 0,
+        cancelled       INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX reconcile_runs_started ON reconcile_runs(started_at);
+    "#,
+    // 9 (issue 14, sale price and reports): what the customer paid and who the customer is, stored
     //    once when the order is created (`crate::sale` decides the price; `sale_source` says how); the
     //    local calendar day of its creation (yyyymmdd, the zone of the machine that created it: a day
     //    stays the day it was for the reseller even if the zone changes later); and `report_days`, the
@@ -525,16 +607,16 @@ mod tests {
         assert_eq!(counts, book.recount_batch_counts(1).unwrap());
     }
 
-    /// A book at schema 6 with finished and pending orders gets, in place, each order's local day and
-    /// the report's kept figures (schema 7) filled from the orders already there: the same as counting
+    /// A book at schema 8 with finished and pending orders gets, in place, each order's local day and
+    /// the report's kept figures (schema 9) filled from the orders already there: the same as counting
     /// them afresh. Its orders have no sale price: unknown, not 0.
     #[test]
-    fn a_version_6_book_gets_its_report_figures_filled() {
+    fn a_version_8_book_gets_its_report_figures_filled() {
         use crate::book::ReportBy;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("orders.sqlite3");
         {
-            let conn = at_version(&path, 6);
+            let conn = at_version(&path, 8);
             for (i, (state, cost)) in
                 [("succeeded", Some(49_000)), ("succeeded", None), ("failed", None), ("new", None)]
                     .iter()

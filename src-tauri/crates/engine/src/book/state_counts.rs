@@ -22,8 +22,10 @@ pub struct StateCounts {
     pub succeeded: i64,
     pub failed: i64,
     pub manual_review: i64,
-    /// Orders that need a human (manual review or flagged).
+    /// Orders that need a human (manual review, flagged, or past a stuck-order review limit).
     pub attention: i64,
+    /// Orders past a stuck-order limit and still waiting ([`crate::run::stuck`]; 0 per batch).
+    pub overdue: i64,
 }
 
 impl StateCounts {
@@ -32,6 +34,10 @@ impl StateCounts {
     fn set(&mut self, state: &str, n: i64) -> Result<(), BookError> {
         if state == "attention" {
             self.attention = n;
+            return Ok(());
+        }
+        if state == "overdue" {
+            self.overdue = n;
             return Ok(());
         }
         let slot = match state.parse::<OrderState>().map_err(|e| BookError::Corrupt(e.to_string()))? {
@@ -76,8 +82,12 @@ impl Book {
         self.read(|c| {
             counts_from(
                 c,
-                "SELECT state, COUNT(*) FROM orders GROUP BY state UNION ALL \
-                 SELECT 'attention', COUNT(*) FROM orders WHERE state = 'manual_review' OR attention = 1",
+                &format!(
+                    "SELECT state, COUNT(*) FROM orders GROUP BY state UNION ALL \
+                     SELECT 'attention', COUNT(*) FROM orders WHERE {} UNION ALL \
+                     SELECT 'overdue', COUNT(*) FROM orders WHERE stuck <> 0",
+                    super::NEEDS_ATTENTION
+                ),
                 [],
             )
         })

@@ -347,24 +347,44 @@ fn cell_text(d: &Data) -> Option<String> {
 /// The heading row: the first of the first five non-empty rows that names an account or a face
 /// value column.
 pub fn heading_row(grid: &Grid) -> Option<usize> {
-    let candidates =
-        grid.cells.iter().enumerate().filter(|(_, r)| r.iter().any(|c| cell_text(c).is_some())).take(5);
-    for (i, row) in candidates {
-        let fields: Vec<Field> = row.iter().filter_map(|c| Field::from_heading(&cell_text(c)?)).collect();
-        if fields.contains(&Field::Account) || fields.contains(&Field::Face) {
-            return Some(i);
-        }
-    }
-    None
+    heading_row_by(grid, |h| matches!(Field::from_heading(h), Some(Field::Account | Field::Face)))
 }
 
-/// Finds the heading row (within the first few non-empty rows: a title row may come first) and maps
-/// columns; explicit mappings override. `header`: `Some(false)` says there is no heading row.
-pub fn layout(grid: &Grid, mappings: &[ColumnMapping], header: Option<bool>) -> Result<Layout, ImportError> {
+/// The first of the first five non-empty rows with a cell for which `is_key` holds (a title row may
+/// come first).
+fn heading_row_by(grid: &Grid, is_key: impl Fn(&str) -> bool) -> Option<usize> {
+    grid.cells
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.iter().any(|c| cell_text(c).is_some()))
+        .take(5)
+        .find(|(_, row)| row.iter().any(|c| cell_text(c).is_some_and(|t| is_key(&t))))
+        .map(|(i, _)| i)
+}
+
+/// Columns mapped to fields of any kind `F`: the heading row, each field's column, and the headings
+/// not recognised.
+pub struct Mapped<F> {
+    pub header_index: Option<usize>,
+    pub columns: Vec<(F, ColumnRef)>,
+    pub unmapped: Vec<ColumnRef>,
+}
+
+/// Finds the heading row (a row with a heading for which `is_key` holds, within the first few
+/// non-empty rows) and maps columns by `from_heading`; explicit mappings (`column` a letter or
+/// heading text) override. `header`: `Some(false)` says there is no heading row. One rule for every
+/// table the app reads: the import's [`layout`] and a provider's statement (`reconcile::statement`).
+pub fn map_columns<F: Copy + PartialEq>(
+    grid: &Grid,
+    mappings: &[(&str, F)],
+    header: Option<bool>,
+    from_heading: impl Fn(&str) -> Option<F>,
+    is_key: impl Fn(F) -> bool,
+) -> Result<Mapped<F>, ImportError> {
     let width = grid.width();
     let mut header_index = None;
     if header != Some(false) {
-        header_index = heading_row(grid);
+        header_index = heading_row_by(grid, |h| from_heading(h).is_some_and(&is_key));
         if header == Some(true) && header_index.is_none() {
             // The caller says there is a heading row: take the first non-empty row.
             header_index = grid.cells.iter().position(|r| r.iter().any(|c| cell_text(c).is_some()));
@@ -373,19 +393,18 @@ pub fn layout(grid: &Grid, mappings: &[ColumnMapping], header: Option<bool>) -> 
     let heading = |col: u32| header_index.and_then(|i| cell_text(grid.get(i, col)));
     let col_ref = |col: u32| ColumnRef { index: col, letter: column_letter(col), header: heading(col) };
 
-    let mut columns: Vec<(Field, ColumnRef)> = Vec::new();
-    for m in mappings {
-        let wanted = normalise_heading(&m.column);
+    let mut columns: Vec<(F, ColumnRef)> = Vec::new();
+    for (column, field) in mappings {
+        let wanted = normalise_heading(column);
         let by_heading = (grid.col0..grid.col0 + width)
-            .find(|&c| heading(c).is_some_and(|h| h == m.column.trim() || normalise_heading(&h) == wanted));
-        let col = by_heading.or_else(|| column_index(&m.column)).ok_or_else(|| {
+            .find(|&c| heading(c).is_some_and(|h| h == column.trim() || normalise_heading(&h) == wanted));
+        let col = by_heading.or_else(|| column_index(column)).ok_or_else(|| {
             ImportError::Mapping(format!(
-                "找不到列“{}”（应为列字母如 A，或表头文字） / no column “{}” (use a letter such as A, or heading text)",
-                m.column, m.column
+                "找不到列“{column}”（应为列字母如 A，或表头文字） / no column “{column}” (use a letter such as A, or heading text)"
             ))
         })?;
-        columns.retain(|(f, c)| *f != m.field && c.index != col);
-        columns.push((m.field, col_ref(col)));
+        columns.retain(|(f, c)| f != field && c.index != col);
+        columns.push((*field, col_ref(col)));
     }
     let mut unmapped = Vec::new();
     if header_index.is_some() {
@@ -394,29 +413,45 @@ pub fn layout(grid: &Grid, mappings: &[ColumnMapping], header: Option<bool>) -> 
                 continue;
             }
             let Some(h) = heading(col) else { continue };
-            match Field::from_heading(&h) {
+            match from_heading(&h) {
                 Some(f) if !columns.iter().any(|(g, _)| *g == f) => columns.push((f, col_ref(col))),
                 _ => unmapped.push(col_ref(col)),
             }
         }
     }
+    Ok(Mapped { header_index, columns, unmapped })
+}
+
+/// The unrecognised headings, for a "column not found" message: `A=标题, C=…`, or `—`.
+pub fn unmapped_text(unmapped: &[ColumnRef]) -> String {
+    let seen: Vec<String> =
+        unmapped.iter().map(|c| format!("{}={}", c.letter, c.header.clone().unwrap_or_default())).collect();
+    if seen.is_empty() {
+        "—".into()
+    } else {
+        seen.join(", ")
+    }
+}
+
+/// Finds the heading row (within the first few non-empty rows: a title row may come first) and maps
+/// columns; explicit mappings override. `header`: `Some(false)` says there is no heading row.
+pub fn layout(grid: &Grid, mappings: &[ColumnMapping], header: Option<bool>) -> Result<Layout, ImportError> {
+    let mappings: Vec<(&str, Field)> = mappings.iter().map(|m| (m.column.as_str(), m.field)).collect();
+    let mapped = map_columns(grid, &mappings, header, Field::from_heading, |f| {
+        matches!(f, Field::Account | Field::Face)
+    })?;
     let layout = Layout {
-        header_index,
-        header_row: header_index.map(|i| grid.row0 + i as u32 + 1),
-        columns,
-        unmapped,
+        header_index: mapped.header_index,
+        header_row: mapped.header_index.map(|i| grid.row0 + i as u32 + 1),
+        columns: mapped.columns,
+        unmapped: mapped.unmapped,
     };
     for need in [Field::Account, Field::Face] {
         if layout.column(need).is_none() {
-            let seen: Vec<String> = layout
-                .unmapped
-                .iter()
-                .map(|c| format!("{}={}", c.letter, c.header.clone().unwrap_or_default()))
-                .collect();
             return Err(ImportError::MissingColumn {
                 field: need.label_zh(),
                 field_en: need.as_str(),
-                seen: if seen.is_empty() { "—".into() } else { seen.join(", ") },
+                seen: unmapped_text(&layout.unmapped),
             });
         }
     }

@@ -110,10 +110,6 @@ pub fn matching_orders(book: &Book, filter: &OrderFilter) -> Result<Vec<Order>, 
 }
 
 /// Writes the orders matching `filter` to `path`. Returns how many were written.
-///
-/// The file is written next to its destination under a temporary name and renamed over it only when
-/// complete: a failed or interrupted export never leaves half a file, nor destroys an earlier export of
-/// the same name. A missing folder is created (the command line's `--out` names any path).
 pub fn export_orders(
     book: &Book,
     filter: &OrderFilter,
@@ -121,15 +117,38 @@ pub fn export_orders(
     format: ExportFormat,
 ) -> Result<usize, ImportError> {
     let orders = matching_orders(book, filter)?;
-    write_whole(path, |part| match format {
-        ExportFormat::Xlsx => write_xlsx(&orders, part).map_err(|e| e.to_string()),
-        ExportFormat::Csv => write_csv(&orders, part).map_err(|e| e.to_string()),
-    })?;
+    let rows: Vec<Vec<String>> = orders.iter().map(|o| cells(o).to_vec()).collect();
+    let table =
+        Table { sheet: "订单", headings: &HEADINGS, widths: &[24, 10, 6, 16, 10, 10, 10, 24, 20, 20, 30] };
+    write_table(&table, &rows, path, format)?;
     Ok(orders.len())
 }
 
-/// Writes a file through `write` under a temporary name beside `path` and renames it over `path`
-/// only when complete (see [`export_orders`]); a missing folder is created.
+/// A table to write: its sheet name (xlsx), headings and column widths.
+pub struct Table<'a> {
+    pub sheet: &'a str,
+    pub headings: &'a [&'a str],
+    pub widths: &'a [u16],
+}
+
+/// Writes `rows` under `table`'s headings to `path`, every cell as text (see the module docs): the one
+/// writer of every table export (orders, a reconciliation's lines), through [`write_whole`].
+pub fn write_table(
+    table: &Table<'_>,
+    rows: &[Vec<String>],
+    path: &Path,
+    format: ExportFormat,
+) -> Result<(), ImportError> {
+    write_whole(path, |part| match format {
+        ExportFormat::Xlsx => write_xlsx(table, rows, part).map_err(|e| e.to_string()),
+        ExportFormat::Csv => write_csv(table, rows, part).map_err(|e| e.to_string()),
+    })
+}
+
+/// Writes a file through `write` (given the temporary path) and renames it over `path` only when
+/// complete: a failed or interrupted export never leaves half a file, nor destroys an earlier export of
+/// the same name. A missing folder is created (the command line's `--out` names any path). Every
+/// export goes through here: [`write_table`], and the report's workbook (`crate::report`).
 pub(crate) fn write_whole(
     path: &Path,
     write: impl FnOnce(&Path) -> Result<(), String>,
@@ -152,21 +171,25 @@ pub(crate) fn write_whole(
     written
 }
 
-fn write_xlsx(orders: &[Order], path: &Path) -> Result<(), rust_xlsxwriter::XlsxError> {
+fn write_xlsx(
+    table: &Table<'_>,
+    rows: &[Vec<String>],
+    path: &Path,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
     let mut wb = Workbook::new();
     let sheet = wb.add_worksheet();
-    sheet.set_name("订单")?;
+    sheet.set_name(table.sheet)?;
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
-    for (c, h) in HEADINGS.iter().enumerate() {
+    for (c, h) in table.headings.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *h, &bold)?;
     }
-    for (c, width) in [24, 10, 6, 16, 10, 10, 10, 24, 20, 20, 30].into_iter().enumerate() {
-        sheet.set_column_width(c as u16, width)?;
+    for (c, width) in table.widths.iter().enumerate() {
+        sheet.set_column_width(c as u16, *width)?;
     }
-    for (i, o) in orders.iter().enumerate() {
+    for (i, cells) in rows.iter().enumerate() {
         let row = i as u32 + 1;
-        for (c, value) in cells(o).iter().enumerate() {
+        for (c, value) in cells.iter().enumerate() {
             if value.is_empty() {
                 continue;
             }
@@ -197,13 +220,13 @@ fn is_plain_number(s: &str) -> bool {
     digits(whole) && digits(fraction)
 }
 
-fn write_csv(orders: &[Order], path: &Path) -> Result<(), std::io::Error> {
+fn write_csv(table: &Table<'_>, rows: &[Vec<String>], path: &Path) -> Result<(), std::io::Error> {
     let file = std::fs::File::create(path)?;
     let mut w = std::io::BufWriter::new(file);
     w.write_all(b"\xEF\xBB\xBF")?;
-    write!(w, "{}\r\n", HEADINGS.join(","))?;
-    for o in orders {
-        let line: Vec<String> = cells(o).iter().map(|c| csv_field(c)).collect();
+    write!(w, "{}\r\n", table.headings.join(","))?;
+    for cells in rows {
+        let line: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
         w.write_all(line.join(",").as_bytes())?;
         w.write_all(b"\r\n")?;
     }

@@ -177,7 +177,7 @@ impl<'a> Rules<'a> {
     }
 }
 
-fn cell(d: &Data) -> Cell<'_> {
+pub(crate) fn cell(d: &Data) -> Cell<'_> {
     match d {
         Data::Empty => Cell::Empty,
         Data::String(s) => Cell::Text(s),
@@ -187,7 +187,7 @@ fn cell(d: &Data) -> Cell<'_> {
     }
 }
 
-fn is_blank(d: &Data) -> bool {
+pub(crate) fn is_blank(d: &Data) -> bool {
     match d {
         Data::Empty => true,
         Data::String(s) => s.chars().all(|c| c.is_whitespace() || crate::order::text::is_invisible(c)),

@@ -287,8 +287,8 @@ pub(crate) fn face_value(cell: &Cell<'_>, msgs: &mut Vec<FieldMessage>) -> Optio
     money_value(cell, Field::Face, ("面值", "face value"), "face_not_money", msgs)
 }
 
-/// An amount of money in `field` (a face value, a sale price) read exactly, or the message why not
-/// (`code`, naming the field as `name` in Chinese and English).
+/// An amount of money in `field` (a face value, a sale price) read exactly ([`yuan_amount`]), or the
+/// message why not (`code`, naming the field as `name` in Chinese and English).
 pub(crate) fn money_value(
     cell: &Cell<'_>,
     field: Field,
@@ -296,7 +296,25 @@ pub(crate) fn money_value(
     code: &'static str,
     msgs: &mut Vec<FieldMessage>,
 ) -> Option<Li> {
-    let parsed = match cell {
+    match yuan_amount(cell) {
+        Ok(v) => Some(v),
+        Err(text) => {
+            msgs.push(FieldMessage::new(
+                Level::Error,
+                code,
+                Some(field),
+                format!("{}“{text}”不是准确的金额（最多三位小数）", name.0),
+                format!("{} “{text}” is not an exact amount (at most three decimals)", name.1),
+            ));
+            None
+        }
+    }
+}
+
+/// An amount in yuan as exact money (`50`, `49.9`, `￥100元`, `-1.065`), or the text that is not one.
+/// The one reading of a money cell: face values, sale prices, and the amounts of a provider's statement.
+pub(crate) fn yuan_amount(cell: &Cell<'_>) -> Result<Li, String> {
+    match cell {
         Cell::Int(i) => Li::from_yuan(1).checked_mul(*i).ok_or_else(|| i.to_string()),
         Cell::Float(f) if f.is_finite() => {
             // Shortest text that reads back as the same float: what the user typed (`10.5`, `0.1`).
@@ -312,19 +330,6 @@ pub(crate) fn money_value(
             Li::parse_yuan(&t).map_err(|_| s.trim().to_owned())
         }
         other => Err(other.to_string()),
-    };
-    match parsed {
-        Ok(v) => Some(v),
-        Err(text) => {
-            msgs.push(FieldMessage::new(
-                Level::Error,
-                code,
-                Some(field),
-                format!("{}“{text}”不是准确的金额（最多三位小数）", name.0),
-                format!("{} “{text}” is not an exact amount (at most three decimals)", name.1),
-            ));
-            None
-        }
     }
 }
 

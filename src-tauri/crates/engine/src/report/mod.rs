@@ -28,7 +28,7 @@
 //! integer 厘 from the book to the file; no f64 anywhere.
 //!
 //! # Why it is fast
-//! A report reads `report_days` (schema 7), the figures of finished orders kept per day × provider ×
+//! A report reads `report_days` (schema 9), the figures of finished orders kept per day × provider ×
 //! batch × customer by triggers in the writing transaction, not the orders (a year of 1,000,000 orders
 //! is about 80,000 kept rows), and counts the orders not yet final (few) from the orders themselves. `docs/benchmarks.md` has the figures next to the plain `GROUP BY` over `orders`
 //! ([`crate::book::Book::recount_report`]).

@@ -230,56 +230,7 @@ pub fn query_reply(
             }
         }
     };
-    // Still unknown (an `accepted` answer moved it on; a final or manual-review one is visible already).
-    if order.state == OrderState::Unknown
-        && r.verdict != Verdict::Accepted
-        && matches!(applied, Applied::Progress | Applied::Nothing)
-    {
-        alert_unknown_too_long(tx, order, settings, now)?;
-    }
     Ok(applied)
-}
-
-/// How an "unknown too long" alert starts in the history (by it, the alert is raised once per order).
-const UNKNOWN_ALERT_HEAD: &str = "结果未知过久 / outcome unknown too long";
-
-/// A duration for a person: whole minutes, or seconds under a minute.
-fn span(ms: u64) -> (String, String) {
-    if ms >= 60_000 {
-        (format!("{} 分钟", ms / 60_000), format!("{} min", ms / 60_000))
-    } else {
-        (format!("{} 秒", ms / 1000), format!("{} s", ms / 1000))
-    }
-}
-
-/// An order whose outcome is still unknown `unknown_alert_after_ms` after its first send is flagged
-/// for a person the same day instead of waiting for the query window (`manual_review_after_ms`, days).
-/// Once per order: a person who clears the flag is not asked again. The order keeps being queried;
-/// time alone never fails, refunds or reroutes it.
-fn alert_unknown_too_long(
-    tx: &mut Tx<'_>,
-    order: &Order,
-    settings: &EngineSettings,
-    now: i64,
-) -> Result<(), BookError> {
-    let first_send = order.submitted_at.unwrap_or(order.created_at);
-    let limit = i64::try_from(settings.unknown_alert_after_ms).unwrap_or(i64::MAX);
-    if now < first_send.saturating_add(limit)
-        || tx.order(order.id)?.attention
-        || tx.has_event(order.id, EventKind::Note, UNKNOWN_ALERT_HEAD)?
-    {
-        return Ok(());
-    }
-    let (zh, en) = span(settings.unknown_alert_after_ms);
-    tx.set_attention(
-        order.id,
-        true,
-        &format!(
-            "{UNKNOWN_ALERT_HEAD}：首次提交后 {zh} 仍未确定，继续查询，请人工关注 / still unknown {en} after \
-             the first send; still querying, please check with the provider"
-        ),
-    )?;
-    Ok(())
 }
 
 /// What a verified callback does to its order (decided before anything is written).

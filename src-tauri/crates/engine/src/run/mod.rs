@@ -16,6 +16,10 @@
 mod apply;
 pub mod limits;
 pub mod lookup;
+mod recheck;
+pub mod stuck;
+
+pub use recheck::Recheck;
 
 use crate::book::{Book, BookError, EventKind, NewOrder, Order, OrderPatch, OrderState};
 use crate::config::{EngineSettings, Registry};
@@ -298,6 +302,10 @@ impl Engine {
             if last_stale_check.elapsed() >= STALE_CHECK_EVERY {
                 last_stale_check = tokio::time::Instant::now();
                 self.recover_stale()?;
+                let rules = self.settings.lock().unwrap_or_else(|p| p.into_inner()).stuck_rules.clone();
+                if let Err(e) = stuck::sweep(&self.book, &rules, crate::book::now_ms()) {
+                    tracing::error!(error = %e, "the stuck-order sweep failed");
+                }
             }
             let now = crate::book::now_ms();
             // Per provider, the due orders it has room for (ids only, in due order, enough to see past
@@ -466,8 +474,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Queries an `accepted`, `unknown` (or, when asked by a person, `manual_review`) order.
-    async fn query(&self, order: Order, manual: bool) -> Result<Option<Verdict>, EngineError> {
+    /// Queries an `accepted`, `unknown` (or, when asked by a person, `manual_review`) order. Returns
+    /// the classified reply (a final order — settled meanwhile, or rechecked by a reconciliation — only
+    /// has the exchange recorded).
+    async fn query(&self, order: Order, manual: bool) -> Result<topup_providers::Reply, EngineError> {
         let Some(slot) = self.slot(order.provider) else {
             return Err(EngineError::NoProvider(order.provider));
         };
@@ -485,12 +495,12 @@ impl Engine {
         let fresh = self.book.order(order.id)?;
         if fresh.state.is_final() {
             // A callback settled it while we were asking: record the exchange only.
-            let (id, verdict) = (fresh.id, outcome.reply.verdict);
+            let (id, reply) = (fresh.id, outcome.reply.clone());
             self.write(move |tx| apply::record_exchanges(tx, id, &outcome)).await?;
-            return Ok(Some(verdict));
+            return Ok(reply);
         }
         let resend = !manual && apply::should_resend(&fresh, &outcome, &settings);
-        let verdict = outcome.reply.verdict;
+        let reply = outcome.reply.clone();
         let (f, s) = (fresh.clone(), settings.clone());
         let applied =
             self.write(move |tx| apply::query_reply(tx, &f, &outcome, &s, window, manual, resend)).await?;
@@ -502,7 +512,7 @@ impl Engine {
                 Box::pin(self.submit(again)).await?;
             }
         }
-        Ok(Some(verdict))
+        Ok(reply)
     }
 
     /// Follow-ups after a reply was stored: automatic fallback after a definite failure.
@@ -597,7 +607,8 @@ impl Engine {
         Ok(self.book.order(id)?)
     }
 
-    /// A person settles a manual-review order (or clears the attention flag of a final one).
+    /// A person settles a manual-review order (or clears the attention flag of a final one, or the
+    /// review flag of an order past its stuck-order limit: it stays overdue and keeps being queried).
     pub fn resolve(&self, id: i64, outcome: OrderState, note: &str) -> Result<Order, EngineError> {
         let note = note.trim();
         if note.is_empty() {
@@ -612,7 +623,7 @@ impl Engine {
                     ));
                 }
                 tx.transition(id, outcome, &format!("人工处理 / resolved by hand: {note}"))?;
-            } else if !order.attention {
+            } else if !order.attention && order.stuck != crate::book::StuckLevel::Review {
                 return Err(BookError::Invalid(format!(
                     "订单状态为“{}”，不需要人工处理 / order is {}, not waiting for a person",
                     order.state.label_zh(),
@@ -625,6 +636,7 @@ impl Engine {
             )?;
             tx.add_event(id, EventKind::Note, None, None, note)?;
             tx.add_event(id, EventKind::Note, None, None, &format!("人工已处理 / handled by hand: {note}"))?;
+            tx.acknowledge_stuck(id)?;
             Ok(())
         })?;
         Ok(self.book.order(id)?)

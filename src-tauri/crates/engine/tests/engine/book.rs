@@ -403,6 +403,9 @@ enum CountStep {
     RawInsert(OrderState, bool),
     /// Raw SQL deleting an order (no path of ours deletes).
     RawDelete(usize),
+    /// Raw SQL setting an order's stuck level (schema 6), in any state: counted as overdue when not 0,
+    /// as needing a person at level 2, and cleared when a later transition makes the order final.
+    RawStuck(usize, i64),
 }
 
 fn count_step() -> impl proptest::strategy::Strategy<Value = CountStep> {
@@ -417,6 +420,7 @@ fn count_step() -> impl proptest::strategy::Strategy<Value = CountStep> {
         2 => (any::<usize>(), state.clone(), any::<bool>()).prop_map(|(i, s, a)| CountStep::RawBoth(i, s, a)),
         2 => (state, any::<bool>()).prop_map(|(s, a)| CountStep::RawInsert(s, a)),
         2 => any::<usize>().prop_map(CountStep::RawDelete),
+        3 => (any::<usize>(), 0i64..4).prop_map(|(i, l)| CountStep::RawStuck(i, l)),
     ]
 }
 
@@ -485,6 +489,9 @@ proptest::proptest! {
                         rusqlite::params![order.merchant_order_id, state.as_str(), on, order.batch_id],
                     ).unwrap();
                 }
+                CountStep::RawStuck(i, level) => if let Some(id) = pick(i) {
+                    raw.execute("UPDATE orders SET stuck = ?2 WHERE id = ?1", rusqlite::params![id, level]).unwrap();
+                },
                 CountStep::RawDelete(i) => if let Some(id) = pick(i) {
                     raw.execute("DELETE FROM order_events WHERE order_id = ?1", [id]).unwrap();
                     raw.execute("DELETE FROM orders WHERE id = ?1", [id]).unwrap();

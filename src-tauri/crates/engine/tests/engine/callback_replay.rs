@@ -215,32 +215,37 @@ async fn a_callback_for_a_provider_that_is_not_configured_finds_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_order_unknown_too_long_is_flagged_once_and_keeps_being_queried() {
+async fn an_order_unknown_past_its_stuck_limits_is_flagged_once_and_keeps_being_queried() {
     // The submit gets a 500 (outcome unknown; nothing placed), every query says "no such order", and
     // the resend after "not found" is an hour away: the order stays unknown and is queried.
     let settings = EngineSettings {
         query_delays_ms: vec![100],
         resend_after_not_found_ms: 3_600_000,
         manual_review_after_ms: 24 * 3_600_000,
-        unknown_alert_after_ms: 400,
         ..fast_settings()
     };
+    let rules = settings.stuck_rules.clone();
     let rig = rig_with(settings).await;
     rig.sim.script(Script::once(Target::Account("13812120005".into()), Fault::Http500BeforeAccept));
     let o = rig.add(ProviderId::Juhe, "13812120005", 10);
-    let flagged = wait_for(&rig.book, &o, |x| x.attention).await;
-    assert!(flagged.attention, "an order unknown past the limit is flagged for a person");
+    let unknown = wait_for(&rig.book, &o, |x| x.state == OrderState::Unknown).await;
+    let first_send = unknown.submitted_at.unwrap();
+    // An hour after the first send (the phone rule's review limit), by the injected clock.
+    topup_engine::run::stuck::sweep(&rig.book, &rules, first_send + 3_600_000).unwrap();
+    let flagged = rig.book.order(o.id).unwrap();
+    assert_eq!(flagged.stuck, topup_engine::book::StuckLevel::Review, "in front of a person");
     assert_eq!(flagged.state, OrderState::Unknown);
     assert_eq!(rig.book.state_counts().unwrap().attention, 1, "the board's attention count shows it");
     let alerts = |book: &Book| {
         book.events(o.id)
             .unwrap()
             .iter()
-            .filter(|e| e.kind == EventKind::Note.as_str() && e.detail.contains("unknown too long"))
+            .filter(|e| e.kind == EventKind::Note.as_str() && e.detail.contains("needs a person"))
             .count()
     };
 
-    // It keeps being queried, and the flag is raised once, not per query.
+    // It keeps being queried, and the flag is raised once, not per query or sweep.
+    topup_engine::run::stuck::sweep(&rig.book, &rules, first_send + 7_200_000).unwrap();
     let later = wait_for(&rig.book, &o, |x| x.queries >= flagged.queries + 3).await;
     assert!(later.queries >= flagged.queries + 3, "still queried: {} queries", later.queries);
     assert_eq!(later.state, OrderState::Unknown, "time alone never settles it");
@@ -248,10 +253,12 @@ async fn an_order_unknown_too_long_is_flagged_once_and_keeps_being_queried() {
     // A person looked at it and cleared the flag: not asked again for the same order.
     let cleared =
         rig.engine.resolve(o.id, OrderState::Succeeded, "已联系供应商 / asked the provider").unwrap();
-    assert!(!cleared.attention);
+    assert_eq!(cleared.stuck, topup_engine::book::StuckLevel::Reviewed);
+    topup_engine::run::stuck::sweep(&rig.book, &rules, first_send + 9_000_000).unwrap();
     let later = wait_for(&rig.book, &o, |x| x.queries >= cleared.queries + 3).await;
     assert!(later.queries >= cleared.queries + 3);
     assert_eq!((later.state, later.attention), (OrderState::Unknown, false));
+    assert_eq!(rig.book.state_counts().unwrap().attention, 0);
     assert_eq!(alerts(&rig.book), 1);
     assert_eq!(rig.submits_of(&o.merchant_order_id), 1, "never resent, refunded or rerouted by time");
     assert_eq!(rig.book.list_orders(&OrderFilter::default()).unwrap().total, 1, "no other order");

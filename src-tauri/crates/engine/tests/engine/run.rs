@@ -35,13 +35,22 @@ pub(crate) fn fast_settings() -> EngineSettings {
 }
 
 pub(crate) async fn rig_with(settings: EngineSettings) -> Rig {
+    rig_custom(settings, SimConfig::sandbox(), |_| {}).await
+}
+
+/// A rig whose simulator starts from `sim_config` (its settle time 200 ms) and whose provider
+/// registry `tweak` may change (limits) before the engine starts.
+pub(crate) async fn rig_custom(
+    settings: EngineSettings,
+    sim_config: SimConfig,
+    tweak: impl FnOnce(&mut Registry),
+) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let book = Arc::new(Book::open(&dir.path().join("orders.sqlite3")).unwrap());
     let sim =
-        Simulator::start(SimConfig { settle_after: Duration::from_millis(200), ..SimConfig::sandbox() })
-            .await
-            .unwrap();
-    let registry = Registry::sandbox(&sim.base_url(), &sim.dingyin_query_base_url(), None).unwrap();
+        Simulator::start(SimConfig { settle_after: Duration::from_millis(200), ..sim_config }).await.unwrap();
+    let mut registry = Registry::sandbox(&sim.base_url(), &sim.dingyin_query_base_url(), None).unwrap();
+    tweak(&mut registry);
     let engine = Engine::new(book.clone(), registry, settings.clone());
     let (stop, stop_rx) = watch::channel(false);
     let running =
@@ -105,6 +114,17 @@ impl Rig {
 
     fn states(&self, order: &Order) -> Vec<OrderState> {
         self.book.events(order.id).unwrap().iter().filter_map(|e| e.to_state).collect()
+    }
+
+    /// Stops the engine, listener and simulator and drops the book, as a process that died would leave
+    /// it; the directory (with the order book file) lives on.
+    pub(crate) async fn stop_keeping_book(self) -> tempfile::TempDir {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.sim.shutdown().await;
+        self._dir
     }
 
     pub(crate) async fn stop(self) {

@@ -5,4 +5,8 @@ import type { KeyringStatus } from "./KeyringStatus";
 /**
  * The status line's content; also the payload of the `engine://status` event.
  */
-export type AppStatus = { version: string, dataDir: string, dbPath: string, engine: EngineState, sandbox: boolean, locale: string, attentionCount: number, keyring: KeyringStatus, callbackUrl: string | null, };
+export type AppStatus = { version: string, dataDir: string, dbPath: string, engine: EngineState, sandbox: boolean, locale: string, attentionCount: number, 
+/**
+ * Orders past a stuck-order limit and still waiting (the navigation badge counts them too).
+ */
+overdueCount: number, keyring: KeyringStatus, callbackUrl: string | null, };

@@ -2,6 +2,7 @@
 import type { CallbackSettings } from "./CallbackSettings";
 import type { PriceList } from "./PriceList";
 import type { ProviderId } from "./ProviderId";
+import type { StuckRule } from "./StuckRule";
 
 /**
  * How the engine schedules, routes and listens. Every field has a default.
@@ -32,11 +33,11 @@ max_not_found_resends: number,
  */
 manual_review_after_ms: number, 
 /**
- * An order whose outcome is still unknown (being queried) this long after its first send is
- * flagged for a person (ms) by its next query answer, long before `manual_review_after_ms`; it
- * keeps being queried. Once per order. Time alone never fails, refunds or reroutes it.
+ * Stuck-order rules: per product (快充 / 慢充 apart), optionally per provider and province, when
+ * an order still waiting is overdue and when a person must look — long before
+ * `manual_review_after_ms`. Flags only: the order keeps being queried ([`crate::run::stuck`]).
  */
-unknown_alert_after_ms: number, 
+stuck_rules: Array<StuckRule>, 
 /**
  * A callback may bring an order's next query forward (to confirm a state its signature does not
  * cover, or one the client did not understand), but to no sooner than this long after the order's

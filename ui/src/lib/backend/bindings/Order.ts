@@ -4,6 +4,7 @@ import type { OrderState } from "./OrderState";
 import type { ProductKind } from "./ProductKind";
 import type { ProviderId } from "./ProviderId";
 import type { SaleSource } from "./SaleSource";
+import type { StuckLevel } from "./StuckLevel";
 
 /**
  * An order as stored.
@@ -25,6 +26,10 @@ queries: number, lastQueryAt: number | null,
  * The order this one replaced by automatic fallback after a definite failure.
  */
 fallbackOf: string | null, 
+/**
+ * How far past its stuck-order rule the order is (schema 6; [`crate::run::stuck`]).
+ */
+stuck: StuckLevel, 
 /**
  * What the customer paid (售价), decided once at creation ([`crate::sale`]); `None`: unknown.
  */

@@ -5,4 +5,8 @@ import type { ProviderId } from "./ProviderId";
 /**
  * The order list query, as the UI sends it.
  */
-export type OrderQuery = { states: Array<OrderState>, provider: ProviderId | null, batchId: string | null, createdFrom: number | null, createdTo: number | null, search: string | null, needsAttention: boolean, offset: number, limit: number, };
+export type OrderQuery = { states: Array<OrderState>, provider: ProviderId | null, batchId: string | null, createdFrom: number | null, createdTo: number | null, search: string | null, needsAttention: boolean, 
+/**
+ * Only orders past a stuck-order limit ([`crate::run::stuck`]).
+ */
+overdue: boolean, offset: number, limit: number, };

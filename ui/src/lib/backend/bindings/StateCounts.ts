@@ -5,6 +5,10 @@
  */
 export type StateCounts = { new: number, submitting: number, accepted: number, unknown: number, succeeded: number, failed: number, manualReview: number, 
 /**
- * Orders that need a human (manual review or flagged).
+ * Orders that need a human (manual review, flagged, or past a stuck-order review limit).
  */
-attention: number, };
+attention: number, 
+/**
+ * Orders past a stuck-order limit and still waiting ([`crate::run::stuck`]; 0 per batch).
+ */
+overdue: number, };
