@@ -12,6 +12,7 @@ mod cli_engine;
 mod cli_import;
 mod cli_out;
 mod cli_reconcile;
+mod cli_report;
 mod cli_rules;
 mod cli_settings;
 mod cmd;
@@ -81,6 +82,8 @@ fn run_window(state: state::AppState) {
             cmd::settings::save_engine_settings,
             cmd::import::import_preview,
             cmd::import::import_commit,
+            cmd::report::report,
+            cmd::report::export_report,
             cmd::reconcile::reconcile_run,
             cmd::reconcile::reconcile_cancel,
             cmd::reconcile::reconcile_runs,

@@ -13,6 +13,7 @@ pub mod balances;
 pub mod import;
 pub mod orders;
 pub mod reconcile;
+pub mod report;
 pub mod settings;
 pub mod status;
 

@@ -61,6 +61,9 @@ pub struct EngineSettings {
     /// its orders explain by this much (li) before it speaks: rounding of the provider's price to the
     /// fen. Default 100 li (1 角).
     pub balance_drift_tolerance_li: i64,
+    /// The price list (价目表) that gives a new order its sale price when none was entered
+    /// ([`crate::sale`]).
+    pub prices: crate::sale::PriceList,
 }
 
 /// The callback listener: where it listens, and the limits that keep it answering real callbacks
@@ -156,6 +159,7 @@ impl Default for EngineSettings {
             low_balance: BTreeMap::new(),
             auto_refresh_balance_secs: 300,
             balance_drift_tolerance_li: 100,
+            prices: crate::sale::PriceList::default(),
         }
     }
 }

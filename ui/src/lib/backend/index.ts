@@ -244,6 +244,18 @@ export function importCommit(request: ImportRequest): Promise<Committed> {
   return call<Committed>('import_commit', { request });
 }
 
+// ------------------------------------------------------------------ reports
+
+/** `report`: orders, cost, sales, profit and refunds of a range of local days, grouped one way. */
+export function report(query: import('./types').ReportQuery): Promise<import('./types').Report> {
+  return call('report', { query });
+}
+
+/** `export_report`: the report as xlsx (one sheet per view) in the data directory; returns the path. */
+export function exportReport(query: import('./types').ReportQuery): Promise<string> {
+  return call<string>('export_report', { query });
+}
+
 // ------------------------------------------------------------------ reconciliation (对账)
 
 /** `reconcile_run`: by API (progress as `reconcile://progress`) or by the statement's bytes. */

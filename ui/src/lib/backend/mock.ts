@@ -191,6 +191,7 @@ export function createMockTransport(search: string): Transport {
     low_balance: { dingyin: 1_000_000, oper: 500_000, juhe: 200_000 },
     auto_refresh_balance_secs: 300,
     balance_drift_tolerance_li: 100,
+    prices: { entries: [], markups: [] },
   };
   const sandbox = () => !providers.some((p) => p.configured);
   const settingsView = (): SettingsView => ({
@@ -243,6 +244,10 @@ export function createMockTransport(search: string): Transport {
       batchId: null,
       resubmitOf: null,
       fallbackOf: null,
+      sale: null,
+      saleSource: null,
+      customer: null,
+      profit: null,
       createdAt: at,
       updatedAt: at,
       submittedAt: null,
@@ -591,7 +596,7 @@ export function createMockTransport(search: string): Transport {
         messages,
         order:
           li !== null && !invalid
-            ? { kind: 'phone', account: acc, face: li, productId: null, details: {}, note: note || null, estimatedCost: estimated(provider, li) }
+            ? { kind: 'phone', account: acc, face: li, productId: null, details: {}, note: note || null, estimatedCost: estimated(provider, li), sale: null, saleSource: null, customer: null }
             : null,
       });
     });
