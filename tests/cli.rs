@@ -249,6 +249,114 @@ fn order_add_checks_like_the_window_and_names_the_flag() {
     assert_eq!(o.details["electricity"]["grid"], "south");
 }
 
+// ---- sale price and reports (issue 14) -----------------------------------------------------------
+
+/// `cli` in a given time zone (the report's days are local days).
+fn cli_in(tz: &str, dir: &Path, service: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env("TOPUP_DESK_KEYRING_SERVICE", service)
+        .env("TZ", tz)
+        .env_remove("TOPUP_DESK_FAILPOINT")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run topup-desk")
+}
+
+/// Today in Beijing time (UTC+8, no daylight saving), `YYYY-MM-DD`, computed from the clock alone.
+fn beijing_today() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let days = (secs + 8 * 3600).div_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `order add --sale/--customer` stores what the customer paid; after `run` settles the orders in the
+/// sandbox, `report --json` shows today's (Beijing) figures by customer and `report --xlsx` writes one
+/// sheet per view with the same figures (read back with calamine, through the importer's reader).
+#[test]
+fn order_add_with_a_sale_then_report_as_json_and_xlsx() {
+    let service = service("report");
+    let dir = tempfile::tempdir().unwrap();
+    let tz = "Asia/Shanghai";
+    let add = |args: &[&str]| {
+        let mut all = vec!["order", "add", "--provider", "juhe", "--json"];
+        all.extend_from_slice(args);
+        cli_in(tz, dir.path(), &service, &all)
+    };
+    let out = add(&["--account", "13800138001", "--face", "100", "--sale", "101.5", "--customer", "张三"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let order: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((order["sale"].as_i64(), order["saleSource"].as_str()), (Some(101_500), Some("cli")));
+    let out = add(&["--account", "13800138002", "--face", "50"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let order: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(order["sale"].is_null() && order["profit"].is_null(), "unknown, not 0: {order}");
+    let out = add(&["--account", "13800138003", "--face", "50", "--sale", "abc"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--sale（售价）") && stderr(&out).contains("--sale (sale price)"),
+        "{}",
+        stderr(&out)
+    );
+
+    let run = cli_in(tz, dir.path(), &service, &["run", "--until-idle", "--timeout", "90"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+
+    let today = beijing_today();
+    let out = cli_in(tz, dir.path(), &service, &["report", "--by", "customer", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["to"].as_str(), Some(today.as_str()), "{r}");
+    assert_eq!(r["by"], "customer");
+    let total = &r["total"];
+    assert_eq!((total["orders"].as_i64(), total["succeeded"].as_i64()), (Some(2), Some(2)), "{r}");
+    let rows = r["rows"].as_array().unwrap();
+    let zhang = rows.iter().find(|l| l["key"] == "张三").expect("张三's row");
+    let cost = zhang["cost"].as_i64().expect("the simulator's price");
+    assert_eq!(zhang["sales"].as_i64(), Some(101_500));
+    assert_eq!(zhang["profit"].as_i64(), Some(101_500 - cost));
+    let nobody = rows.iter().find(|l| l["key"] == "").expect("the row without a customer");
+    assert!(nobody["sales"].is_null() && nobody["profit"].is_null(), "{nobody}");
+    assert_eq!(total["profit"].as_i64(), Some(101_500 - cost), "the known profit; one order left out");
+    assert_eq!(total["profitUnknown"].as_i64(), Some(1));
+
+    let file = dir.path().join("报表").join("今天.xlsx");
+    let args = ["report", "--from", &today, "--to", &today, "--xlsx", file.to_str().unwrap()];
+    let out = cli_in(tz, dir.path(), &service, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let source = topup_engine::import::SourceFile::open(&file).unwrap();
+    let names: Vec<String> = source.sheets().unwrap().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["按日", "按供应商", "按批次", "按客户", "日对账单"]);
+    let sheet = source.read_sheet(Some("按客户")).unwrap();
+    let cells: Vec<Vec<String>> =
+        sheet.grid.cells.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    let heading = &cells[0];
+    let col = |h: &str| heading.iter().position(|x| x == h).unwrap();
+    let zhang = cells.iter().find(|r| r[0] == "张三").expect("张三 in the sheet");
+    assert_eq!(zhang[col("销售额")], "101.50");
+    assert_eq!(zhang[col("利润")], topup_engine::Li(101_500 - cost).to_string());
+    let nobody = cells.iter().find(|r| r[0].starts_with("未填客户")).expect("no customer");
+    assert_eq!(nobody[col("利润")], "—");
+    let day = source.read_sheet(Some("按日")).unwrap();
+    assert_eq!(day.grid.cells[1][0].to_string(), today, "the day is Beijing's");
+
+    let out = cli_in(tz, dir.path(), &service, &["report", "--by", "week"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("分组") && stderr(&out).contains("grouping"), "{}", stderr(&out));
+}
+
 // ---- stuck-order rules (issue 14.5) -----------------------------------------------------------------
 
 /// The rules as `rules list --json` prints them.

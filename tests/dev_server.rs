@@ -176,6 +176,18 @@ fn answers_commands_through_the_apps_handler_and_streams_its_events_over_http() 
         (Some("invalid"), Some("请填写处理说明"), Some("a note is required")),
         "{err}"
     );
+    let (status, err) =
+        invoke(&server, "report", json!({"query": {"from": "2026-13-01", "to": null, "by": null}}));
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(
+        (err["code"].as_str(), err["zh"].as_str(), err["en"].as_str()),
+        (
+            Some("invalid_field"),
+            Some("开始日期“2026-13-01”无效，应为 YYYY-MM-DD"),
+            Some("from “2026-13-01” must be YYYY-MM-DD")
+        ),
+        "{err}"
+    );
 
     // Fixtures for the UI's unit tests, recorded from this real backend.
     let (status, mut settings) = invoke(&server, "get_settings", json!({}));

@@ -22,6 +22,9 @@ mod installed;
 
 #[path = "e2e/balances.rs"]
 mod balances;
+#[path = "e2e/report.rs"]
+mod report;
+
 #[path = "e2e/reconcile.rs"]
 mod reconcile;
 #[path = "e2e/stuck.rs"]

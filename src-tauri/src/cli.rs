@@ -66,6 +66,8 @@ pub enum Command {
     Phone(crate::cli_engine::PhoneArgs),
     /// 各状态订单数与今日各供应商统计 / orders per state and today's figures per provider
     Stats(crate::cli_engine::StatsArgs),
+    /// 报表：按日、供应商、批次、客户统计订单、成本、销售额、利润、应退 / report: orders, cost, sales, profit, refunds
+    Report(crate::cli_report::ReportArgs),
     /// 超时规则：何时标记超时、何时转人工 / stuck-order rules: when an order is overdue, when a person looks
     #[command(subcommand)]
     Rules(crate::cli_rules::RulesCmd),
@@ -103,6 +105,7 @@ pub fn run(command: Command, data_dir: Option<&Path>) -> ExitCode {
         Command::Settings(cmd) => crate::cli_settings::settings(cmd, data_dir),
         Command::Phone(args) => crate::cli_engine::phone(args, data_dir),
         Command::Stats(args) => crate::cli_engine::stats(args, data_dir),
+        Command::Report(args) => crate::cli_report::report(args, data_dir),
         Command::Rules(cmd) => crate::cli_rules::rules(cmd, data_dir),
         Command::Reconcile(args) => crate::cli_reconcile::reconcile(args, data_dir),
     }

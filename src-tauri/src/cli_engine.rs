@@ -115,6 +115,12 @@ pub struct AddArgs {
     /// 南网：身份证号 / Southern Grid: ID card number
     #[arg(long)]
     id_card: Option<String>,
+    /// 售价（元，客户付的钱）；不填则按价目表 / sale price in yuan (what the customer paid); default the price list
+    #[arg(long, value_name = "YUAN")]
+    sale: Option<String>,
+    /// 客户 / customer
+    #[arg(long)]
+    customer: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -325,7 +331,9 @@ fn raw_order(a: &AddArgs) -> Result<RawOrder<'_>, ExitCode> {
         .text(Field::Server, a.server.as_deref())
         .text(Field::Grid, a.grid.as_deref())
         .text(Field::PayerMobile, a.mobile.as_deref())
-        .text(Field::IdCard, a.id_card.as_deref());
+        .text(Field::IdCard, a.id_card.as_deref())
+        .text(Field::Sale, a.sale.as_deref())
+        .text(Field::Customer, a.customer.as_deref());
     if let Some(q) = a.quantity {
         raw.set(Field::Quantity, topup_engine::order::Cell::Int(i64::from(q)));
     }

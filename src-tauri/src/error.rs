@@ -43,7 +43,8 @@ from_coded!(
     topup_engine::api::ApiError,
     topup_engine::import::ImportError,
     topup_engine::session::SessionError,
-    topup_engine::reconcile::ReconcileError
+    topup_engine::reconcile::ReconcileError,
+    topup_engine::report::ReportError
 );
 
 pub type CmdResult<T> = Result<T, CmdError>;

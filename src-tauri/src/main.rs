@@ -12,6 +12,7 @@ mod cli_engine;
 mod cli_import;
 mod cli_out;
 mod cli_reconcile;
+mod cli_report;
 mod cli_rules;
 mod cli_settings;
 mod cmd;

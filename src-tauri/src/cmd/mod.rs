@@ -40,6 +40,8 @@ macro_rules! for_each_command {
             settings::save_engine_settings,
             import::import_preview,
             import::import_commit,
+            report::report,
+            report::export_report,
             reconcile::reconcile_run,
             reconcile::reconcile_cancel,
             reconcile::reconcile_runs,
@@ -73,6 +75,7 @@ pub mod balances;
 pub mod import;
 pub mod orders;
 pub mod reconcile;
+pub mod report;
 pub mod settings;
 pub mod status;
 

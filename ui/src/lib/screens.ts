@@ -1,12 +1,12 @@
 import type { MessageKey } from '$lib/i18n';
 
-export type ScreenId = 'order' | 'import' | 'orders' | 'balances' | 'reconcile' | 'settings';
+export type ScreenId = 'order' | 'import' | 'orders' | 'balances' | 'report' | 'reconcile' | 'settings';
 
 export interface ScreenDef {
   id: ScreenId;
   /** Nav label and page title. */
   titleKey: MessageKey;
-  icon: 'order' | 'import' | 'orders' | 'balances' | 'reconcile' | 'settings';
+  icon: 'order' | 'import' | 'orders' | 'balances' | 'report' | 'reconcile' | 'settings';
 }
 
 /** Navigation order. Test ids: `nav-<id>` on the button, `screen-<id>` on the screen. */
@@ -15,6 +15,7 @@ export const SCREENS: readonly ScreenDef[] = [
   { id: 'import', titleKey: 'nav.import', icon: 'import' },
   { id: 'orders', titleKey: 'nav.orders', icon: 'orders' },
   { id: 'balances', titleKey: 'nav.balances', icon: 'balances' },
+  { id: 'report', titleKey: 'nav.report', icon: 'report' },
   { id: 'reconcile', titleKey: 'nav.reconcile', icon: 'reconcile' },
   { id: 'settings', titleKey: 'nav.settings', icon: 'settings' },
 ];

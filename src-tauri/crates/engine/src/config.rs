@@ -76,6 +76,9 @@ pub struct EngineSettings {
     /// fen. Default 100 li (1 角).
     #[serde(alias = "balance_drift_tolerance_li")]
     pub balance_drift_tolerance_li: i64,
+    /// The price list (价目表) that gives a new order its sale price when none was entered
+    /// ([`crate::sale`]).
+    pub prices: crate::sale::PriceList,
 }
 
 /// The callback listener: where it listens, and the limits that keep it answering real callbacks
@@ -185,6 +188,7 @@ impl Default for EngineSettings {
             low_balance: BTreeMap::new(),
             auto_refresh_balance_secs: 300,
             balance_drift_tolerance_li: 100,
+            prices: crate::sale::PriceList::default(),
         }
     }
 }

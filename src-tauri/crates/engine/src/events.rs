@@ -130,6 +130,10 @@ mod tests {
             last_sent_at: None,
             callbacks: 0,
             stuck: crate::book::StuckLevel::None,
+            sale: None,
+            sale_source: None,
+            customer: None,
+            profit: None,
         }
     }
 

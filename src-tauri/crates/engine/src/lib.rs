@@ -18,7 +18,9 @@ pub mod order;
 pub mod paths;
 pub mod reconcile;
 pub mod redact;
+pub mod report;
 pub mod run;
+pub mod sale;
 pub mod secrets;
 pub mod session;
 

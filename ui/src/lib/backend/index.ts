@@ -29,6 +29,8 @@ import {
   type OrderDetail,
   type OrderPage,
   type OrderQuery,
+  type Report,
+  type ReportQuery,
   type PhoneInfo,
   type Preflight,
   type ProviderId,
@@ -249,6 +251,18 @@ export function importPreview(request: ImportRequest): Promise<ImportPreview> {
 
 export function importCommit(request: ImportRequest): Promise<Committed> {
   return call<Committed>(COMMANDS.importCommit, { request });
+}
+
+// ------------------------------------------------------------------ reports
+
+/** `report`: orders, cost, sales, profit and refunds of a range of local days, grouped one way. */
+export function report(query: ReportQuery): Promise<Report> {
+  return call<Report>(COMMANDS.report, { query });
+}
+
+/** `export_report`: the report as xlsx (one sheet per view) in the data directory; returns the path. */
+export function exportReport(query: ReportQuery): Promise<string> {
+  return call<string>(COMMANDS.exportReport, { query });
 }
 
 // ------------------------------------------------------------------ reconciliation (对账)

@@ -67,6 +67,14 @@ export type { StuckProduct } from './bindings/StuckProduct';
 export type { StuckRule } from './bindings/StuckRule';
 export type { TextEncoding } from './bindings/TextEncoding';
 export type { Totals } from './bindings/Totals';
+export type { Markup } from './bindings/Markup';
+export type { PriceEntry } from './bindings/PriceEntry';
+export type { PriceList } from './bindings/PriceList';
+export type { Report } from './bindings/Report';
+export type { ReportBy } from './bindings/ReportBy';
+export type { ReportLine } from './bindings/ReportLine';
+export type { ReportQuery } from './bindings/ReportQuery';
+export type { SaleSource } from './bindings/SaleSource';
 // Reconciliation (对账).
 export type { BadRow } from './bindings/BadRow';
 export type { LineKind } from './bindings/LineKind';

@@ -45,6 +45,22 @@ beforeEach(() => {
 });
 
 describe('order detail panel', () => {
+  it('shows the sale price with its source, the customer and the profit; unknown is “—”, never 0', async () => {
+    mDetail.mockResolvedValue({
+      order: makeOrder({ id: '8', state: 'succeeded', cost: 49_750, sale: 52_500, saleSource: 'price_list', profit: 2_750, customer: '张三' }),
+      events: [],
+    });
+    const { unmount } = render(OrderDetail, { id: '8', onclose: () => {} });
+    expect(await screen.findByTestId('detail-sale')).toHaveTextContent('¥52.50（价目表）');
+    expect(screen.getByTestId('detail-profit')).toHaveTextContent('¥2.75');
+    expect(screen.getByTestId('detail-customer')).toHaveTextContent('张三');
+    unmount();
+    mDetail.mockResolvedValue({ order: makeOrder({ id: '9', cost: 49_750 }), events: [] });
+    render(OrderDetail, { id: '9', onclose: () => {} });
+    expect(await screen.findByTestId('detail-profit')).toHaveTextContent(/^—$/);
+    expect(screen.getByTestId('detail-sale')).toHaveTextContent(/^—$/);
+  });
+
   it('shows the fields and a timeline of state changes, requests and replies (pretty-printed), callbacks and notes', async () => {
     mDetail.mockResolvedValue({ order: makeOrder({ id: '7', state: 'accepted', lastError: '超时 / timed out' }), events });
     render(OrderDetail, { id: '7', onclose: () => {} });

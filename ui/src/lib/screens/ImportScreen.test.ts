@@ -195,7 +195,7 @@ describe('batch import', () => {
         format: 'chat',
         layout: { headerRow: null, columns: [], unmapped: [] },
         rows: [
-          { row: 1, status: 'valid', duplicate: false, messages: [], order: { kind: 'phone', account: '13812345678', face: 100_000, productId: null, details: {}, note: null, estimatedCost: 99_500 } },
+          { row: 1, status: 'valid', duplicate: false, messages: [], order: { kind: 'phone', account: '13812345678', face: 100_000, productId: null, details: {}, note: null, estimatedCost: 99_500, sale: null, saleSource: null, customer: null } },
           { row: 2, status: 'invalid', duplicate: false, messages: [{ level: 'error', code: 'face_not_sold', column: null, zh: '聚合数据不卖面值 25.00 元', en: 'juhe does not sell 25.00' }], order: null },
         ],
       }),

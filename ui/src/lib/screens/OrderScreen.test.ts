@@ -184,9 +184,57 @@ describe('order entry', () => {
       server: null,
       quantity: null,
       electricity: null,
+      sale: null,
+      customer: null,
     });
     await waitFor(() => expect(screen.queryByTestId('confirm-dialog')).not.toBeInTheDocument());
     expect(screen.getByTestId('order-result')).toHaveAttribute('data-state', 'submitting');
+  });
+
+  it('sends the typed sale price and customer; the confirmation shows the sale and the expected profit', async () => {
+    mPreflight.mockResolvedValue(preflight({ sale: 52_500, saleSource: 'form' }));
+    const user = await fill('13812345678', '50');
+    await user.type(screen.getByTestId('order-sale'), '52.5');
+    await user.type(screen.getByTestId('order-customer'), '张三');
+    await waitFor(() => expect(mPreflight.mock.calls.slice(-1)[0]?.[0]).toMatchObject({ sale: '52.5', customer: '张三' }));
+    await user.click(screen.getByTestId('order-submit'));
+    const dialog = await screen.findByTestId('confirm-dialog');
+    expect(within(dialog).getByTestId('confirm-sale')).toHaveTextContent('¥52.50（下单时填写）');
+    expect(within(dialog).getByTestId('confirm-customer')).toHaveTextContent('张三');
+    expect(within(dialog).getByTestId('confirm-profit')).toHaveTextContent('¥2.75');
+    mAdd.mockResolvedValue(makeOrder({ id: '78', state: 'new', sale: 52_500 }));
+    await user.click(within(dialog).getByTestId('confirm-ok'));
+    expect(mAdd.mock.calls[0][0]).toMatchObject({ sale: '52.5', customer: '张三' });
+    // The next order starts without the last one's price.
+    await waitFor(() => expect(screen.getByTestId('order-sale')).toHaveValue(''));
+  });
+
+  it('without a typed sale shows what the price list gives, and an unknown sale as unknown, never 0', async () => {
+    mPreflight.mockResolvedValue(preflight({ sale: 50_450, saleSource: 'markup' }));
+    const user = await fill('13812345678', '50');
+    expect(await screen.findByTestId('order-sale-hint')).toHaveTextContent('¥50.45（加价规则）');
+    mPreflight.mockResolvedValue(preflight({ sale: null, saleSource: null }));
+    await user.clear(screen.getByTestId('order-face'));
+    await user.type(screen.getByTestId('order-face'), '30');
+    await waitFor(() => expect(screen.queryByTestId('order-sale-hint')).not.toBeInTheDocument());
+    await user.click(screen.getByTestId('order-submit'));
+    const dialog = await screen.findByTestId('confirm-dialog');
+    expect(within(dialog).getByTestId('confirm-sale')).toHaveTextContent('未知');
+    expect(within(dialog).getByTestId('confirm-profit')).toHaveTextContent(/^—$/);
+  });
+
+  it("shows the engine's message about the sale price at the sale field", async () => {
+    mPreflight.mockResolvedValue(
+      preflight({
+        messages: [{ level: 'error', code: 'sale_not_money', field: 'sale', zh: '售价“十元”不是准确的金额（最多三位小数）', en: 'sale price “十元” is not an exact amount (at most three decimals)' }],
+        problems: [{ zh: '售价“十元”不是准确的金额（最多三位小数）', en: 'sale price “十元” is not an exact amount (at most three decimals)' }],
+      }),
+    );
+    const user = await fill('13812345678', '50');
+    await user.type(screen.getByTestId('order-sale'), '十元');
+    expect(await screen.findByTestId('order-sale-error')).toHaveTextContent('售价“十元”不是准确的金额');
+    await user.click(screen.getByTestId('order-submit'));
+    expect(screen.queryByTestId('confirm-dialog')).not.toBeInTheDocument();
   });
 
   it('cancelling the confirmation places nothing', async () => {
@@ -267,6 +315,8 @@ describe('order entry', () => {
       server: null,
       quantity: null,
       electricity: { grid: 'south', mobile: null, idCard: '44010619900101123X', accountType: null, province: '广东', city: null },
+      sale: null,
+      customer: null,
     });
   });
 

@@ -12,9 +12,9 @@
 //!
 //! One file per domain: [`orders`] (list, enter, resolve), [`phone`] (what a number is),
 //! [`balances`], [`providers`] (accounts and the provider for a new order), [`settings`] (the engine
-//! settings, also by dotted key), [`import`] and [`export`], [`stuck`] (the stuck-order rules and notices);
-//! the balance drift watch ([`balance_watch`]: every read kept and judged) and the daily statement
-//! ([`balance_statement`]).
+//! settings, also by dotted key), [`import`] and [`export`], [`report`] (报表 and its xlsx), [`stuck`] (the
+//! stuck-order rules and notices); the balance drift watch ([`balance_watch`]: every read kept and
+//! judged) and the daily statement ([`balance_statement`]).
 
 pub mod balance_statement;
 pub mod balance_watch;
@@ -25,6 +25,7 @@ pub mod orders;
 pub mod phone;
 pub mod providers;
 pub mod reconcile;
+pub mod report;
 pub mod settings;
 pub mod stuck;
 

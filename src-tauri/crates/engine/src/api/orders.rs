@@ -71,6 +71,14 @@ pub struct NewOrderInput {
     pub server: Option<String>,
     pub quantity: Option<u32>,
     pub electricity: Option<ElectricityInput>,
+    /// 售价 as typed (yuan); empty: the price list decides ([`crate::sale`]).
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub sale: Option<String>,
+    /// 客户.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub customer: Option<String>,
 }
 
 impl NewOrderInput {
@@ -82,7 +90,9 @@ impl NewOrderInput {
             .text(Field::Face, Some(&self.face))
             .text(Field::Product, self.product_id.as_deref())
             .text(Field::Area, self.area.as_deref())
-            .text(Field::Server, self.server.as_deref());
+            .text(Field::Server, self.server.as_deref())
+            .text(Field::Sale, self.sale.as_deref())
+            .text(Field::Customer, self.customer.as_deref());
         if let Some(q) = self.quantity {
             raw.set(Field::Quantity, Cell::Int(i64::from(q)));
         }
@@ -147,6 +157,11 @@ pub struct Preflight {
     /// The face values (yuan) the provider sells for this kind when it sells only some.
     #[ts(type = "Array<number> | null")]
     pub sold_faces: Option<Vec<i64>>,
+    /// The sale price the order will store ([`crate::sale`]: typed, else the price list); `null`: unknown.
+    #[ts(optional = nullable)]
+    pub sale: Option<Li>,
+    #[ts(optional = nullable)]
+    pub sale_source: Option<crate::sale::SaleSource>,
 }
 
 /// The preflight of an order typed in the form.
@@ -206,6 +221,8 @@ pub async fn preflight_raw(engine: &Engine, raw: &RawOrder<'_>) -> Result<Prefli
         duplicate_window_ms: settings.duplicate_window_ms,
         problems,
         sold_faces: topup_providers::rules::face::sold_faces(provider, kind).map(<[i64]>::to_vec),
+        sale: checked.order.as_ref().and_then(|o| o.sale().amount),
+        sale_source: checked.order.as_ref().and_then(|o| o.sale().source),
         messages: checked.messages,
     })
 }

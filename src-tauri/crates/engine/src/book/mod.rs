@@ -22,7 +22,7 @@ macro_rules! order_columns {
         "id, merchant_order_id, provider, kind, product_id, account, details, face_li, cost_li, \
          state, provider_order_id, batch_id, resubmit_of, created_at, updated_at, submitted_at, finished_at, \
          attempts, next_action_at, last_error, attention, note, queries, last_query_at, fallback_of, last_sent_at, \
-         callbacks, stuck"
+         callbacks, stuck, sale_li, sale_source, customer"
     };
 }
 
@@ -35,6 +35,7 @@ mod events;
 mod orders;
 mod patch;
 mod reconcile_runs;
+mod report;
 mod schema;
 mod settings;
 mod state;
@@ -50,6 +51,7 @@ pub use events::{EventKind, OrderEvent};
 pub use orders::{NewOrder, Order, OrderFilter, OrderPage};
 pub use patch::OrderPatch;
 pub use reconcile_runs::{ReconcileRun, RunCounts};
+pub use report::{ReportBy, ReportSums};
 pub use state::{OrderState, UnknownState};
 pub use state_counts::StateCounts;
 pub use stats::ProviderStats;

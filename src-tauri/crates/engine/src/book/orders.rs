@@ -60,8 +60,15 @@ pub struct Order {
     #[serde(skip_serializing)]
     #[ts(skip)]
     pub callbacks: i64,
-    /// How far past its stuck-order rule the order is (schema 6; [`crate::run::stuck`]).
+    /// How far past its stuck-order rule the order is (schema 7; [`crate::run::stuck`]).
     pub stuck: super::StuckLevel,
+    /// What the customer paid (售价), decided once at creation ([`crate::sale`]); `None`: unknown.
+    pub sale: Option<Li>,
+    pub sale_source: Option<crate::sale::SaleSource>,
+    /// Who the order is for (客户).
+    pub customer: Option<String>,
+    /// `sale − cost` when both are known; `None` (unknown, never 0) otherwise.
+    pub profit: Option<Li>,
 }
 
 /// A string for JavaScript, like every id the UI sees (an event has no id newtype of its own).
@@ -127,6 +134,9 @@ pub(super) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         })
     }
     let details: String = row.get(6)?;
+    let cost = row.get::<_, Option<i64>>(8)?.map(Li);
+    let sale = row.get::<_, Option<i64>>(28)?.map(Li);
+    let sale_source: Option<String> = row.get(29)?;
     Ok(Order {
         id: row.get(0)?,
         merchant_order_id: row.get(1)?,
@@ -136,7 +146,7 @@ pub(super) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         account: row.get(5)?,
         details: serde_json::from_str(&details).unwrap_or_else(|_| serde_json::json!({})),
         face: Li(row.get(7)?),
-        cost: row.get::<_, Option<i64>>(8)?.map(Li),
+        cost,
         state: parsed(row, 9)?,
         provider_order_id: row.get(10)?,
         batch_id: row.get(11)?,
@@ -156,6 +166,13 @@ pub(super) fn order_from_row(row: &Row<'_>) -> rusqlite::Result<Order> {
         last_sent_at: row.get(25)?,
         callbacks: row.get(26)?,
         stuck: row.get(27)?,
+        sale,
+        sale_source: sale_source.and_then(|s| s.parse().ok()),
+        customer: row.get(30)?,
+        profit: match (sale, cost) {
+            (Some(s), Some(c)) => s.checked_sub(c),
+            _ => None,
+        },
     })
 }
 

@@ -67,8 +67,8 @@ const PATCH: &str = concat!(
 
 const INSERT: &str = concat!(
     "INSERT INTO orders (merchant_order_id, provider, kind, product_id, account, details, face_li, state, \
-     batch_id, resubmit_of, fallback_of, created_at, updated_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new', ?8, ?9, ?11, ?10, ?10) RETURNING ",
+     batch_id, resubmit_of, fallback_of, created_at, updated_at, sale_li, sale_source, customer, local_day) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new', ?8, ?9, ?11, ?10, ?10, ?12, ?13, ?14, ?15) RETURNING ",
     order_columns!()
 );
 
@@ -80,10 +80,20 @@ fn positive(face: Li) -> Result<(), BookError> {
 }
 
 impl Tx<'_> {
-    /// Stores a new order in state `new` and records its creation.
+    /// Stores a new order in state `new` and records its creation (no sale price, no customer).
     pub fn insert_order(&mut self, order: &NewOrder) -> Result<i64, BookError> {
+        self.insert_order_sold(order, &crate::sale::Sold::default())
+    }
+
+    /// [`Tx::insert_order`] with what the order was sold for and to whom ([`crate::sale`]).
+    pub fn insert_order_sold(
+        &mut self,
+        order: &NewOrder,
+        sold: &crate::sale::Sold,
+    ) -> Result<i64, BookError> {
         positive(order.face)?;
         let now = now_ms();
+        let day = super::report::local_day(&self.tx, now)?;
         let inserted = self.tx.prepare_cached(INSERT)?.query_row(
             params![
                 order.merchant_order_id,
@@ -97,6 +107,10 @@ impl Tx<'_> {
                 order.resubmit_of,
                 now,
                 order.fallback_of,
+                sold.sale.amount.map(|s| s.0),
+                sold.sale.source.map(crate::sale::SaleSource::as_str),
+                sold.customer,
+                day,
             ],
             order_from_row,
         );
@@ -235,13 +249,27 @@ impl Tx<'_> {
         orders: &[NewOrder],
         notes: &[Option<String>],
     ) -> Result<Vec<i64>, BookError> {
+        self.insert_orders_bulk_sold(orders, notes, &[])
+    }
+
+    /// [`Tx::insert_orders_bulk`] with each order's sale and customer (`sold[i]` for `orders[i]`;
+    /// missing: none).
+    pub fn insert_orders_bulk_sold(
+        &mut self,
+        orders: &[NewOrder],
+        notes: &[Option<String>],
+        sold: &[crate::sale::Sold],
+    ) -> Result<Vec<i64>, BookError> {
         const PER_STATEMENT: usize = 50;
-        const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?)";
+        const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         const HEAD: &str =
             "INSERT INTO orders (merchant_order_id, provider, kind, product_id, account, details, \
-             face_li, state, batch_id, resubmit_of, fallback_of, created_at, updated_at, note) VALUES ";
+             face_li, state, batch_id, resubmit_of, fallback_of, created_at, updated_at, note, \
+             sale_li, sale_source, customer, local_day) VALUES ";
         orders.iter().try_for_each(|o| positive(o.face))?;
         let now = now_ms();
+        let day = super::report::local_day(&self.tx, now)?;
+        let none = crate::sale::Sold::default();
         let mut ids = Vec::with_capacity(orders.len());
         // Rows go in groups of PER_STATEMENT per INSERT (far less per-statement work for SQLite); the
         // remainder one by one. A failed multi-row INSERT is rolled back as a whole statement.
@@ -268,7 +296,12 @@ impl Tx<'_> {
                 st.raw_bind_parameter(p + 10, now)?;
                 st.raw_bind_parameter(p + 11, now)?;
                 st.raw_bind_parameter(p + 12, note)?;
-                p += 13;
+                let sold = sold.get(start + k).unwrap_or(&none);
+                st.raw_bind_parameter(p + 13, sold.sale.amount.map(|s| s.0))?;
+                st.raw_bind_parameter(p + 14, sold.sale.source.map(crate::sale::SaleSource::as_str))?;
+                st.raw_bind_parameter(p + 15, &sold.customer)?;
+                st.raw_bind_parameter(p + 16, day)?;
+                p += 17;
             }
             match st.raw_execute() {
                 Ok(_) => {}

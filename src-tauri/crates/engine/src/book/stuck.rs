@@ -1,4 +1,4 @@
-//! The stuck-order flags on `orders` (schema 6): the rows the sweep looks at, raising a flag, a
+//! The stuck-order flags on `orders` (schema 7): the rows the sweep looks at, raising a flag, a
 //! person's acknowledgement, and claiming the flags the desktop has not been told about. What the
 //! rules are and why these are flags beside the state, not states: [`crate::run::stuck`].
 
@@ -10,7 +10,7 @@ use topup_core::{ProductKind, ProviderId};
 
 /// "Needs a person", in SQL over `orders`: manual review, flagged (a contradicting callback, a wrong
 /// amount), or past its stuck-order review limit. The list filter and the recount use it; the
-/// counting triggers of schema 6 spell out the same condition.
+/// counting triggers of schema 7 spell out the same condition.
 pub(crate) const NEEDS_ATTENTION: &str = "state = 'manual_review' OR attention = 1 OR stuck = 2";
 
 /// The states in which an order is still waiting for its outcome (the sweep looks at nothing else).

@@ -37,10 +37,14 @@ pub enum Field {
     /// Electricity 户号类型.
     AccountType,
     Quantity,
+    /// What the customer paid (售价), in yuan: see [`crate::sale`].
+    Sale,
+    /// Who the order is for (客户): reports group by it.
+    Customer,
 }
 
 impl Field {
-    pub const ALL: [Field; 15] = [
+    pub const ALL: [Field; 17] = [
         Field::Account,
         Field::Face,
         Field::Product,
@@ -56,6 +60,8 @@ impl Field {
         Field::PayerMobile,
         Field::AccountType,
         Field::Quantity,
+        Field::Sale,
+        Field::Customer,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -75,6 +81,8 @@ impl Field {
             Field::PayerMobile => "payerMobile",
             Field::AccountType => "accountType",
             Field::Quantity => "quantity",
+            Field::Sale => "sale",
+            Field::Customer => "customer",
         }
     }
 
@@ -95,6 +103,8 @@ impl Field {
             Field::PayerMobile => "缴费手机号",
             Field::AccountType => "户号类型",
             Field::Quantity => "数量",
+            Field::Sale => "售价",
+            Field::Customer => "客户",
         }
     }
 
@@ -198,6 +208,26 @@ impl Field {
             ],
             Field::AccountType => &["户号类型", "账户类型", "accounttype"],
             Field::Quantity => &["数量", "quantity", "qty", "num", "count"],
+            Field::Sale => &[
+                "售价",
+                "销售价",
+                "销售价格",
+                "售出价",
+                "卖价",
+                "收款",
+                "收款金额",
+                "实收",
+                "实收金额",
+                "客户价",
+                "单价",
+                "saleprice",
+                "sale",
+                "sellingprice",
+                "price",
+            ],
+            Field::Customer => {
+                &["客户", "客户名", "客户名称", "客户姓名", "买家", "下游", "customer", "client", "buyer"]
+            }
         }
     }
 
@@ -221,7 +251,7 @@ impl FromStr for Field {
             .or_else(|| Field::from_heading(s))
             .ok_or_else(|| ImportError::Mapping(crate::msg!(
                 "未知的字段“{s}”",
-                "unknown field “{s}” (account, face, product, kind, carrier, area, server, note, idCard, grid, province, city, payerMobile, accountType, quantity)"
+                "unknown field “{s}” (account, face, product, kind, carrier, area, server, note, idCard, grid, province, city, payerMobile, accountType, quantity, sale, customer)"
             )))
     }
 }

@@ -127,6 +127,7 @@ fn insert_all(
     for (chunk, chunk_ids) in valid.chunks(CHUNK).zip(ids.chunks(CHUNK)) {
         let mut orders = Vec::with_capacity(chunk.len());
         let mut notes = Vec::with_capacity(chunk.len());
+        let mut sold = Vec::with_capacity(chunk.len());
         for (o, id) in chunk.iter().zip(chunk_ids) {
             orders.push(NewOrder {
                 merchant_order_id: id.clone(),
@@ -141,8 +142,9 @@ fn insert_all(
                 fallback_of: None,
             });
             notes.push(o.note.clone());
+            sold.push(o.sold());
         }
-        tx.insert_orders_bulk(&orders, &notes)?;
+        tx.insert_orders_bulk_sold(&orders, &notes, &sold)?;
         if first.is_none() {
             first = orders.first().map(|o| o.merchant_order_id.clone());
         }

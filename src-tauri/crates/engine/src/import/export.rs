@@ -132,16 +132,26 @@ pub struct Table<'a> {
 }
 
 /// Writes `rows` under `table`'s headings to `path`, every cell as text (see the module docs): the one
-/// writer of every export (orders, a reconciliation's lines).
-///
-/// The file is written next to its destination under a temporary name and renamed over it only when
-/// complete: a failed or interrupted export never leaves half a file, nor destroys an earlier export of
-/// the same name. A missing folder is created (the command line's `--out` names any path).
+/// writer of every table export (orders, a reconciliation's lines), through [`write_whole`].
 pub fn write_table(
     table: &Table<'_>,
     rows: &[Vec<String>],
     path: &Path,
     format: ExportFormat,
+) -> Result<(), ImportError> {
+    write_whole(path, |part| match format {
+        ExportFormat::Xlsx => write_xlsx(table, rows, part).map_err(|e| e.to_string()),
+        ExportFormat::Csv => write_csv(table, rows, part).map_err(|e| e.to_string()),
+    })
+}
+
+/// Writes a file through `write` (given the temporary path) and renames it over `path` only when
+/// complete: a failed or interrupted export never leaves half a file, nor destroys an earlier export of
+/// the same name. A missing folder is created (the command line's `--out` names any path). Every
+/// export goes through here: [`write_table`], and the report's workbook (`crate::report`).
+pub(crate) fn write_whole(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<(), String>,
 ) -> Result<(), ImportError> {
     let failed = |err: &dyn std::fmt::Display| ImportError::Write {
         path: path.display().to_string(),
@@ -152,11 +162,9 @@ pub fn write_table(
     }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let part = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
-    let written = match format {
-        ExportFormat::Xlsx => write_xlsx(table, rows, &part).map_err(|e| failed(&e)),
-        ExportFormat::Csv => write_csv(table, rows, &part).map_err(|e| failed(&e)),
-    }
-    .and_then(|()| std::fs::rename(&part, path).map_err(|e| failed(&e)));
+    let written = write(&part)
+        .map_err(|e| failed(&e))
+        .and_then(|()| std::fs::rename(&part, path).map_err(|e| failed(&e)));
     if written.is_err() {
         let _ = std::fs::remove_file(&part);
     }

@@ -52,6 +52,9 @@ pub struct ImportOptions {
     pub duplicate_window_ms: i64,
     /// The provider's current balance, if the caller knows it (the importer does no network I/O).
     pub balance: Option<Li>,
+    /// The price list for rows without a 售价 value; `None`: the one saved in the order book's
+    /// engine settings (what the window and the command line use).
+    pub prices: Option<crate::sale::PriceList>,
 }
 
 impl ImportOptions {
@@ -65,6 +68,7 @@ impl ImportOptions {
             allow_duplicates: false,
             duplicate_window_ms: DEFAULT_DUPLICATE_WINDOW_MS,
             balance: None,
+            prices: None,
         }
     }
 }

@@ -139,12 +139,16 @@ pub fn preview(book: &Book, file: &SourceFile, opts: &ImportOptions) -> Result<P
         && opts.mappings.is_empty()
         && opts.header.is_none()
         && super::columns::heading_row(&sheet.grid).is_none();
+    let prices = match &opts.prices {
+        Some(p) => p.clone(),
+        None => crate::config::EngineSettings::load(book)?.prices,
+    };
     let (layout, mut rows) = if chat {
         let (text, _) = super::read::decode_text(&file.bytes);
-        (no_columns(), chat_rows(&text, opts))
+        (no_columns(), chat_rows(&text, opts, &prices))
     } else {
         let layout = super::columns::layout(&sheet.grid, &opts.mappings, opts.header)?;
-        let rows = sheet_rows(&sheet.grid, &layout, opts);
+        let rows = sheet_rows(&sheet.grid, &layout, opts, &prices);
         (layout, rows)
     };
     // Trailing empty rows are not rows the user means (a formatted but empty range): drop them.
@@ -233,13 +237,18 @@ pub fn preview(book: &Book, file: &SourceFile, opts: &ImportOptions) -> Result<P
 }
 
 /// Every row of a sheet, validated.
-fn sheet_rows(grid: &super::read::Grid, layout: &Layout, opts: &ImportOptions) -> Vec<RowResult> {
+fn sheet_rows(
+    grid: &super::read::Grid,
+    layout: &Layout,
+    opts: &ImportOptions,
+    prices: &crate::sale::PriceList,
+) -> Vec<RowResult> {
     let default_kind = opts.kind.unwrap_or(if layout.column(super::Field::Grid).is_some() {
         ProductKind::Electricity
     } else {
         ProductKind::Phone
     });
-    let rules = Rules { provider: opts.provider, default_kind, layout };
+    let rules = Rules::new(opts.provider, default_kind, layout, prices);
     let first = layout.header_index.map_or(0, |h| h + 1);
     let mut rows: Vec<RowResult> = Vec::with_capacity(grid.cells.len().saturating_sub(first));
     for i in first..grid.cells.len() {
@@ -249,13 +258,9 @@ fn sheet_rows(grid: &super::read::Grid, layout: &Layout, opts: &ImportOptions) -
 }
 
 /// Every line of pasted text, read and validated like a sheet's rows.
-fn chat_rows(text: &str, opts: &ImportOptions) -> Vec<RowResult> {
+fn chat_rows(text: &str, opts: &ImportOptions, prices: &crate::sale::PriceList) -> Vec<RowResult> {
     let layout = no_columns();
-    let rules = Rules {
-        provider: opts.provider,
-        default_kind: opts.kind.unwrap_or(ProductKind::Phone),
-        layout: &layout,
-    };
+    let rules = Rules::new(opts.provider, opts.kind.unwrap_or(ProductKind::Phone), &layout, prices);
     crate::order::chat::parse(text)
         .into_iter()
         .map(|line| {

@@ -99,6 +99,11 @@ pub struct ImportedOrder {
     pub note: Option<String>,
     /// Estimated cost at the provider's price (see `preview::ESTIMATED_PRICE_PERMILLE`).
     pub estimated_cost: Li,
+    /// The sale price as decided ([`crate::sale`]): the row's 售价 column, else the price list;
+    /// `null` when unknown.
+    pub sale: Option<Li>,
+    pub sale_source: Option<crate::sale::SaleSource>,
+    pub customer: Option<String>,
 }
 
 impl ImportedOrder {
@@ -111,6 +116,17 @@ impl ImportedOrder {
             details: order.details(),
             note: order.note().map(str::to_owned),
             estimated_cost,
+            sale: order.sale().amount,
+            sale_source: order.sale().source,
+            customer: order.customer().map(str::to_owned),
+        }
+    }
+
+    /// What the order stores about its sale.
+    pub fn sold(&self) -> crate::sale::Sold {
+        crate::sale::Sold {
+            sale: crate::sale::Sale { amount: self.sale, source: self.sale_source },
+            customer: self.customer.clone(),
         }
     }
 }
@@ -144,15 +160,28 @@ pub struct Rules<'a> {
     pub provider: ProviderId,
     pub default_kind: ProductKind,
     pub layout: &'a Layout,
+    /// No routing (every row is for the import's provider), and the user's price list.
+    pub settings: EngineSettings,
 }
 
-impl Rules<'_> {
+impl<'a> Rules<'a> {
+    pub fn new(
+        provider: ProviderId,
+        default_kind: ProductKind,
+        layout: &'a Layout,
+        prices: &crate::sale::PriceList,
+    ) -> Rules<'a> {
+        let settings = EngineSettings { prices: prices.clone(), ..EngineSettings::default() };
+        Rules { provider, default_kind, layout, settings }
+    }
+
     /// The check's context: every row is for the import's provider.
     pub fn check(&self, raw: &RawOrder<'_>) -> Checked {
-        static NO_ROUTING: std::sync::LazyLock<EngineSettings> =
-            std::sync::LazyLock::new(EngineSettings::default);
-        let ctx =
-            Context { default_kind: self.default_kind, settings: &NO_ROUTING, available: &[self.provider] };
+        let ctx = Context {
+            default_kind: self.default_kind,
+            settings: &self.settings,
+            available: &[self.provider],
+        };
         crate::order::check(raw, &ctx)
     }
 }

@@ -5,10 +5,11 @@
 //! run and every problem is reported, not only the first; the provider's own pure check runs last, on
 //! an order that passed everything else, so nothing is accepted here that submit would refuse.
 
-use super::text::{face_value, half_width, is_blank, number_like, plain_text, Digits};
+use super::text::{face_value, half_width, is_blank, money_value, number_like, plain_text, Digits};
 use super::{id_card, words, Cell, Checked, CheckedOrder, Context, FieldMessage, Level, Origin, RawOrder};
 use crate::import::Field;
 use crate::run::Engine;
+use crate::sale::{SaleSource, MAX_CUSTOMER_CHARS};
 use topup_core::{Li, ProductKind, ProviderId};
 use topup_providers::rules::face::{self, FaceRefusal};
 use topup_providers::rules::phone::is_mobile;
@@ -177,6 +178,8 @@ pub fn check(raw: &RawOrder<'_>, ctx: &Context<'_>) -> Checked {
         ProductKind::Phone | ProductKind::Douyin => {}
     }
 
+    let (given_sale, customer) = check_sale(raw, &mut msgs);
+
     let mut checked = Checked { messages: msgs, order: None, kind: Some(kind), provider };
     let (Some(account), Some(face), Some(provider)) = (account, face, provider) else { return checked };
     if checked.has_errors() {
@@ -194,6 +197,8 @@ pub fn check(raw: &RawOrder<'_>, ctx: &Context<'_>) -> Checked {
         carrier,
         electricity,
         note: text_of(Field::Note),
+        sale: ctx.settings.prices.decide(given_sale, kind, provider, face),
+        customer,
     };
     // The provider's own pure check: what submit would refuse is refused here.
     if let Err(e) = topup_providers::check_order(provider, &order.submit_request(CHECKING_ID)) {
@@ -202,6 +207,48 @@ pub fn check(raw: &RawOrder<'_>, ctx: &Context<'_>) -> Checked {
     }
     checked.order = Some(order);
     checked
+}
+
+/// The sale price as given (exact money, not negative, with where it came from) and the customer
+/// (at most [`MAX_CUSTOMER_CHARS`] characters). Absent or blank: not given.
+fn check_sale(
+    raw: &RawOrder<'_>,
+    msgs: &mut Vec<FieldMessage>,
+) -> (Option<(Li, SaleSource)>, Option<String>) {
+    let source = match raw.origin {
+        Origin::Form => SaleSource::Form,
+        Origin::Flags => SaleSource::Cli,
+        Origin::Sheet { .. } => SaleSource::Import,
+        Origin::Line(_) => SaleSource::Chat,
+    };
+    let given = match raw.get(Field::Sale).filter(|c| !is_blank(c)) {
+        None => None,
+        Some(c) => match money_value(c, Field::Sale, ("售价", "sale price"), "sale_not_money", msgs) {
+            Some(v) if v < Li::ZERO => {
+                msgs.push(error(
+                    "sale_negative",
+                    Some(Field::Sale),
+                    format!("售价 {v} 不能为负数"),
+                    format!("sale price {v} cannot be negative"),
+                ));
+                None
+            }
+            v => v.map(|v| (v, source)),
+        },
+    };
+    let customer = raw.get(Field::Customer).and_then(plain_text);
+    if let Some(c) = &customer {
+        let n = c.chars().count();
+        if n > MAX_CUSTOMER_CHARS {
+            msgs.push(error(
+                "customer_too_long",
+                Some(Field::Customer),
+                format!("客户名称有 {n} 个字，最多 {MAX_CUSTOMER_CHARS} 个"),
+                format!("customer name has {n} characters, at most {MAX_CUSTOMER_CHARS}"),
+            ));
+        }
+    }
+    (given, customer)
 }
 
 /// The message for a face value the provider cannot sell.

@@ -168,6 +168,8 @@ pub fn label(field: Field, kind: ProductKind) -> (&'static str, &'static str) {
         (Field::PayerMobile, _) => ("缴费手机号", "payer mobile"),
         (Field::AccountType, _) => ("户号类型", "account type"),
         (Field::Quantity, _) => ("数量", "quantity"),
+        (Field::Sale, _) => ("售价", "sale price"),
+        (Field::Customer, _) => ("客户", "customer"),
     }
 }
 
@@ -184,6 +186,8 @@ fn flag(field: Field) -> Option<&'static str> {
         Field::Grid => "--grid",
         Field::PayerMobile => "--mobile",
         Field::IdCard => "--id-card",
+        Field::Sale => "--sale",
+        Field::Customer => "--customer",
         _ => return None,
     })
 }
@@ -312,9 +316,26 @@ pub struct CheckedOrder {
     carrier: Option<Carrier>,
     electricity: Option<Electricity>,
     note: Option<String>,
+    /// The sale price as [`crate::sale::PriceList::decide`] decided it (given, price list, or unknown).
+    sale: crate::sale::Sale,
+    customer: Option<String>,
 }
 
 impl CheckedOrder {
+    /// The sale price and its source (`amount: None`: unknown).
+    pub fn sale(&self) -> crate::sale::Sale {
+        self.sale
+    }
+
+    pub fn customer(&self) -> Option<&str> {
+        self.customer.as_deref()
+    }
+
+    /// What the order stores about its sale when created.
+    pub fn sold(&self) -> crate::sale::Sold {
+        crate::sale::Sold { sale: self.sale, customer: self.customer.clone() }
+    }
+
     pub fn provider(&self) -> ProviderId {
         self.provider
     }

@@ -284,14 +284,27 @@ pub(crate) fn plain_text(cell: &Cell<'_>) -> Option<String> {
 /// amount can be sold (more than zero, whole yuan, one of a provider's face values) is
 /// `topup_providers::rules::face`'s question.
 pub(crate) fn face_value(cell: &Cell<'_>, msgs: &mut Vec<FieldMessage>) -> Option<Li> {
-    let err = |code, zh: String, en: String| FieldMessage::new(Level::Error, code, Some(Field::Face), zh, en);
+    money_value(cell, Field::Face, ("面值", "face value"), "face_not_money", msgs)
+}
+
+/// An amount of money in `field` (a face value, a sale price) read exactly ([`yuan_amount`]), or the
+/// message why not (`code`, naming the field as `name` in Chinese and English).
+pub(crate) fn money_value(
+    cell: &Cell<'_>,
+    field: Field,
+    name: (&str, &str),
+    code: &'static str,
+    msgs: &mut Vec<FieldMessage>,
+) -> Option<Li> {
     match yuan_amount(cell) {
         Ok(v) => Some(v),
         Err(text) => {
-            msgs.push(err(
-                "face_not_money",
-                format!("面值“{text}”不是准确的金额（最多三位小数）"),
-                format!("face value “{text}” is not an exact amount (at most three decimals)"),
+            msgs.push(FieldMessage::new(
+                Level::Error,
+                code,
+                Some(field),
+                format!("{}“{text}”不是准确的金额（最多三位小数）", name.0),
+                format!("{} “{text}” is not an exact amount (at most three decimals)", name.1),
             ));
             None
         }
@@ -299,7 +312,7 @@ pub(crate) fn face_value(cell: &Cell<'_>, msgs: &mut Vec<FieldMessage>) -> Optio
 }
 
 /// An amount in yuan as exact money (`50`, `49.9`, `￥100元`, `-1.065`), or the text that is not one.
-/// The one reading of a money cell: face values, and the amounts of a provider's statement.
+/// The one reading of a money cell: face values, sale prices, and the amounts of a provider's statement.
 pub(crate) fn yuan_amount(cell: &Cell<'_>) -> Result<Li, String> {
     match cell {
         Cell::Int(i) => Li::from_yuan(1).checked_mul(*i).ok_or_else(|| i.to_string()),

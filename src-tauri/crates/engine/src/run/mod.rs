@@ -190,7 +190,8 @@ impl Engine {
     /// checked again here.
     pub fn add_order(&self, order: crate::order::CheckedOrder) -> Result<Order, EngineError> {
         let new = order.new_order(crate::ids::new_merchant_order_id(), None);
-        let id = self.book.write(|tx| tx.insert_order(&new))?;
+        let sold = order.sold();
+        let id = self.book.write(|tx| tx.insert_order_sold(&new, &sold))?;
         self.wake.notify_one();
         Ok(self.book.order(id)?)
     }
@@ -563,6 +564,7 @@ impl Engine {
         };
         self.book.write(|tx| {
             let id = tx.insert_order(&new)?;
+            tx.carry_sale(order.id, id)?;
             tx.add_event(
                 order.id,
                 EventKind::Note,
@@ -674,6 +676,7 @@ impl Engine {
         };
         let new_id = self.book.write(|tx| {
             let new_id = tx.insert_order(&new)?;
+            tx.carry_sale(id, new_id)?;
             tx.add_event(
                 id,
                 EventKind::Note,

@@ -282,5 +282,14 @@ async fn the_statement_matches_an_independent_computation() {
     let (_, rows) = balance_statement::sheet_table(&all);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0][9], "-7.00", "the difference as exact yuan text: {:?}", rows[0]);
+    // … written by the report's xlsx export after its four views.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("报表.xlsx");
+    let q = topup_engine::report::ReportQuery { from: Some(day.clone()), to: Some(day.clone()), by: None };
+    topup_engine::api::report::export_to(&rig.book, &q, &path).unwrap();
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut wb, balance_statement::SHEET_NAME).unwrap();
+    let written: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert_eq!(written[1..], rows[..], "the statement sheet holds the statement rows");
     rig.stop().await;
 }

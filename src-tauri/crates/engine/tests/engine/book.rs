@@ -403,7 +403,7 @@ enum CountStep {
     RawInsert(OrderState, bool),
     /// Raw SQL deleting an order (no path of ours deletes).
     RawDelete(usize),
-    /// Raw SQL setting an order's stuck level (schema 6), in any state: counted as overdue when not 0,
+    /// Raw SQL setting an order's stuck level (schema 7), in any state: counted as overdue when not 0,
     /// as needing a person at level 2, and cleared when a later transition makes the order final.
     RawStuck(usize, i64),
 }

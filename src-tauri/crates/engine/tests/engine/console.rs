@@ -22,6 +22,8 @@ fn input(kind: ProductKind, account: &str, face: &str) -> NewOrderInput {
         server: None,
         quantity: None,
         electricity: None,
+        sale: None,
+        customer: None,
     }
 }
 

@@ -13,6 +13,8 @@ mod keyring;
 mod listener;
 mod order;
 mod reconcile;
+mod report;
 mod run;
+mod sale;
 mod secrets;
 mod stuck;

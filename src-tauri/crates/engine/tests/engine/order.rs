@@ -76,6 +76,8 @@ fn form(c: &Case) -> (Errors, String) {
             province: None,
             city: None,
         }),
+        sale: None,
+        customer: None,
     };
     let settings = EngineSettings::default();
     let ctx = Context { default_kind: ProductKind::Phone, settings: &settings, available: &ProviderId::ALL };
@@ -305,6 +307,8 @@ async fn order_entry_asks_juhe_once_per_number_and_face() {
         server: None,
         quantity: None,
         electricity: None,
+        sale: None,
+        customer: None,
     };
     // As the window does it: the number as typed, the preflight, the preflight again at the
     // confirmation, then the order.
@@ -337,6 +341,8 @@ async fn the_preflight_reports_field_messages_and_the_faces_juhe_sells() {
         server: None,
         quantity: None,
         electricity: None,
+        sale: None,
+        customer: None,
     };
     let p = api::preflight(&engine, &input).await.unwrap();
     assert_eq!(p.provider, ProviderId::Juhe, "the engine's routing decides the provider");

@@ -6,4 +6,12 @@ import type { ProviderId } from "./ProviderId";
 /**
  * A new order as typed in the order-entry screen.
  */
-export type NewOrderInput = { provider: ProviderId | null, kind: ProductKind, account: string, face: string, productId: string | null, area: string | null, server: string | null, quantity: number | null, electricity: ElectricityInput | null, };
+export type NewOrderInput = { provider: ProviderId | null, kind: ProductKind, account: string, face: string, productId: string | null, area: string | null, server: string | null, quantity: number | null, electricity: ElectricityInput | null, 
+/**
+ * 售价 as typed (yuan); empty: the price list decides ([`crate::sale`]).
+ */
+sale?: string | null, 
+/**
+ * 客户.
+ */
+customer?: string | null, };

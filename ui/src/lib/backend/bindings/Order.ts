@@ -5,6 +5,7 @@ import type { OrderId } from "./OrderId";
 import type { OrderState } from "./OrderState";
 import type { ProductKind } from "./ProductKind";
 import type { ProviderId } from "./ProviderId";
+import type { SaleSource } from "./SaleSource";
 import type { StuckLevel } from "./StuckLevel";
 
 /**
@@ -28,6 +29,18 @@ queries: number, lastQueryAt: number | null,
  */
 fallbackOf: OrderId | null, 
 /**
- * How far past its stuck-order rule the order is (schema 6; [`crate::run::stuck`]).
+ * How far past its stuck-order rule the order is (schema 7; [`crate::run::stuck`]).
  */
-stuck: StuckLevel, };
+stuck: StuckLevel, 
+/**
+ * What the customer paid (售价), decided once at creation ([`crate::sale`]); `None`: unknown.
+ */
+sale: Li | null, saleSource: SaleSource | null, 
+/**
+ * Who the order is for (客户).
+ */
+customer: string | null, 
+/**
+ * `sale − cost` when both are known; `None` (unknown, never 0) otherwise.
+ */
+profit: Li | null, };

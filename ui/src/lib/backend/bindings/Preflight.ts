@@ -5,6 +5,7 @@ import type { Message } from "./Message";
 import type { Order } from "./Order";
 import type { PhoneInfo } from "./PhoneInfo";
 import type { ProviderId } from "./ProviderId";
+import type { SaleSource } from "./SaleSource";
 
 /**
  * What the confirmation dialog shows before money moves, and what the order check says about the
@@ -23,4 +24,8 @@ messages: Array<FieldMessage>,
 /**
  * The face values (yuan) the provider sells for this kind when it sells only some.
  */
-soldFaces: Array<number> | null, };
+soldFaces: Array<number> | null, 
+/**
+ * The sale price the order will store ([`crate::sale`]: typed, else the price list); `null`: unknown.
+ */
+sale?: Li | null, saleSource?: SaleSource | null, };

@@ -28,6 +28,8 @@ export const COMMANDS = {
   saveEngineSettings: 'save_engine_settings',
   importPreview: 'import_preview',
   importCommit: 'import_commit',
+  report: 'report',
+  exportReport: 'export_report',
   reconcileRun: 'reconcile_run',
   reconcileCancel: 'reconcile_cancel',
   reconcileRuns: 'reconcile_runs',
