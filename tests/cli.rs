@@ -338,7 +338,7 @@ fn order_add_with_a_sale_then_report_as_json_and_xlsx() {
     assert!(out.status.success(), "{}", stderr(&out));
     let source = topup_engine::import::SourceFile::open(&file).unwrap();
     let names: Vec<String> = source.sheets().unwrap().into_iter().map(|s| s.name).collect();
-    assert_eq!(names, ["按日", "按供应商", "按批次", "按客户"]);
+    assert_eq!(names, ["按日", "按供应商", "按批次", "按客户", "日对账单"]);
     let sheet = source.read_sheet(Some("按客户")).unwrap();
     let cells: Vec<Vec<String>> =
         sheet.grid.cells.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
