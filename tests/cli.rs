@@ -247,6 +247,26 @@ fn order_add_checks_like_the_window_and_names_the_flag() {
     let o = &book.list_orders(&OrderFilter::default()).unwrap().orders[0];
     assert_eq!(o.details["electricity"]["id_card"], "11010519491231002X");
     assert_eq!(o.details["electricity"]["grid"], "south");
+    assert!(o.details.get("speed").is_none(), "fast unless said");
+    // 慢充: a slow electricity top-up, another product for the stuck-order rules.
+    let out = add(&[
+        "--kind",
+        "electricity",
+        "--account",
+        "0301234568",
+        "--face",
+        "100",
+        "--grid",
+        "南网",
+        "--id-card",
+        "11010519491231002x",
+        "--speed",
+        "慢充",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let orders = book.list_orders(&OrderFilter::default()).unwrap().orders;
+    let slow = orders.iter().find(|o| o.account == "0301234568").unwrap();
+    assert_eq!(slow.details["speed"], "slow");
 }
 
 // ---- sale price and reports (issue 14) -----------------------------------------------------------

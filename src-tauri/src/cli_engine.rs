@@ -121,6 +121,9 @@ pub struct AddArgs {
     /// 客户 / customer
     #[arg(long)]
     customer: Option<String>,
+    /// 快充 | 慢充（话费、电费；默认快充） / fast | slow (phone, electricity; default fast)
+    #[arg(long, value_name = "快充|慢充")]
+    speed: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -333,7 +336,8 @@ fn raw_order(a: &AddArgs) -> Result<RawOrder<'_>, ExitCode> {
         .text(Field::PayerMobile, a.mobile.as_deref())
         .text(Field::IdCard, a.id_card.as_deref())
         .text(Field::Sale, a.sale.as_deref())
-        .text(Field::Customer, a.customer.as_deref());
+        .text(Field::Customer, a.customer.as_deref())
+        .text(Field::Speed, a.speed.as_deref());
     if let Some(q) = a.quantity {
         raw.set(Field::Quantity, topup_engine::order::Cell::Int(i64::from(q)));
     }

@@ -186,6 +186,7 @@ describe('order entry', () => {
       electricity: null,
       sale: null,
       customer: null,
+      speed: null,
     });
     await waitFor(() => expect(screen.queryByTestId('confirm-dialog')).not.toBeInTheDocument());
     expect(screen.getByTestId('order-result')).toHaveAttribute('data-state', 'submitting');
@@ -207,6 +208,19 @@ describe('order entry', () => {
     expect(mAdd.mock.calls[0][0]).toMatchObject({ sale: '52.5', customer: '张三' });
     // The next order starts without the last one's price.
     await waitFor(() => expect(screen.getByTestId('order-sale')).toHaveValue(''));
+  });
+
+  it('marks a phone order 慢充 and says so in the confirmation; a fast order sends no speed', async () => {
+    const user = await fill('13812345678', '50');
+    await waitFor(() => expect(mPreflight.mock.calls.slice(-1)[0]?.[0]).toMatchObject({ speed: null }));
+    await user.click(screen.getByTestId('order-slow'));
+    await waitFor(() => expect(mPreflight.mock.calls.slice(-1)[0]?.[0]).toMatchObject({ speed: 'slow' }));
+    await user.click(screen.getByTestId('order-submit'));
+    const dialog = await screen.findByTestId('confirm-dialog');
+    expect(within(dialog).getByTestId('confirm-speed')).toHaveTextContent('慢充');
+    mAdd.mockResolvedValue(makeOrder({ id: '79', state: 'new' }));
+    await user.click(within(dialog).getByTestId('confirm-ok'));
+    expect(mAdd.mock.calls[0][0]).toMatchObject({ speed: 'slow' });
   });
 
   it('without a typed sale shows what the price list gives, and an unknown sale as unknown, never 0', async () => {
@@ -317,6 +331,7 @@ describe('order entry', () => {
       electricity: { grid: 'south', mobile: null, idCard: '44010619900101123X', accountType: null, province: '广东', city: null },
       sale: null,
       customer: null,
+      speed: null,
     });
   });
 

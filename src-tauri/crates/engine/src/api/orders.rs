@@ -79,6 +79,10 @@ pub struct NewOrderInput {
     #[serde(default)]
     #[ts(optional = nullable)]
     pub customer: Option<String>,
+    /// 快充 / 慢充 (`fast` / `slow`); empty: fast.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub speed: Option<String>,
 }
 
 impl NewOrderInput {
@@ -92,7 +96,8 @@ impl NewOrderInput {
             .text(Field::Area, self.area.as_deref())
             .text(Field::Server, self.server.as_deref())
             .text(Field::Sale, self.sale.as_deref())
-            .text(Field::Customer, self.customer.as_deref());
+            .text(Field::Customer, self.customer.as_deref())
+            .text(Field::Speed, self.speed.as_deref());
         if let Some(q) = self.quantity {
             raw.set(Field::Quantity, Cell::Int(i64::from(q)));
         }

@@ -41,10 +41,13 @@ pub enum Field {
     Sale,
     /// Who the order is for (客户): reports group by it.
     Customer,
+    /// 快充 or 慢充 (phone and electricity): a slow top-up is another product with other time limits
+    /// (`run::stuck`).
+    Speed,
 }
 
 impl Field {
-    pub const ALL: [Field; 17] = [
+    pub const ALL: [Field; 18] = [
         Field::Account,
         Field::Face,
         Field::Product,
@@ -62,6 +65,7 @@ impl Field {
         Field::Quantity,
         Field::Sale,
         Field::Customer,
+        Field::Speed,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -83,6 +87,7 @@ impl Field {
             Field::Quantity => "quantity",
             Field::Sale => "sale",
             Field::Customer => "customer",
+            Field::Speed => "speed",
         }
     }
 
@@ -105,6 +110,7 @@ impl Field {
             Field::Quantity => "数量",
             Field::Sale => "售价",
             Field::Customer => "客户",
+            Field::Speed => "快慢充",
         }
     }
 
@@ -228,6 +234,7 @@ impl Field {
             Field::Customer => {
                 &["客户", "客户名", "客户名称", "客户姓名", "买家", "下游", "customer", "client", "buyer"]
             }
+            Field::Speed => &["快慢充", "快充慢充", "充值方式", "充值速度", "到账方式", "到账速度", "speed"],
         }
     }
 

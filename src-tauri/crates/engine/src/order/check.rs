@@ -180,6 +180,26 @@ pub fn check(raw: &RawOrder<'_>, ctx: &Context<'_>) -> Checked {
 
     let (given_sale, customer) = check_sale(raw, &mut msgs);
 
+    // 快充 or 慢充: only phone and electricity top-ups come in both.
+    let mut slow = false;
+    if let Some(t) = text_of(Field::Speed) {
+        match (words::slow(&t), kind) {
+            (None, _) => msgs.push(error(
+                "bad_speed",
+                Some(Field::Speed),
+                format!("无法识别的“{t}”（快充/慢充）"),
+                format!("unknown speed “{t}” (fast/slow)"),
+            )),
+            (Some(true), ProductKind::Game | ProductKind::Douyin) => msgs.push(error(
+                "speed_not_sold",
+                Some(Field::Speed),
+                format!("{}没有慢充，只有话费和电费有", kind.label_zh()),
+                format!("{kind} has no slow top-up; only phone and electricity do"),
+            )),
+            (Some(s), _) => slow = s,
+        }
+    }
+
     let mut checked = Checked { messages: msgs, order: None, kind: Some(kind), provider };
     let (Some(account), Some(face), Some(provider)) = (account, face, provider) else { return checked };
     if checked.has_errors() {
@@ -199,6 +219,7 @@ pub fn check(raw: &RawOrder<'_>, ctx: &Context<'_>) -> Checked {
         note: text_of(Field::Note),
         sale: ctx.settings.prices.decide(given_sale, kind, provider, face),
         customer,
+        slow,
     };
     // The provider's own pure check: what submit would refuse is refused here.
     if let Err(e) = topup_providers::check_order(provider, &order.submit_request(CHECKING_ID)) {

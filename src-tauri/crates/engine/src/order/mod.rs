@@ -170,6 +170,7 @@ pub fn label(field: Field, kind: ProductKind) -> (&'static str, &'static str) {
         (Field::Quantity, _) => ("数量", "quantity"),
         (Field::Sale, _) => ("售价", "sale price"),
         (Field::Customer, _) => ("客户", "customer"),
+        (Field::Speed, _) => ("快慢充", "speed"),
     }
 }
 
@@ -188,6 +189,7 @@ fn flag(field: Field) -> Option<&'static str> {
         Field::IdCard => "--id-card",
         Field::Sale => "--sale",
         Field::Customer => "--customer",
+        Field::Speed => "--speed",
         _ => return None,
     })
 }
@@ -319,6 +321,9 @@ pub struct CheckedOrder {
     /// The sale price as [`crate::sale::PriceList::decide`] decided it (given, price list, or unknown).
     sale: crate::sale::Sale,
     customer: Option<String>,
+    /// A 慢充 (slow) top-up of a phone or electricity account: another product, with its own
+    /// stuck-order time limits. Stored in the details as `"speed": "slow"`.
+    slow: bool,
 }
 
 impl CheckedOrder {
@@ -362,7 +367,7 @@ impl CheckedOrder {
 
     /// What goes into `orders.details`: `quantity` (games always; other kinds with a product id and
     /// more than one unit), `area`, `server`, `carrier`, `electricity` (the providers crate's
-    /// [`Electricity`] as JSON).
+    /// [`Electricity`] as JSON), `speed: "slow"` for a 慢充.
     pub fn details(&self) -> serde_json::Value {
         let mut d = serde_json::Map::new();
         if self.kind == ProductKind::Game || (self.product_id.is_some() && self.quantity != 1) {
@@ -379,6 +384,9 @@ impl CheckedOrder {
         }
         if let Some(e) = &self.electricity {
             d.insert("electricity".into(), serde_json::to_value(e).unwrap_or_default());
+        }
+        if self.slow {
+            d.insert("speed".into(), "slow".into());
         }
         serde_json::Value::Object(d)
     }

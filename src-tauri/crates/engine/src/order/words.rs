@@ -17,6 +17,16 @@ pub fn kind(s: &str) -> Option<ProductKind> {
     })
 }
 
+/// 快充 or 慢充: `Some(true)` for slow.
+pub fn slow(s: &str) -> Option<bool> {
+    let t = s.trim().to_lowercase();
+    match t.as_str() {
+        "慢充" | "慢" | "慢速" | "slow" => Some(true),
+        "快充" | "快" | "快速" | "fast" => Some(false),
+        _ => None,
+    }
+}
+
 pub fn grid(s: &str) -> Option<Grid> {
     let t = s.trim().to_lowercase();
     match t.as_str() {

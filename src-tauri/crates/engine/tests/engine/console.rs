@@ -24,6 +24,7 @@ fn input(kind: ProductKind, account: &str, face: &str) -> NewOrderInput {
         electricity: None,
         sale: None,
         customer: None,
+        speed: None,
     }
 }
 

@@ -78,6 +78,7 @@ fn form(c: &Case) -> (Errors, String) {
         }),
         sale: None,
         customer: None,
+        speed: None,
     };
     let settings = EngineSettings::default();
     let ctx = Context { default_kind: ProductKind::Phone, settings: &settings, available: &ProviderId::ALL };
@@ -309,6 +310,7 @@ async fn order_entry_asks_juhe_once_per_number_and_face() {
         electricity: None,
         sale: None,
         customer: None,
+        speed: None,
     };
     // As the window does it: the number as typed, the preflight, the preflight again at the
     // confirmation, then the order.
@@ -343,6 +345,7 @@ async fn the_preflight_reports_field_messages_and_the_faces_juhe_sells() {
         electricity: None,
         sale: None,
         customer: None,
+        speed: None,
     };
     let p = api::preflight(&engine, &input).await.unwrap();
     assert_eq!(p.provider, ProviderId::Juhe, "the engine's routing decides the provider");
@@ -360,4 +363,64 @@ async fn the_preflight_reports_field_messages_and_the_faces_juhe_sells() {
 fn the_simulator_sells_the_faces_the_client_knows() {
     let sim: Vec<i64> = topup_sim::JUHE_FACES.iter().map(|f| i64::from(*f)).collect();
     assert_eq!(sim, topup_providers::juhe::table::FACE_VALUES);
+}
+
+/// 快充 and 慢充 are different products (issue 14 item 5): the form, a command-line flag and a sheet
+/// column mark a phone or electricity order slow, the stuck-order rules see the slow product, a game
+/// cannot be slow, and a value that is neither is an error naming the field, row and column.
+#[test]
+fn a_slow_top_up_is_marked_from_every_front_end_and_only_where_it_exists() {
+    use topup_engine::run::stuck::StuckProduct;
+    let form = |v: serde_json::Value| {
+        let input: NewOrderInput = serde_json::from_value(v).unwrap();
+        let raw = input.raw();
+        ctx_check(&raw)
+    };
+    let slow = form(serde_json::json!({
+        "provider": "juhe", "kind": "phone", "account": "13812345678", "face": "100", "speed": "slow"
+    }));
+    let details = slow.order.as_ref().expect("a slow phone order is fine").details();
+    assert_eq!(details["speed"], "slow");
+    assert_eq!(StuckProduct::of(ProductKind::Phone, &details), StuckProduct::PhoneSlow);
+    let fast = form(serde_json::json!({
+        "provider": "juhe", "kind": "phone", "account": "13812345678", "face": "100", "speed": "快充"
+    }));
+    let details = fast.order.as_ref().unwrap().details();
+    assert_eq!(StuckProduct::of(ProductKind::Phone, &details), StuckProduct::PhoneFast);
+    let game = form(serde_json::json!({
+        "provider": "dingyin", "kind": "game", "account": "player1", "face": "10", "productId": "G1",
+        "speed": "慢充"
+    }));
+    assert_eq!(
+        errors(&game.messages).iter().map(|e| (e.0, e.1)).collect::<Vec<_>>(),
+        [("speed_not_sold", Some(Field::Speed))]
+    );
+
+    // The command line names its flag.
+    let mut raw = RawOrder::new(Origin::Flags, Some(ProviderId::Juhe));
+    raw.text(Field::Account, Some("13812345678"))
+        .text(Field::Face, Some("100"))
+        .text(Field::Speed, Some("超快"));
+    let shown = ctx_check(&raw).into_result(Origin::Flags).expect_err("refused").to_string();
+    assert!(shown.contains("--speed") && shown.contains("快充/慢充"), "{shown}");
+
+    // A sheet's 充值方式 column: stored on the order; a bad cell names its row and column.
+    let dir = tempfile::tempdir().unwrap();
+    let book = Book::open(&dir.path().join("orders.sqlite3")).unwrap();
+    let text = "手机号,面值,充值方式\n13812345678,100,慢充\n13912345678,100,快充\n13712345678,100,很快\n";
+    let p = preview_text(&book, text, ProviderId::Juhe);
+    let status: Vec<RowStatus> = p.rows.iter().map(|r| r.status).collect();
+    assert_eq!(status, [RowStatus::Valid, RowStatus::Valid, RowStatus::Invalid]);
+    let bad = &p.rows[2].messages[0];
+    assert_eq!(bad.code, "bad_speed");
+    assert_eq!(bad.column.as_ref().map(|c| c.letter.as_str()), Some("C"));
+    assert!(bad.describe(Some(4)).starts_with("第 4 行"), "{bad:?}");
+    import::commit(&book, &p, &import::CommitOptions { skip_invalid: true, ..Default::default() }).unwrap();
+    let orders = book.list_orders(&OrderFilter::default()).unwrap().orders;
+    let speed_of = |account: &str| {
+        let o = orders.iter().find(|o| o.account == account).unwrap();
+        StuckProduct::of(o.kind, &o.details)
+    };
+    assert_eq!(speed_of("13812345678"), StuckProduct::PhoneSlow);
+    assert_eq!(speed_of("13912345678"), StuckProduct::PhoneFast);
 }

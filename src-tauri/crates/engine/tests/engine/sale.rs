@@ -54,6 +54,7 @@ fn form(account: &str, face: &str, sale: Option<&str>, customer: Option<&str>) -
         electricity: None,
         sale: sale.map(str::to_owned),
         customer: customer.map(str::to_owned),
+        speed: None,
     }
 }
 

@@ -3,4 +3,4 @@
 /**
  * What a column means.
  */
-export type Field = "account" | "face" | "product" | "kind" | "carrier" | "area" | "server" | "note" | "idCard" | "grid" | "province" | "city" | "payerMobile" | "accountType" | "quantity" | "sale" | "customer";
+export type Field = "account" | "face" | "product" | "kind" | "carrier" | "area" | "server" | "note" | "idCard" | "grid" | "province" | "city" | "payerMobile" | "accountType" | "quantity" | "sale" | "customer" | "speed";

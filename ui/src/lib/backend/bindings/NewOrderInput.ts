@@ -14,4 +14,8 @@ sale?: string | null,
 /**
  * 客户.
  */
-customer?: string | null, };
+customer?: string | null, 
+/**
+ * 快充 / 慢充 (`fast` / `slow`); empty: fast.
+ */
+speed?: string | null, };
