@@ -52,11 +52,16 @@ fn start() -> Server {
 
 /// One HTTP/1.1 request; the status and the body.
 fn request(addr: &str, method: &str, path: &str, host: &str, body: &str) -> (u16, String) {
+    request_with(addr, method, path, host, "Content-Type: application/json\r\n", body)
+}
+
+/// One HTTP/1.1 request with these extra header lines (each ending in `\r\n`).
+fn request_with(addr: &str, method: &str, path: &str, host: &str, extra: &str, body: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -140,6 +145,15 @@ fn answers_commands_through_the_apps_handler_and_streams_its_events_over_http() 
     // Only the commands of the one list; only loopback Host names.
     assert_eq!(invoke(&server, "drop_everything", json!({})).0, 404);
     assert_eq!(request(&server.addr, "POST", "/invoke/app_status", "evil.example:1430", "{}").0, 403);
+    // Nor a page of another site open in the developer's browser: its Origin, or a body a form or a
+    // no-cors fetch can send without a CORS preflight.
+    let (addr, json) = (server.addr.as_str(), "Content-Type: application/json\r\n");
+    let evil = format!("{json}Origin: https://evil.example\r\n");
+    assert_eq!(request_with(addr, "POST", "/invoke/app_status", addr, &evil, "{}").0, 403);
+    let vite = format!("{json}Origin: http://localhost:5173\r\n");
+    assert_eq!(request_with(addr, "POST", "/invoke/app_status", addr, &vite, "{}").0, 200);
+    let plain = "Content-Type: text/plain\r\n";
+    assert_eq!(request_with(addr, "POST", "/invoke/app_status", addr, plain, "{}").0, 415);
 
     // Events: subscribe, place an order, see it arrive.
     let mut events = TcpStream::connect(&server.addr).unwrap();

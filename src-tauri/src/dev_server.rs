@@ -15,7 +15,8 @@
 //! text; an unknown command is 404. `GET /events` is a Server-Sent Events stream, one SSE event per
 //! backend event, named as in Tauri, its data the JSON payload. It listens on 127.0.0.1 only and
 //! answers only requests whose `Host` is a loopback name (a page elsewhere cannot reach it by DNS
-//! rebinding).
+//! rebinding), whose `Origin`, when a browser sends one, is loopback too, and (commands) whose body is
+//! `application/json` (415 otherwise), so a web page open in the developer's browser cannot drive it.
 
 use crate::cmd;
 use crate::events::FrontendEvent;
@@ -115,10 +116,28 @@ async fn serve(
     axum::serve(listener, router).await
 }
 
+/// A loopback name, with or without a port: `127.0.0.1:1430`, `localhost`, `[::1]:5173`.
+fn is_loopback(host: &str) -> bool {
+    let name = host.rsplit_once(':').filter(|(_, port)| !port.ends_with(']')).map_or(host, |(name, _)| name);
+    matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// Only loopback `Host` names (no DNS rebinding), and no page of another site: a browser sends its
+/// `Origin` with every cross-site request, and a form or a `no-cors` fetch from any web page the
+/// developer has open could otherwise drive the commands. The Vite dev server's own origin is loopback.
 async fn loopback_host_only(request: Request, next: Next) -> Response {
-    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
-    if matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+    let allowed = {
+        let headers = request.headers();
+        let text = |name| headers.get(name).and_then(|h| h.to_str().ok());
+        let origin_ok = text(header::ORIGIN).is_none_or(|origin| {
+            origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                .is_some_and(is_loopback)
+        });
+        is_loopback(text(header::HOST).unwrap_or("")) && origin_ok
+    };
+    if allowed {
         next.run(request).await
     } else {
         (StatusCode::FORBIDDEN, "loopback only").into_response()
@@ -129,8 +148,17 @@ async fn loopback_host_only(request: Request, next: Next) -> Response {
 async fn invoke(
     State(shared): State<Shared>,
     Path(command): Path<String>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    // JSON only: a browser sends `application/json` across sites only after a CORS preflight, which
+    // this server never grants; a plain form or `text/plain` body is refused.
+    let json_body = headers.get(header::CONTENT_TYPE).and_then(|h| h.to_str().ok()).is_some_and(|t| {
+        t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if !json_body {
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "send application/json").into_response();
+    }
     if !cmd::NAMES.contains(&command.as_str()) {
         return (StatusCode::NOT_FOUND, format!("no command {command}")).into_response();
     }
