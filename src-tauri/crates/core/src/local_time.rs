@@ -28,6 +28,21 @@ pub fn at(ms: i64) -> Option<OffsetDateTime> {
     Some(t.to_offset(offset_at(ms)))
 }
 
+/// `ms` as local `yyyy-MM-dd HH:mm:ss` (the way exports and statements show a time); empty when out
+/// of range.
+pub fn text(ms: i64) -> String {
+    let Some(t) = at(ms) else { return String::new() };
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// Now, as a local date and time.
 pub fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc().to_offset(offset_now())

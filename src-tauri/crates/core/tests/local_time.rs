@@ -13,6 +13,7 @@ fn the_local_offset_is_read_in_a_multi_threaded_process() {
     let utc_ms = 1_764_777_600_000; // 2025-12-03T16:00:00Z
     let local = topup_core::local_time::at(utc_ms).unwrap();
     assert_eq!((local.hour(), local.day()), (0, 4));
+    assert_eq!(topup_core::local_time::text(utc_ms), "2025-12-04 00:00:00");
     // A statement's wall time "2025-12-04 00:00:00" read back to the real instant.
     let wall_ms = utc_ms + 8 * 3_600_000;
     assert_eq!(topup_core::local_time::wall_to_utc_ms(wall_ms), utc_ms);

@@ -129,18 +129,7 @@ fn yuan(li: i64) -> String {
 }
 
 fn local_time(ms: u64) -> String {
-    let Some(t) = topup_core::local_time::at(i64::try_from(ms).unwrap_or(0)) else {
-        return String::new();
-    };
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    topup_core::local_time::text(i64::try_from(ms).unwrap_or(0))
 }
 
 /// The provider's statement of every order on its ledger, oldest first, as UTF-8 csv with a BOM (what

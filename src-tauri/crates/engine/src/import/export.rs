@@ -55,17 +55,7 @@ impl ExportFormat {
 
 /// Local time `yyyy-MM-dd HH:mm:ss` of a millisecond timestamp.
 pub fn format_time(ms: i64) -> String {
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)) else { return String::new() };
-    let t = t.to_offset(topup_core::local_time::offset_at(ms));
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    topup_core::local_time::text(ms)
 }
 
 fn cells(o: &Order) -> [String; 11] {
